@@ -1,0 +1,3 @@
+from thirdspace.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Assets: procedural recipes and the content-addressed asset library."""

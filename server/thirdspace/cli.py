@@ -1,0 +1,104 @@
+"""The ``thirdspace`` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from thirdspace.config import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.load(
+        args.config,
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        data_dir=getattr(args, "data_dir", None),
+        scenes_dir=getattr(args, "scenes", None),
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from thirdspace import webclient
+    from thirdspace.app import create_app
+
+    settings = _settings(args)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.no_build and webclient.CLIENT_SOURCE.is_dir() and webclient.needs_build():
+        try:
+            webclient.build()
+        except webclient.ClientBuildError as err:
+            print(f"thirdspace: {err}", file=sys.stderr)
+            return 2
+    try:
+        import uvloop
+    except ImportError:
+        uvloop = None
+    app = create_app(settings)
+    print(f"Third Space at http://{settings.host}:{settings.port}/", flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, loop=uvloop.new_event_loop() if uvloop else None)
+    return 0
+
+
+def cmd_build_client(args: argparse.Namespace) -> int:
+    from thirdspace import webclient
+
+    try:
+        webclient.build()
+    except webclient.ClientBuildError as err:
+        print(f"thirdspace: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_scene_validate(args: argparse.Namespace) -> int:
+    from thirdspace.scenes.model import SceneError, load_file
+
+    failed = 0
+    for path in args.files:
+        try:
+            scene = load_file(Path(path))
+        except SceneError as err:
+            failed += 1
+            for issue in err.issues:
+                print(issue, file=sys.stderr)
+        else:
+            print(f"{path}: ok ({scene.id}, {len(scene.document['nodes'])} nodes)")
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="thirdspace", description="Shared virtual third spaces.")
+    parser.add_argument("--config", type=Path, help="TOML settings file")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the scenes, the web client and the WebSocket")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--data-dir", type=Path)
+    serve.add_argument("--scenes", type=Path, help="directory of scene documents")
+    serve.add_argument("--no-build", action="store_true", help="do not (re)build the web client")
+    serve.set_defaults(func=cmd_serve)
+
+    build = sub.add_parser("build-client", help="install and bundle the web client (needs Node.js)")
+    build.set_defaults(func=cmd_build_client)
+
+    scene = sub.add_parser("scene", help="scene documents")
+    scene_sub = scene.add_subparsers(dest="scene_command", required=True)
+    validate = scene_sub.add_parser("validate", help="check scene files against the schema")
+    validate.add_argument("files", nargs="+")
+    validate.set_defaults(func=cmd_scene_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as err:  # bad settings
+        print(f"thirdspace: {err}", file=sys.stderr)
+        return 2

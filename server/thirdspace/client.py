@@ -1,0 +1,169 @@
+"""A Python client for Third Space on ``websockets``: join a scene, send poses
+and chat, follow the other visitors.  Used by the tests, bots and load tests.
+
+    async with await ThirdSpaceClient.connect("ws://127.0.0.1:8080/ws", "gallery", "Ama") as client:
+        await client.send_pose((0, 1.6, 3))
+        await client.send_chat("Hello")
+        await client.wait_for(lambda c: c.chat)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import orjson
+import websockets
+
+from thirdspace.protocol.codec import decode_snapshot, encode_pose
+from thirdspace.protocol.constants import FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT, PROTOCOL_VERSION
+
+IDENTITY = (0.0, 0.0, 0.0, 1.0)
+
+
+class JoinError(Exception):
+    def __init__(self, message: dict[str, Any]):
+        super().__init__(message.get("message", "join refused"))
+        self.message = message
+
+
+class ThirdSpaceClient:
+    def __init__(self, ws: websockets.ClientConnection, welcome: dict[str, Any]):
+        self.ws = ws
+        self.welcome = welcome
+        self.id: int = welcome["id"]
+        self.room: str = welcome["room"]
+        self.visitors: dict[int, dict[str, Any]] = {v["id"]: v for v in welcome["visitors"]}
+        self.chat: list[dict[str, Any]] = list(welcome["chat"])
+        self.errors: list[dict[str, Any]] = []
+        self.messages: list[dict[str, Any]] = []
+        self.poses: dict[int, np.ndarray] = {}  # visitor id -> (3, 7) head, left, right
+        self.pose_received_at: dict[int, float] = {}
+        self.snapshots = 0
+        self.snapshot_tick = -1
+        self._seq = 0
+        self._changed = asyncio.Event()
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def connect(
+        cls,
+        url: str,
+        scene: str,
+        name: str,
+        language: str = "en",
+        colour: str = "#4a90d9",
+        timeout: float = 10.0,
+        **hello: Any,
+    ) -> "ThirdSpaceClient":
+        ws = await websockets.connect(url, max_size=2**22, open_timeout=timeout)
+        message = {"type": "hello", "protocol": PROTOCOL_VERSION, "scene": scene, "name": name, "language": language, "colour": colour}
+        await ws.send(orjson.dumps({**message, **hello}).decode())
+        reply = orjson.loads(await asyncio.wait_for(ws.recv(), timeout))
+        if reply.get("type") != "welcome":
+            await ws.close()
+            raise JoinError(reply)
+        return cls(ws, reply)
+
+    async def __aenter__(self) -> "ThirdSpaceClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.ws.close()
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._reader
+
+    @property
+    def closed(self) -> bool:
+        return self._reader.done()
+
+    @property
+    def close_code(self) -> int | None:
+        return self.ws.close_code
+
+    async def send_pose(
+        self,
+        head: Sequence[float],
+        head_rotation: Sequence[float] = IDENTITY,
+        left: Sequence[float] | None = None,
+        right: Sequence[float] | None = None,
+        hand_rotation: Sequence[float] = IDENTITY,
+        teleport: bool = False,
+    ) -> None:
+        parts = np.zeros((3, 7), dtype=np.float32)
+        parts[:, 6] = 1.0
+        parts[0] = (*head, *head_rotation)
+        flags = FLAG_TELEPORT if teleport else 0
+        if left is not None:
+            parts[1] = (*left, *hand_rotation)
+            flags |= FLAG_LEFT
+        if right is not None:
+            parts[2] = (*right, *hand_rotation)
+            flags |= FLAG_RIGHT
+        self._seq += 1
+        await self.ws.send(encode_pose(parts, flags, self._seq))
+
+    async def send_chat(self, text: str) -> None:
+        await self.send({"type": "chat", "text": text})
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ws.send(orjson.dumps(message).decode())
+
+    async def wait_for(self, predicate: Callable[["ThirdSpaceClient"], Any], timeout: float = 10.0) -> Any:
+        """Wait until ``predicate(self)`` is truthy and return its value."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate(self)
+            if value:
+                return value
+            if self.closed:
+                raise ConnectionError(f"connection closed ({self.close_code}) while waiting")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("condition not met in time")
+            self._changed.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+
+    async def _read(self) -> None:
+        try:
+            async for data in self.ws:
+                if isinstance(data, bytes):
+                    snapshot = decode_snapshot(data)
+                    now = time.monotonic()
+                    for visitor_id, parts in zip(snapshot.ids.tolist(), snapshot.parts):
+                        self.poses[visitor_id] = parts
+                        self.pose_received_at[visitor_id] = now
+                    present = set(snapshot.ids.tolist())
+                    for gone in set(self.poses) - present:
+                        self.poses.pop(gone, None)
+                    self.snapshots += 1
+                    self.snapshot_tick = snapshot.tick
+                else:
+                    self._handle(orjson.loads(data))
+                self._changed.set()
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            self._changed.set()
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+        kind = message.get("type")
+        if kind == "join":
+            self.visitors[message["visitor"]["id"]] = message["visitor"]
+        elif kind == "leave":
+            self.visitors.pop(message["id"], None)
+            self.poses.pop(message["id"], None)
+        elif kind == "chat":
+            self.chat.append(message)
+        elif kind == "error":
+            self.errors.append(message)

@@ -1,0 +1,66 @@
+"""Settings: defaults, then a TOML file, then ``THIRDSPACE_*`` environment
+variables, then command-line options.  Nothing else reads the environment."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _project_dir(name: str) -> Path:
+    return PROJECT_ROOT / name
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = field(default_factory=lambda: Path("data"))
+    scenes_dir: Path = field(default_factory=lambda: _project_dir("scenes"))
+    assets_dir: Path = field(default_factory=lambda: _project_dir("assets"))
+    client_dir: Path = field(default_factory=lambda: _project_dir("web_client") / "dist")
+    tick_hz: float = 20.0
+    max_speed_mps: float = 10.0
+    teleport_range_m: float = 12.0
+    chat_history: int = 100
+    chat_burst: int = 5
+    chat_per_s: float = 1.0
+    send_queue_messages: int = 256  # control messages queued for one connection before it is closed
+    max_errors: int = 20  # error replies before a misbehaving connection is closed
+    log_level: str = "INFO"
+
+    @classmethod
+    def load(cls, config_file: Path | None = None, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        values: dict[str, Any] = {}
+        if config_file is not None:
+            with open(config_file, "rb") as fh:
+                values.update(tomllib.load(fh))
+        environ = os.environ if environ is None else environ
+        for f in dataclasses.fields(cls):
+            key = f"THIRDSPACE_{f.name.upper()}"
+            if key in environ:
+                values[f.name] = environ[key]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls._coerce(values)
+
+    @classmethod
+    def _coerce(cls, values: dict[str, Any]) -> "Settings":
+        kinds = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(kinds))
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
+        out: dict[str, Any] = {}
+        for name, value in values.items():
+            default = kinds[name].default if kinds[name].default is not dataclasses.MISSING else kinds[name].default_factory()
+            try:
+                out[name] = Path(value) if isinstance(default, Path) else type(default)(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"setting {name}: cannot use {value!r} as {type(default).__name__}") from None
+        return cls(**out)

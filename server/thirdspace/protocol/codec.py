@@ -1,0 +1,200 @@
+"""Encoding and decoding of protocol frames: pure functions, no I/O.
+
+Control messages are JSON objects; the decoder validates each client message
+against :data:`CLIENT_MESSAGES` and raises :class:`ProtocolError` naming the
+field.  Poses and snapshots are fixed-layout little-endian binary frames read
+and written with numpy structured dtypes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+
+from thirdspace.protocol.constants import (
+    CLOSE_INVALID_PAYLOAD,
+    FRAME_POSE,
+    FRAME_SNAPSHOT,
+    MAX_CHAT_CHARS,
+    MAX_NAME_CHARS,
+    POSE_DTYPE,
+    POSE_FRAME_SIZE,
+    PROTOCOL_VERSION,
+    SNAPSHOT_ENTRY_DTYPE,
+    SNAPSHOT_HEADER_DTYPE,
+    SNAPSHOT_HEADER_SIZE,
+)
+
+
+class ProtocolError(Exception):
+    """A client message that cannot be accepted.
+
+    With ``close_code`` set the connection must be closed with it; otherwise the
+    client gets an ``error`` message with ``code`` and ``field`` and carries on.
+    """
+
+    def __init__(self, code: str, message: str, field: str | None = None, close_code: int | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        self.close_code = close_code
+
+    def to_message(self) -> dict[str, Any]:
+        msg: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
+        if self.field is not None:
+            msg["field"] = self.field
+        return msg
+
+
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _text(value: Any, field: str, max_chars: int, *, allow_empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise ProtocolError("bad_request", f"{field} must be a string", field)
+    value = value.strip()
+    if not value and not allow_empty:
+        raise ProtocolError("bad_request", f"{field} must not be empty", field)
+    if len(value) > max_chars:
+        raise ProtocolError("too_long", f"{field} is longer than {max_chars} characters", field)
+    if any(ord(c) < 32 for c in value):
+        raise ProtocolError("bad_request", f"{field} contains control characters", field)
+    return value
+
+
+def _pattern(value: Any, field: str, pattern: re.Pattern[str], what: str) -> str:
+    if not isinstance(value, str) or not pattern.match(value) or len(value) > 35:
+        raise ProtocolError("bad_request", f"{field} must be {what}", field)
+    return value
+
+
+@dataclass(frozen=True)
+class Hello:
+    protocol: int
+    scene: str
+    name: str
+    language: str
+    colour: str
+
+
+@dataclass(frozen=True)
+class Chat:
+    text: str
+
+
+@dataclass(frozen=True)
+class Ping:
+    nonce: Any
+
+
+def _decode_hello(msg: dict[str, Any]) -> Hello:
+    protocol = msg.get("protocol")
+    if type(protocol) is not int:
+        raise ProtocolError("bad_request", "protocol must be an integer", "protocol")
+    if protocol != PROTOCOL_VERSION:
+        raise ProtocolError("unsupported_protocol", f"this server speaks protocol {PROTOCOL_VERSION}, not {protocol}", "protocol")
+    scene = msg.get("scene")
+    if not isinstance(scene, str) or not scene:
+        raise ProtocolError("bad_request", "scene must be a scene id", "scene")
+    return Hello(
+        protocol=protocol,
+        scene=scene,
+        name=_text(msg.get("name"), "name", MAX_NAME_CHARS),
+        language=_pattern(msg.get("language", "en"), "language", LANGUAGE_TAG, "a BCP 47 language tag"),
+        colour=_pattern(msg.get("colour", "#4a90d9"), "colour", COLOUR, "a colour like #4a90d9").lower(),
+    )
+
+
+def _decode_chat(msg: dict[str, Any]) -> Chat:
+    return Chat(text=_text(msg.get("text"), "text", MAX_CHAT_CHARS))
+
+
+def _decode_ping(msg: dict[str, Any]) -> Ping:
+    nonce = msg.get("nonce")
+    if nonce is not None and not isinstance(nonce, (int, str)):
+        raise ProtocolError("bad_request", "nonce must be an integer or a string", "nonce")
+    return Ping(nonce=nonce)
+
+
+CLIENT_MESSAGES = {"hello": _decode_hello, "chat": _decode_chat, "ping": _decode_ping}
+
+
+def decode_control(data: str | bytes) -> Hello | Chat | Ping:
+    """Decode one client text frame into a message value."""
+    try:
+        msg = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise ProtocolError("bad_json", "text frames must be JSON", close_code=CLOSE_INVALID_PAYLOAD) from None
+    if not isinstance(msg, dict):
+        raise ProtocolError("bad_json", "a control message must be a JSON object", close_code=CLOSE_INVALID_PAYLOAD)
+    kind = msg.get("type")
+    if not isinstance(kind, str):
+        raise ProtocolError("bad_request", "type must be a string", "type")
+    decoder = CLIENT_MESSAGES.get(kind)
+    if decoder is None:
+        raise ProtocolError("unknown_type", f"unknown message type {kind!r}", "type")
+    return decoder(msg)
+
+
+def encode_control(msg: dict[str, Any]) -> bytes:
+    """Encode a server message as UTF-8 JSON (sent as a text frame)."""
+    return orjson.dumps(msg)
+
+
+def decode_pose(data: bytes) -> np.void:
+    """Read an uplink pose frame; raises ProtocolError (close 1007) when malformed."""
+    if len(data) != POSE_FRAME_SIZE:
+        raise ProtocolError("bad_frame", f"a pose frame is {POSE_FRAME_SIZE} bytes, got {len(data)}", close_code=CLOSE_INVALID_PAYLOAD)
+    if data[0] != FRAME_POSE:
+        raise ProtocolError("bad_frame", f"unknown binary frame kind {data[0]}", close_code=CLOSE_INVALID_PAYLOAD)
+    return np.frombuffer(data, dtype=POSE_DTYPE, count=1)[0]
+
+
+def encode_pose(parts: np.ndarray, flags: int = 0, seq: int = 0) -> bytes:
+    """Write an uplink pose frame; ``parts`` is (3, 7): head, left, right as px py pz qx qy qz qw."""
+    frame = np.zeros(1, dtype=POSE_DTYPE)
+    frame["kind"] = FRAME_POSE
+    frame["flags"] = flags
+    frame["seq"] = seq & 0xFFFF
+    frame["parts"] = parts
+    return frame.tobytes()
+
+
+def encode_snapshot(tick: int, ids: np.ndarray, flags: np.ndarray, parts: np.ndarray) -> bytes:
+    """Write a downlink snapshot of ``len(ids)`` avatars in one numpy pass."""
+    header = np.zeros(1, dtype=SNAPSHOT_HEADER_DTYPE)
+    header["kind"] = FRAME_SNAPSHOT
+    header["version"] = PROTOCOL_VERSION
+    header["count"] = len(ids)
+    header["tick"] = tick & 0xFFFFFFFF
+    entries = np.zeros(len(ids), dtype=SNAPSHOT_ENTRY_DTYPE)
+    entries["id"] = ids
+    entries["flags"] = flags
+    entries["parts"] = parts
+    return header.tobytes() + entries.tobytes()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    tick: int
+    ids: np.ndarray  # (n,) uint16
+    flags: np.ndarray  # (n,) uint8
+    parts: np.ndarray  # (n, 3, 7) float32
+
+
+def decode_snapshot(data: bytes) -> Snapshot:
+    """Read a downlink snapshot frame (used by the Python client and tests)."""
+    if len(data) < SNAPSHOT_HEADER_SIZE or data[0] != FRAME_SNAPSHOT:
+        raise ProtocolError("bad_frame", "not a snapshot frame")
+    header = np.frombuffer(data, dtype=SNAPSHOT_HEADER_DTYPE, count=1)[0]
+    count = int(header["count"])
+    if len(data) != SNAPSHOT_HEADER_SIZE + count * SNAPSHOT_ENTRY_DTYPE.itemsize:
+        raise ProtocolError("bad_frame", "snapshot length does not match its count")
+    entries = np.frombuffer(data, dtype=SNAPSHOT_ENTRY_DTYPE, count=count, offset=SNAPSHOT_HEADER_SIZE)
+    return Snapshot(int(header["tick"]), entries["id"].copy(), entries["flags"].copy(), entries["parts"].copy())

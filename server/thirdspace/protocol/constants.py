@@ -1,0 +1,57 @@
+"""Every number on the wire, in one place.
+
+``web_client/src/protocol.js`` mirrors these; ``tests/protocol/test_constants.py``
+keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+PROTOCOL_VERSION = 1
+
+# Binary frame kinds (first byte of every binary frame).
+FRAME_POSE = 0x01  # client -> server
+FRAME_SNAPSHOT = 0x02  # server -> client
+
+# Tracked parts, in wire order.
+PARTS = ("head", "left", "right")
+PART_FLOATS = 7  # px py pz qx qy qz qw
+
+# Pose flags (uplink byte 1, snapshot entry byte 2).
+FLAG_LEFT = 0x01  # left hand tracked
+FLAG_RIGHT = 0x02  # right hand tracked
+FLAG_TELEPORT = 0x04  # this pose follows a teleport: no speed check
+FLAGS_KNOWN = FLAG_LEFT | FLAG_RIGHT | FLAG_TELEPORT
+
+# Little-endian layouts, used by numpy to read and write whole frames at once.
+POSE_DTYPE = np.dtype([("kind", "u1"), ("flags", "u1"), ("seq", "<u2"), ("parts", "<f4", (len(PARTS), PART_FLOATS))])
+SNAPSHOT_HEADER_DTYPE = np.dtype([("kind", "u1"), ("version", "u1"), ("count", "<u2"), ("tick", "<u4")])
+SNAPSHOT_ENTRY_DTYPE = np.dtype([("id", "<u2"), ("flags", "u1"), ("reserved", "u1"), ("parts", "<f4", (len(PARTS), PART_FLOATS))])
+
+POSE_FRAME_SIZE = POSE_DTYPE.itemsize  # 88
+SNAPSHOT_HEADER_SIZE = SNAPSHOT_HEADER_DTYPE.itemsize  # 8
+SNAPSHOT_ENTRY_SIZE = SNAPSHOT_ENTRY_DTYPE.itemsize  # 88
+
+# Limits.
+MAX_FRAME_BYTES = 16 * 1024  # larger frames are closed with 1009
+MAX_NAME_CHARS = 32
+MAX_CHAT_CHARS = 500
+
+# WebSocket close codes (RFC 6455 section 7.4.1).
+CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001
+CLOSE_INVALID_PAYLOAD = 1007  # undecodable JSON, wrong binary length, unknown frame kind
+CLOSE_POLICY = 1008  # protocol misuse: message before hello, repeated hello, too many errors, slow reader
+CLOSE_TOO_BIG = 1009  # frame larger than MAX_FRAME_BYTES
+CLOSE_TRY_AGAIN = 1013  # server shutting down or unable to place the visitor
+
+# Error codes carried by {"type": "error"} messages.
+ERROR_CODES = (
+    "bad_request",  # a field is missing or of the wrong type; "field" names it
+    "unknown_type",  # "type" is not a message this server knows
+    "unknown_scene",
+    "unsupported_protocol",
+    "rate_limited",
+    "too_long",
+)

@@ -1,0 +1,1 @@
+"""Rooms: instances of a scene, their visitors, poses and chat (pure, no I/O)."""

@@ -1,0 +1,263 @@
+"""One room: an instance of a scene with its visitors, their poses and chat.
+
+The room is pure state: handlers take plain values (and the current time) and
+return :class:`Outbound` messages for the session layer to deliver.  Avatar
+poses live in numpy arrays indexed by slot; the tick encodes one snapshot for
+the whole room with no per-visitor Python loop.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import unicodedata
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from thirdspace.protocol.codec import ProtocolError, encode_snapshot
+from thirdspace.protocol.constants import FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT, FLAGS_KNOWN, PART_FLOATS, PARTS, PROTOCOL_VERSION
+from thirdspace.scenes.model import Scene
+
+
+class RoomFull(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class RoomRules:
+    """Tunable limits; defaults come from Settings."""
+
+    tick_hz: float = 20.0
+    max_speed_mps: float = 10.0  # head speed above this is not a walk
+    teleport_range_m: float = 12.0  # farthest jump a pose flagged as teleport may make
+    teleport_interval_s: float = 0.5  # at most one teleport this often
+    hand_reach_m: float = 1.5  # hands stay this close to the head
+    chat_history: int = 100
+    chat_burst: int = 5
+    chat_per_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """A message for the session layer: to one visitor, or to everyone but ``exclude``."""
+
+    message: dict[str, Any]
+    to: int | None = None
+    exclude: int | None = None
+
+
+@dataclass
+class Visitor:
+    id: int
+    slot: int
+    name: str
+    language: str
+    colour: str
+    chat_tokens: float
+    chat_checked_at: float
+    last_pose_at: float | None = None
+    teleport_ready_at: float = 0.0
+    dropped_poses: int = 0
+
+    def presence(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "language": self.language, "colour": self.colour}
+
+
+@dataclass
+class RoomStats:
+    poses_accepted: int = 0
+    poses_dropped: int = 0
+    chat_messages: int = 0
+    ticks: int = 0
+
+
+@dataclass
+class Room:
+    id: str
+    scene: Scene
+    rules: RoomRules = field(default_factory=RoomRules)
+
+    def __post_init__(self) -> None:
+        capacity = self.scene.capacity
+        self.capacity = capacity
+        self.visitors: dict[int, Visitor] = {}
+        self.stats = RoomStats()
+        self.tick_number = 0
+        self.chat_log: deque[dict[str, Any]] = deque(maxlen=self.rules.chat_history)
+        self._chat_seq = 0
+        self._next_id = 1
+        self._free_slots = list(range(capacity - 1, -1, -1))
+        # Structure of arrays, one row per slot.
+        self.ids = np.zeros(capacity, dtype=np.uint16)
+        self.flags = np.zeros(capacity, dtype=np.uint8)
+        self.parts = np.zeros((capacity, len(PARTS), PART_FLOATS), dtype=np.float32)
+        self.has_pose = np.zeros(capacity, dtype=bool)
+        self._bounds_min = np.asarray(self.scene.bounds_min, dtype=np.float32)
+        self._bounds_max = np.asarray(self.scene.bounds_max, dtype=np.float32)
+        # Newest validated pose per slot since the last tick.
+        self._inbox: dict[int, tuple[np.ndarray, int]] = {}
+        self._dirty = False
+
+    # -- membership ---------------------------------------------------------------
+
+    @property
+    def is_full(self) -> bool:
+        return not self._free_slots
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.visitors
+
+    def join(self, name: str, language: str, colour: str, now: float | None = None) -> tuple[Visitor, list[Outbound]]:
+        if self.is_full:
+            raise RoomFull(self.id)
+        now = time.monotonic() if now is None else now
+        visitor = Visitor(
+            id=self._allocate_id(),
+            slot=self._free_slots.pop(),
+            name=name,
+            language=language,
+            colour=colour,
+            chat_tokens=float(self.rules.chat_burst),
+            chat_checked_at=now,
+        )
+        self.visitors[visitor.id] = visitor
+        self.ids[visitor.slot] = visitor.id
+        self.has_pose[visitor.slot] = False
+        self._dirty = True
+        spawns = self.scene.document["spawn_points"]
+        welcome = {
+            "type": "welcome",
+            "protocol": PROTOCOL_VERSION,
+            "id": visitor.id,
+            "room": self.id,
+            "scene": self.scene.id,
+            "tick_hz": self.rules.tick_hz,
+            "bounds": {"min": list(self.scene.bounds_min), "max": list(self.scene.bounds_max)},
+            "spawn": spawns[(visitor.id - 1) % len(spawns)],
+            "visitors": [v.presence() for v in self.visitors.values()],
+            "chat": list(self.chat_log),
+        }
+        return visitor, [
+            Outbound(welcome, to=visitor.id),
+            Outbound({"type": "join", "visitor": visitor.presence()}, exclude=visitor.id),
+        ]
+
+    def leave(self, visitor_id: int) -> list[Outbound]:
+        visitor = self.visitors.pop(visitor_id, None)
+        if visitor is None:
+            return []
+        self.has_pose[visitor.slot] = False
+        self.flags[visitor.slot] = 0
+        self._inbox.pop(visitor.slot, None)
+        self._free_slots.append(visitor.slot)
+        self._dirty = True
+        return [Outbound({"type": "leave", "id": visitor_id})]
+
+    def _allocate_id(self) -> int:
+        while True:
+            candidate = self._next_id
+            self._next_id = self._next_id % 65535 + 1
+            if candidate not in self.visitors:
+                return candidate
+
+    # -- poses --------------------------------------------------------------------
+
+    def accept_pose(self, visitor_id: int, flags: int, parts: np.ndarray, now: float) -> bool:
+        """Validate a pose; keep it for the next tick if plausible, else drop and count it."""
+        visitor = self.visitors[visitor_id]
+        reason = self._pose_problem(visitor, flags, parts, now)
+        if reason is not None:
+            visitor.dropped_poses += 1
+            self.stats.poses_dropped += 1
+            return False
+        pose = np.array(parts, dtype=np.float32)
+        for index, flag in ((1, FLAG_LEFT), (2, FLAG_RIGHT)):
+            if not flags & flag:
+                pose[index] = 0.0
+                pose[index, 6] = 1.0
+        quats = pose[:, 3:7]
+        quats /= np.linalg.norm(quats, axis=1, keepdims=True)
+        if flags & FLAG_TELEPORT:
+            visitor.teleport_ready_at = now + self.rules.teleport_interval_s
+        visitor.last_pose_at = now
+        pending = self._inbox.get(visitor.slot)
+        # A teleport flag must survive until the tick even if a walk pose follows it.
+        carried = pending[1] & FLAG_TELEPORT if pending else 0
+        self._inbox[visitor.slot] = (pose, flags | carried)
+        self.stats.poses_accepted += 1
+        return True
+
+    def _pose_problem(self, visitor: Visitor, flags: int, parts: np.ndarray, now: float) -> str | None:
+        if flags & ~FLAGS_KNOWN:
+            return "unknown flags"
+        tracked = [0] + [i for i, f in ((1, FLAG_LEFT), (2, FLAG_RIGHT)) if flags & f]
+        used = parts[tracked]
+        if not np.isfinite(used).all():
+            return "not finite"
+        positions = used[:, :3]
+        if (positions < self._bounds_min).any() or (positions > self._bounds_max).any():
+            return "outside the scene bounds"
+        norms = np.linalg.norm(used[:, 3:7], axis=1)
+        if ((norms < 0.9) | (norms > 1.1)).any():
+            return "rotation is not a unit quaternion"
+        if len(tracked) > 1 and (np.linalg.norm(positions[1:] - positions[0], axis=1) > self.rules.hand_reach_m).any():
+            return "hand too far from head"
+        if visitor.last_pose_at is not None:
+            slot = visitor.slot
+            previous = self._inbox[slot][0][0, :3] if slot in self._inbox else self.parts[slot, 0, :3]
+            distance = float(np.linalg.norm(positions[0] - previous))
+            walk_limit = self.rules.max_speed_mps * max(0.0, now - visitor.last_pose_at) + 0.3
+            if distance > walk_limit:
+                if not flags & FLAG_TELEPORT or distance > self.rules.teleport_range_m or now < visitor.teleport_ready_at:
+                    return "moved faster than a visitor can"
+        return None
+
+    # -- tick ---------------------------------------------------------------------
+
+    def tick(self) -> bytes | None:
+        """Apply the newest pose of each visitor; return the room's snapshot if anything changed."""
+        self.tick_number += 1
+        self.stats.ticks += 1
+        if not self._inbox and not self._dirty:
+            return None
+        if self._inbox:
+            slots = np.fromiter(self._inbox.keys(), dtype=np.intp, count=len(self._inbox))
+            self.parts[slots] = np.stack([pose for pose, _ in self._inbox.values()])
+            self.flags[slots] = [flags for _, flags in self._inbox.values()]
+            self.has_pose[slots] = True
+            self._inbox.clear()
+        self._dirty = False
+        live = np.flatnonzero(self.has_pose)
+        snapshot = encode_snapshot(self.tick_number, self.ids[live], self.flags[live], self.parts[live])
+        self.flags[live] &= ~np.uint8(FLAG_TELEPORT)
+        return snapshot
+
+    # -- chat ---------------------------------------------------------------------
+
+    def chat(self, visitor_id: int, text: str, now: float, wall_time: float | None = None) -> list[Outbound]:
+        visitor = self.visitors[visitor_id]
+        rules = self.rules
+        visitor.chat_tokens = min(rules.chat_burst, visitor.chat_tokens + (now - visitor.chat_checked_at) * rules.chat_per_s)
+        visitor.chat_checked_at = now
+        if visitor.chat_tokens < 1:
+            wait = (1 - visitor.chat_tokens) / rules.chat_per_s
+            error = ProtocolError("rate_limited", f"too many messages; try again in {math.ceil(wait * 10) / 10} s", "text")
+            return [Outbound(error.to_message(), to=visitor_id)]
+        visitor.chat_tokens -= 1
+        self._chat_seq += 1
+        self.stats.chat_messages += 1
+        message = {
+            "type": "chat",
+            "id": self._chat_seq,
+            "from": visitor.id,
+            "name": visitor.name,
+            "language": visitor.language,
+            "text": unicodedata.normalize("NFC", text),
+            "time": round((time.time() if wall_time is None else wall_time) * 1000),
+        }
+        self.chat_log.append(message)
+        return [Outbound(message)]

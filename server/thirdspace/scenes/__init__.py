@@ -1,0 +1,1 @@
+"""Scene documents: schema, validation and loading."""

@@ -1,0 +1,173 @@
+"""Scene documents: validation against the shipped JSON Schema plus the rules a
+schema cannot say (unique node ids, parents that exist and form no cycle, the
+default language present, spawn points inside the bounds)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+DEFAULT_CAPACITY = 50
+
+
+@dataclass(frozen=True)
+class SceneIssue:
+    """One reason a scene document is invalid."""
+
+    source: str  # file name, or "<document>"
+    path: str  # JSON path, e.g. "$.nodes[3].position"
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.path}: {self.reason}"
+
+
+class SceneError(ValueError):
+    def __init__(self, issues: list[SceneIssue]):
+        super().__init__("; ".join(str(i) for i in issues))
+        self.issues = issues
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A validated scene document."""
+
+    id: str
+    document: dict[str, Any]
+    capacity: int
+    bounds_min: tuple[float, float, float]
+    bounds_max: tuple[float, float, float]
+    languages: tuple[str, ...]
+    asset_ids: tuple[str, ...] = field(default=())
+
+    @property
+    def title(self) -> dict[str, str]:
+        return self.document["title"]
+
+    def summary(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "languages": list(self.languages), "capacity": self.capacity}
+
+
+@cache
+def schema() -> dict[str, Any]:
+    return json.loads(resources.files("thirdspace.scenes").joinpath("scene.schema.json").read_text("utf-8"))
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema())
+
+
+def _json_path(parts) -> str:
+    out = "$"
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else f".{p}"
+    return out
+
+
+def validate(document: Any, source: str = "<document>") -> Scene:
+    """Return the Scene, or raise SceneError listing every issue found."""
+    issues = [
+        SceneIssue(source, _json_path(err.absolute_path), err.message)
+        for err in sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    ]
+    if issues:
+        raise SceneError(issues)
+    issues += _check_semantics(document, source)
+    if issues:
+        raise SceneError(issues)
+    languages = sorted({lang for text in _texts(document) for lang in text})
+    languages.remove(document["default_language"])
+    return Scene(
+        id=document["id"],
+        document=document,
+        capacity=document.get("capacity", DEFAULT_CAPACITY),
+        bounds_min=tuple(document["bounds"]["min"]),
+        bounds_max=tuple(document["bounds"]["max"]),
+        languages=(document["default_language"], *languages),
+        asset_ids=tuple(sorted({n["asset"] for n in document["nodes"] if "asset" in n})),
+    )
+
+
+def _texts(document: dict[str, Any]):
+    yield document["title"]
+    if "description" in document:
+        yield document["description"]
+    for node in document["nodes"]:
+        for key in ("name", "description"):
+            if key in node:
+                yield node[key]
+
+
+def _check_semantics(doc: dict[str, Any], source: str) -> list[SceneIssue]:
+    issues: list[SceneIssue] = []
+    if doc["default_language"] not in doc["title"]:
+        issues.append(SceneIssue(source, "$.title", f"no title in the default language {doc['default_language']!r}"))
+    lo, hi = doc["bounds"]["min"], doc["bounds"]["max"]
+    numbers = [*lo, *hi]
+    if not all(math.isfinite(v) for v in numbers):
+        issues.append(SceneIssue(source, "$.bounds", "bounds must be finite"))
+    elif not all(a < b for a, b in zip(lo, hi)):
+        issues.append(SceneIssue(source, "$.bounds", "every min must be below its max"))
+    else:
+        for i, spawn in enumerate(doc["spawn_points"]):
+            if not all(a <= v <= b for a, v, b in zip(lo, spawn["position"], hi)):
+                issues.append(SceneIssue(source, f"$.spawn_points[{i}].position", "spawn point is outside the bounds"))
+    ids: dict[str, int] = {}
+    for i, node in enumerate(doc["nodes"]):
+        if node["id"] in ids:
+            issues.append(SceneIssue(source, f"$.nodes[{i}].id", f"duplicate node id {node['id']!r}"))
+        ids[node["id"]] = i
+        rotation = node.get("rotation")
+        if rotation is not None and abs(math.sqrt(sum(v * v for v in rotation)) - 1) > 1e-3:
+            issues.append(SceneIssue(source, f"$.nodes[{i}].rotation", "rotation must be a unit quaternion"))
+    parents = {n["id"]: n.get("parent") for n in doc["nodes"]}
+    for i, node in enumerate(doc["nodes"]):
+        parent = node.get("parent")
+        if parent is None:
+            continue
+        if parent not in ids:
+            issues.append(SceneIssue(source, f"$.nodes[{i}].parent", f"no node with id {parent!r}"))
+            continue
+        seen = {node["id"]}
+        while parent is not None and parent in parents:
+            if parent in seen:
+                issues.append(SceneIssue(source, f"$.nodes[{i}].parent", "parents form a cycle"))
+                break
+            seen.add(parent)
+            parent = parents[parent]
+    return issues
+
+
+def load_file(path: Path) -> Scene:
+    try:
+        document = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SceneError([SceneIssue(path.name, "$", f"cannot read: {exc}")]) from None
+    except json.JSONDecodeError as exc:
+        raise SceneError([SceneIssue(path.name, "$", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]) from None
+    return validate(document, path.name)
+
+
+def load_directory(directory: Path) -> tuple[dict[str, Scene], list[SceneIssue]]:
+    """Load every ``*.json`` scene; invalid files are reported, not fatal."""
+    scenes: dict[str, Scene] = {}
+    issues: list[SceneIssue] = []
+    for path in sorted(directory.glob("*.json")):
+        try:
+            scene = load_file(path)
+        except SceneError as err:
+            issues.extend(err.issues)
+            continue
+        if scene.id in scenes:
+            issues.append(SceneIssue(path.name, "$.id", f"scene id {scene.id!r} is already used by another file"))
+            continue
+        scenes[scene.id] = scene
+    return scenes, issues

@@ -1,0 +1,1 @@
+"""The aiohttp edge: HTTP routes and the WebSocket endpoint."""

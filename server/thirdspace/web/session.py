@@ -1,0 +1,99 @@
+"""One WebSocket connection's outgoing side: a bounded control queue and a
+single snapshot slot, drained by one writer task.
+
+The room never awaits a socket: it appends to the queue and returns.  A
+connection that stops reading blocks only its own writer; when its control
+queue fills up the connection is aborted, and an unsent snapshot is simply
+replaced by the newer one, so memory per connection stays bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+
+from aiohttp import WSMsgType, web
+
+
+class Session:
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.BaseTransport | None, queue_limit: int):
+        self.ws = ws
+        self.transport = transport
+        self.queue_limit = queue_limit
+        self._control: deque[bytes] = deque()
+        self._snapshot: bytes | None = None
+        self._close: tuple[int, str] | None = None
+        self._wake = asyncio.Event()
+        self._writer = asyncio.create_task(self._run())
+        self.bytes_out = 0
+        self.snapshots_replaced = 0
+
+    @property
+    def queued(self) -> int:
+        return len(self._control)
+
+    def send(self, data: bytes) -> None:
+        """Queue a control message (JSON text frame)."""
+        if self._close is not None:
+            return
+        if len(self._control) >= self.queue_limit:
+            # The writer is stuck on a connection that stopped reading.
+            self.abort()
+            return
+        self._control.append(data)
+        self._wake.set()
+
+    def offer_snapshot(self, data: bytes) -> None:
+        """Offer the newest snapshot; an unsent older one is dropped."""
+        if self._snapshot is not None:
+            self.snapshots_replaced += 1
+        self._snapshot = data
+        self._wake.set()
+
+    def abort(self) -> None:
+        self._close = (0, "")
+        self._control.clear()
+        self._snapshot = None
+        self._writer.cancel()
+        if self.transport is not None:
+            self.transport.abort()
+
+    async def close(self, code: int, reason: str, timeout: float = 2.0) -> None:
+        """Send what is queued, then close with ``code``; abort if that stalls."""
+        if self._close is None:
+            self._close = (code, reason)
+            self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._writer), timeout)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            self.abort()
+
+    async def finish(self) -> None:
+        self._close = self._close or (0, "")
+        self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._writer
+
+    async def _run(self) -> None:
+        ws = self.ws
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._control:
+                    data = self._control.popleft()
+                    await ws.send_frame(data, WSMsgType.TEXT)
+                    self.bytes_out += len(data)
+                if self._close is not None:
+                    code, reason = self._close
+                    if code:
+                        await ws.close(code=code, message=reason.encode()[:120])
+                    return
+                if self._snapshot is not None:
+                    data, self._snapshot = self._snapshot, None
+                    await ws.send_frame(data, WSMsgType.BINARY)
+                    self.bytes_out += len(data)
+        except (ConnectionError, RuntimeError):
+            # The peer went away mid-send; the reader side notices and cleans up.
+            return

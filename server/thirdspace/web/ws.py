@@ -1,0 +1,71 @@
+"""The WebSocket endpoint ``/ws``: decode, validate, hand to the room."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import WSMsgType, web
+
+from thirdspace.protocol.codec import Chat, Hello, Ping, ProtocolError, decode_control, decode_pose, encode_control
+from thirdspace.protocol.constants import CLOSE_POLICY, MAX_FRAME_BYTES
+from thirdspace.web.keys import HUB, SETTINGS
+from thirdspace.web.session import Session
+
+
+async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
+    settings = request.app[SETTINGS]
+    hub = request.app[HUB]
+    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=20.0, compress=False, decode_text=False)
+    await ws.prepare(request)
+    session = Session(ws, request.transport, settings.send_queue_messages)
+    member = None  # (runner, visitor) once the hello is accepted
+    errors = 0
+
+    async def close(code: int, reason: str) -> None:
+        await session.close(code, reason)
+
+    try:
+        async for msg in ws:
+            try:
+                if msg.type == WSMsgType.TEXT:
+                    message = decode_control(msg.data)
+                    if member is None:
+                        if not isinstance(message, Hello):
+                            await close(CLOSE_POLICY, "send hello first")
+                            break
+                        scene = hub.scenes.get(message.scene)
+                        if scene is None:
+                            raise ProtocolError("unknown_scene", f"no scene {message.scene!r}", "scene")
+                        member = hub.join(scene, message.name, message.language, message.colour, session)
+                    elif isinstance(message, Chat):
+                        runner, visitor = member
+                        runner.deliver(runner.room.chat(visitor.id, message.text, time.monotonic()))
+                    elif isinstance(message, Ping):
+                        session.send(encode_control({"type": "pong", "nonce": message.nonce}))
+                    else:
+                        raise ProtocolError("bad_request", "hello was already accepted", "type")
+                elif msg.type == WSMsgType.BINARY:
+                    if member is None:
+                        await close(CLOSE_POLICY, "send hello first")
+                        break
+                    frame = decode_pose(msg.data)
+                    runner, visitor = member
+                    runner.room.accept_pose(visitor.id, int(frame["flags"]), frame["parts"], time.monotonic())
+                else:  # ERROR: aiohttp has already closed with 1009 (too big) or 1007 (bad UTF-8)
+                    break
+            except ProtocolError as err:
+                if err.close_code is not None:
+                    await close(err.close_code, err.message)
+                    break
+                errors += 1
+                if errors > settings.max_errors:
+                    await close(CLOSE_POLICY, "too many invalid messages")
+                    break
+                session.send(encode_control(err.to_message()))
+    finally:
+        if member is not None:
+            hub.leave(*member)
+        await session.finish()
+        if not ws.closed:
+            await ws.close()
+    return ws

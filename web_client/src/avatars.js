@@ -1,0 +1,152 @@
+// Other visitors: a head, two hands and a name tag, moved through an interpolation buffer.
+import * as THREE from "three";
+import { FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT, PART_FLOATS } from "./protocol.js";
+
+export const INTERPOLATION_DELAY_MS = 100;
+const BUFFER_LENGTH = 32;
+
+function nameTag(text) {
+  const canvas = document.createElement("canvas");
+  canvas.width = 512;
+  canvas.height = 96;
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "rgba(20, 22, 28, 0.72)";
+  ctx.beginPath();
+  ctx.roundRect(0, 8, 512, 80, 40);
+  ctx.fill();
+  ctx.fillStyle = "#ffffff";
+  ctx.font = "600 44px system-ui, sans-serif";
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
+  ctx.fillText(text, 256, 50, 480); // drawn as pixels: visitor text never becomes markup
+  const texture = new THREE.CanvasTexture(canvas);
+  texture.colorSpace = THREE.SRGBColorSpace;
+  const sprite = new THREE.Sprite(new THREE.SpriteMaterial({ map: texture, depthWrite: false }));
+  sprite.scale.set(0.8, 0.15, 1);
+  sprite.position.set(0, 0.32, 0);
+  return sprite;
+}
+
+// Untracked hands rest beside the body, relative to the head.
+const RESTING_HANDS = [new THREE.Vector3(-0.22, -0.55, -0.1), new THREE.Vector3(0.22, -0.55, -0.1)];
+
+class Avatar {
+  constructor(visitor) {
+    this.visitor = visitor;
+    this.buffer = []; // {time, flags, parts}
+    const material = new THREE.MeshStandardMaterial({ color: visitor.colour, roughness: 0.6 });
+    this.group = new THREE.Group();
+    this.group.name = `avatar-${visitor.id}`;
+    this.head = new THREE.Mesh(new THREE.SphereGeometry(0.14, 24, 16), material);
+    const visor = new THREE.Mesh(
+      new THREE.BoxGeometry(0.2, 0.07, 0.06),
+      new THREE.MeshStandardMaterial({ color: "#1b1e24", roughness: 0.3 }),
+    );
+    visor.position.set(0, 0.02, -0.12);
+    this.head.add(visor);
+    const body = new THREE.Mesh(new THREE.CylinderGeometry(0.12, 0.2, 0.6, 16), material);
+    body.position.set(0, -0.55, 0);
+    this.body = body;
+    this.head.add(nameTag(visitor.name));
+    this.hands = [0, 1].map(() => new THREE.Mesh(new THREE.BoxGeometry(0.08, 0.04, 0.12), material));
+    this.group.add(this.head, body, ...this.hands);
+    this.group.visible = false;
+    this.position = new THREE.Vector3();
+  }
+
+  push(time, flags, parts) {
+    if (flags & FLAG_TELEPORT) this.buffer.length = 0; // jump, do not glide
+    this.buffer.push({ time, flags, parts });
+    if (this.buffer.length > BUFFER_LENGTH) this.buffer.shift();
+  }
+
+  update(renderTime) {
+    const buffer = this.buffer;
+    if (buffer.length === 0) return;
+    let a = buffer[0];
+    let b = buffer[0];
+    for (let i = buffer.length - 1; i >= 0; i--) {
+      if (buffer[i].time <= renderTime) {
+        a = buffer[i];
+        b = buffer[Math.min(i + 1, buffer.length - 1)];
+        break;
+      }
+    }
+    const span = b.time - a.time;
+    const t = span > 0 ? Math.min(1, Math.max(0, (renderTime - a.time) / span)) : 1;
+    this.group.visible = true;
+    const parts = [this.head, ...this.hands];
+    for (let p = 0; p < 3; p++) {
+      const mesh = parts[p];
+      const o = p * PART_FLOATS;
+      const tracked = p === 0 || (b.flags & (p === 1 ? FLAG_LEFT : FLAG_RIGHT));
+      if (!tracked) continue;
+      mesh.position.set(
+        a.parts[o] + (b.parts[o] - a.parts[o]) * t,
+        a.parts[o + 1] + (b.parts[o + 1] - a.parts[o + 1]) * t,
+        a.parts[o + 2] + (b.parts[o + 2] - a.parts[o + 2]) * t,
+      );
+      _qa.fromArray(a.parts, o + 3);
+      _qb.fromArray(b.parts, o + 3);
+      mesh.quaternion.slerpQuaternions(_qa, _qb, t);
+    }
+    const yaw = _euler.setFromQuaternion(this.head.quaternion, "YXZ").y;
+    _qa.setFromAxisAngle(_up, yaw);
+    this.body.position.copy(this.head.position).add(_offset.set(0, -0.55, 0));
+    this.body.quaternion.copy(_qa);
+    for (let h = 0; h < 2; h++) {
+      if (!(b.flags & (h === 0 ? FLAG_LEFT : FLAG_RIGHT))) {
+        this.hands[h].position.copy(RESTING_HANDS[h]).applyQuaternion(_qa).add(this.head.position);
+        this.hands[h].quaternion.copy(_qa);
+      }
+    }
+    this.position.copy(this.head.position);
+  }
+
+  dispose() {
+    this.group.traverse((o) => {
+      o.geometry?.dispose();
+      o.material?.map?.dispose();
+    });
+  }
+}
+
+const _qa = new THREE.Quaternion();
+const _qb = new THREE.Quaternion();
+const _euler = new THREE.Euler();
+const _up = new THREE.Vector3(0, 1, 0);
+const _offset = new THREE.Vector3();
+
+export class Avatars {
+  constructor(scene, selfId) {
+    this.scene = scene;
+    this.selfId = selfId;
+    this.byId = new Map();
+  }
+
+  add(visitor) {
+    if (visitor.id === this.selfId || this.byId.has(visitor.id)) return;
+    const avatar = new Avatar(visitor);
+    this.byId.set(visitor.id, avatar);
+    this.scene.add(avatar.group);
+  }
+
+  remove(id) {
+    const avatar = this.byId.get(id);
+    if (!avatar) return;
+    this.scene.remove(avatar.group);
+    avatar.dispose();
+    this.byId.delete(id);
+  }
+
+  onSnapshot(snapshot, now) {
+    for (const { id, flags, parts } of snapshot.avatars) {
+      this.byId.get(id)?.push(now, flags, parts);
+    }
+  }
+
+  update(now) {
+    const renderTime = now - INTERPOLATION_DELAY_MS;
+    for (const avatar of this.byId.values()) avatar.update(renderTime);
+  }
+}

@@ -1,0 +1,223 @@
+// Third Space web client: lobby, scene loading, avatars, chat, desktop/mobile/VR.
+import * as THREE from "three";
+import { Avatars } from "./avatars.js";
+import { ChatPanel } from "./chat.js";
+import { Locomotion } from "./controls.js";
+import { Connection } from "./net.js";
+import { FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT } from "./protocol.js";
+import { applyEnvironment, loadNodes } from "./world.js";
+import { XRSupport } from "./xr.js";
+
+const $ = (selector) => document.querySelector(selector);
+const params = new URLSearchParams(location.search);
+const EYE_HEIGHT = 1.6;
+
+// Read-only state for debugging and the browser tests.
+const state = { status: "lobby", visitorId: null, room: null, scene: null, error: null, avatars: () => [], framesRendered: 0 };
+window.thirdspace = state;
+
+function pickText(text, language) {
+  if (!text) return "";
+  return text[language] || text[language.split("-")[0]] || Object.values(text)[0];
+}
+
+function setStatus(status, message = "") {
+  state.status = status;
+  $("#status").textContent = message;
+}
+
+async function fetchJSON(url) {
+  const response = await fetch(url);
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || `${url}: ${response.status}`);
+  return body;
+}
+
+async function showLobby() {
+  const form = $("#lobby");
+  const language = params.get("lang") || navigator.language.split("-")[0] || "en";
+  const languageSelect = $("#language");
+  if ([...languageSelect.options].some((o) => o.value === language)) languageSelect.value = language;
+  $("#name").value = params.get("name") || localStorage.getItem("thirdspace.name") || "";
+  $("#colour").value = localStorage.getItem("thirdspace.colour") || `#${Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, "0")}`;
+  const { scenes } = await fetchJSON("/api/scenes");
+  const select = $("#scene");
+  for (const scene of scenes) {
+    const option = document.createElement("option");
+    option.value = scene.id;
+    option.textContent = `${pickText(scene.title, languageSelect.value)} (${scene.languages.join(", ")})`;
+    select.append(option);
+  }
+  const wanted = params.get("scene");
+  if (wanted && scenes.some((s) => s.id === wanted)) select.value = wanted;
+  else if (wanted) setStatus("lobby", `There is no scene "${wanted}"; pick one below.`);
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const choice = {
+      scene: select.value,
+      name: $("#name").value.trim() || "Visitor",
+      language: languageSelect.value,
+      colour: $("#colour").value,
+    };
+    localStorage.setItem("thirdspace.name", choice.name);
+    localStorage.setItem("thirdspace.colour", choice.colour);
+    history.replaceState(null, "", `?scene=${encodeURIComponent(choice.scene)}`);
+    enter(choice).catch((error) => {
+      state.error = String(error.message || error);
+      setStatus("error", `Could not enter: ${state.error}`);
+      form.hidden = false;
+    });
+    form.hidden = true;
+  });
+  form.hidden = false;
+}
+
+async function enter(choice) {
+  setStatus("loading", "Loading the scene…");
+  const { scene: documentJSON, assets } = await fetchJSON(`/api/scenes/${encodeURIComponent(choice.scene)}`);
+  state.scene = documentJSON.id;
+
+  const renderer = new THREE.WebGLRenderer({ antialias: true, canvas: $("#view") });
+  renderer.setPixelRatio(Math.min(devicePixelRatio, 2));
+  renderer.setSize(innerWidth, innerHeight);
+  const scene = new THREE.Scene();
+  const camera = new THREE.PerspectiveCamera(70, innerWidth / innerHeight, 0.05, 200);
+  camera.position.set(0, EYE_HEIGHT, 0);
+  const rig = new THREE.Group();
+  rig.add(camera);
+  scene.add(rig);
+  addEventListener("resize", () => {
+    camera.aspect = innerWidth / innerHeight;
+    camera.updateProjectionMatrix();
+    renderer.setSize(innerWidth, innerHeight);
+  });
+  applyEnvironment(scene, documentJSON.environment);
+
+  const progress = $("#progress");
+  progress.hidden = false;
+  const { root } = await loadNodes(documentJSON, assets, (loaded, total) => {
+    $("#progress-bar").style.width = `${total ? (100 * loaded) / total : 100}%`;
+    progress.setAttribute("aria-valuenow", String(Math.round(total ? (100 * loaded) / total : 100)));
+  });
+  progress.hidden = true;
+  scene.add(root);
+  $("#title").textContent = pickText(documentJSON.title, choice.language);
+
+  setStatus("joining", "Joining…");
+  const protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  const connection = new Connection(`${protocol}//${location.host}/ws`);
+  const welcome = await connection.join(choice);
+  state.visitorId = welcome.id;
+  state.room = welcome.room;
+  state.tickHz = welcome.tick_hz;
+
+  rig.position.fromArray(welcome.spawn.position);
+  const locomotion = new Locomotion({
+    rig,
+    camera,
+    dom: renderer.domElement,
+    joystick: $("#joystick"),
+    bounds: welcome.bounds,
+    walkable: [root],
+  });
+  locomotion.setHeading(welcome.spawn.yaw_deg || 0);
+  let teleported = false;
+  const xr = new XRSupport({ renderer, rig, walkable: [root], bounds: welcome.bounds, onTeleport: () => (teleported = true) });
+  scene.add(xr.marker);
+  $("#xr").append(xr.button());
+  renderer.xr.addEventListener("sessionstart", () => {
+    locomotion.enabled = false;
+    rig.rotation.set(0, locomotion.yaw, 0);
+    camera.rotation.set(0, 0, 0);
+  });
+  renderer.xr.addEventListener("sessionend", () => (locomotion.enabled = true));
+
+  const avatars = new Avatars(scene, welcome.id);
+  for (const visitor of welcome.visitors) avatars.add(visitor);
+  state.avatars = () =>
+    [...avatars.byId.values()].map((a) => ({
+      id: a.visitor.id,
+      name: a.visitor.name,
+      visible: a.group.visible,
+      position: a.position.toArray(),
+    }));
+
+  const chat = new ChatPanel({
+    log: $("#chat-log"),
+    form: $("#chat-form"),
+    input: $("#chat-input"),
+    onSend: (text) => connection.sendChat(text),
+  });
+  for (const message of welcome.chat) chat.add(message, welcome.id);
+  $("#hud").hidden = false;
+  $("#room").textContent = welcome.room;
+  const updateCount = () => ($("#count").textContent = String(avatars.byId.size + 1));
+  updateCount();
+
+  connection.addEventListener("join", (e) => {
+    avatars.add(e.detail.visitor);
+    chat.system(`${e.detail.visitor.name} joined`);
+    updateCount();
+  });
+  connection.addEventListener("leave", (e) => {
+    const name = avatars.byId.get(e.detail.id)?.visitor.name;
+    avatars.remove(e.detail.id);
+    if (name) chat.system(`${name} left`);
+    updateCount();
+  });
+  connection.addEventListener("chat", (e) => chat.add(e.detail, welcome.id));
+  connection.addEventListener("error", (e) => chat.system(e.detail.message));
+  connection.addEventListener("snapshot", (e) => avatars.onSnapshot(e.detail, performance.now()));
+  connection.addEventListener("close", (e) => {
+    setStatus("closed", `Disconnected (${e.detail.code}${e.detail.reason ? `: ${e.detail.reason}` : ""}). Reload to rejoin.`);
+  });
+
+  const head = new THREE.Vector3();
+  const headRotation = new THREE.Quaternion();
+  const hand = new THREE.Vector3();
+  const handRotation = new THREE.Quaternion();
+  const parts = [new Array(7).fill(0), [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 1]];
+  const sendEvery = 1000 / welcome.tick_hz;
+  let lastSent = -Infinity;
+  let lastFrame = performance.now();
+
+  function sendPose(now) {
+    const viewer = renderer.xr.isPresenting ? renderer.xr.getCamera() : camera;
+    viewer.getWorldPosition(head);
+    viewer.getWorldQuaternion(headRotation);
+    parts[0] = [...head.toArray(), ...headRotation.toArray()];
+    let flags = 0;
+    if (xr.presenting) {
+      for (const [index, name, flag] of [[1, "left", FLAG_LEFT], [2, "right", FLAG_RIGHT]]) {
+        const controller = xr.controller(name);
+        if (!controller) continue;
+        controller.getWorldPosition(hand);
+        controller.getWorldQuaternion(handRotation);
+        parts[index] = [...hand.toArray(), ...handRotation.toArray()];
+        flags |= flag;
+      }
+    }
+    if (teleported) flags |= FLAG_TELEPORT;
+    teleported = false;
+    connection.sendPose(parts, flags);
+    lastSent = now;
+  }
+
+  setStatus("ready", "");
+  renderer.setAnimationLoop(() => {
+    const now = performance.now();
+    const dt = Math.min(0.1, (now - lastFrame) / 1000);
+    lastFrame = now;
+    locomotion.update(dt);
+    if (xr.presenting) xr.update();
+    avatars.update(now);
+    renderer.render(scene, camera);
+    state.framesRendered++;
+    if (now - lastSent >= sendEvery) sendPose(now);
+  });
+}
+
+showLobby().catch((error) => {
+  state.error = String(error.message || error);
+  setStatus("error", `Could not reach the server: ${state.error}`);
+});
