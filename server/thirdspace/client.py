@@ -42,6 +42,7 @@ class ThirdSpaceClient:
         self.errors: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
         self.poses: dict[int, np.ndarray] = {}  # visitor id -> (3, 7) head, left, right
+        self.pose_flags: dict[int, int] = {}  # visitor id -> FLAG_* bits of their latest pose
         self.pose_received_at: dict[int, float] = {}
         self.snapshots = 0
         self.snapshot_tick = -1
@@ -118,11 +119,11 @@ class ThirdSpaceClient:
         await self.ws.send(orjson.dumps(message).decode())
 
     async def wait_for(self, predicate: Callable[["ThirdSpaceClient"], Any], timeout: float = 10.0) -> Any:
-        """Wait until ``predicate(self)`` is truthy and return its value."""
+        """Wait until ``predicate(self)`` returns a truthy value (or an array) and return it."""
         deadline = time.monotonic() + timeout
         while True:
             value = predicate(self)
-            if value:
+            if isinstance(value, np.ndarray) or value:
                 return value
             if self.closed:
                 raise ConnectionError(f"connection closed ({self.close_code}) while waiting")
@@ -139,12 +140,14 @@ class ThirdSpaceClient:
                 if isinstance(data, bytes):
                     snapshot = decode_snapshot(data)
                     now = time.monotonic()
-                    for visitor_id, parts in zip(snapshot.ids.tolist(), snapshot.parts):
+                    for visitor_id, flags, parts in zip(snapshot.ids.tolist(), snapshot.flags.tolist(), snapshot.parts):
                         self.poses[visitor_id] = parts
+                        self.pose_flags[visitor_id] = flags
                         self.pose_received_at[visitor_id] = now
                     present = set(snapshot.ids.tolist())
                     for gone in set(self.poses) - present:
                         self.poses.pop(gone, None)
+                        self.pose_flags.pop(gone, None)
                     self.snapshots += 1
                     self.snapshot_tick = snapshot.tick
                 else:

@@ -13,7 +13,16 @@ const params = new URLSearchParams(location.search);
 const EYE_HEIGHT = 1.6;
 
 // Read-only state for debugging and the browser tests.
-const state = { status: "lobby", visitorId: null, room: null, scene: null, error: null, avatars: () => [], framesRendered: 0 };
+const state = {
+  status: "lobby",
+  visitorId: null,
+  room: null,
+  scene: null,
+  error: null,
+  framesRendered: 0,
+  avatars: () => [],
+  xrPresenting: () => false,
+};
 window.thirdspace = state;
 
 function pickText(text, language) {
@@ -124,6 +133,7 @@ async function enter(choice) {
   let teleported = false;
   const xr = new XRSupport({ renderer, rig, walkable: [root], bounds: welcome.bounds, onTeleport: () => (teleported = true) });
   scene.add(xr.marker);
+  state.xrPresenting = () => xr.presenting;
   $("#xr").append(xr.button());
   renderer.xr.addEventListener("sessionstart", () => {
     locomotion.enabled = false;
@@ -182,9 +192,9 @@ async function enter(choice) {
   let lastFrame = performance.now();
 
   function sendPose(now) {
-    const viewer = renderer.xr.isPresenting ? renderer.xr.getCamera() : camera;
-    viewer.getWorldPosition(head);
-    viewer.getWorldQuaternion(headRotation);
+    // In VR, three.js has copied the headset's pose into the camera during render().
+    camera.getWorldPosition(head);
+    camera.getWorldQuaternion(headRotation);
     parts[0] = [...head.toArray(), ...headRotation.toArray()];
     let flags = 0;
     if (xr.presenting) {

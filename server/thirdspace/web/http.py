@@ -17,8 +17,9 @@ def json_response(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
 
 
-def _json_error(status: type[web.HTTPException], message: str, **extra: Any) -> web.HTTPException:
-    return status(body=orjson.dumps({"error": message, **extra}), content_type="application/json")
+def json_error(status: int, message: str, **extra: Any) -> web.Response:
+    """An error response whose JSON body says what is wrong and, where it applies, which field."""
+    return json_response({"error": message, **extra}, status)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -28,7 +29,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def index(request: web.Request) -> web.StreamResponse:
     page = request.app[SETTINGS].client_dir / "index.html"
     if not page.is_file():
-        raise _json_error(web.HTTPServiceUnavailable, "the web client is not built: run `thirdspace build-client`")
+        return json_error(503, "the web client is not built: run `thirdspace build-client`")
     return web.FileResponse(page, headers={"Cache-Control": "no-cache"})
 
 
@@ -42,7 +43,7 @@ async def get_scene(request: web.Request) -> web.Response:
     scene_id = request.match_info["scene_id"]
     scene = hub.scenes.get(scene_id)
     if scene is None:
-        raise _json_error(web.HTTPNotFound, f"no scene {scene_id!r}", field="scene_id")
+        return json_error(404, f"no scene {scene_id!r}", field="scene_id")
     assets = request.app[SCENE_ASSETS][scene_id]
     rooms = [{"id": r.id, "visitors": len(r.visitors), "capacity": r.capacity} for r in hub.directory.rooms(scene_id)]
     return json_response(
@@ -58,7 +59,7 @@ async def get_asset(request: web.Request) -> web.StreamResponse:
     sha = request.match_info["sha256"]
     path = request.app[ASSETS].path_for(sha) if SHA256.match(sha) else None
     if path is None or not path.is_file():
-        raise _json_error(web.HTTPNotFound, f"no asset {sha!r}", field="sha256")
+        return json_error(404, f"no asset {sha!r}", field="sha256")
     etag = f'"{sha}"'
     if request.headers.get("If-None-Match") == etag:
         return web.Response(status=304, headers={"ETag": etag})

@@ -1,0 +1,50 @@
+"""immersive-vr under the IWER WebXR emulator: the emulated headset's pose reaches a Python client."""
+
+import numpy as np
+import pytest
+
+from thirdspace.client import ThirdSpaceClient
+from thirdspace.protocol.constants import FLAG_LEFT, FLAG_RIGHT
+from tests.conftest import NODE_MODULES
+
+INSTALL_EMULATED_HEADSET = """
+window.__xrDevice = new IWER.XRDevice(IWER.metaQuest3);
+window.__xrDevice.installRuntime({ forceInstall: true });
+window.__xrDevice.position.set(0.3, 1.7, 0.2);
+"""
+
+STEP_SIDEWAYS = """
+for (const body of [__xrDevice, __xrDevice.controllers.left, __xrDevice.controllers.right]) body.position.x += 0.1;
+"""
+
+
+async def test_entering_vr_sends_the_headset_and_controller_poses(server, visit):
+    iwer = NODE_MODULES / "iwer" / "build" / "iwer.min.js"
+    if not iwer.is_file():
+        pytest.fail("iwer is not installed: run the README's test command (it runs npm ci in web_client/)")
+    v = await visit(init_scripts=({"path": str(iwer)}, {"script": INSTALL_EMULATED_HEADSET}))
+    me = await v.join(server.http, "gallery", "Headset")
+    async with await ThirdSpaceClient.connect(server.ws, "gallery", "Watcher") as watcher:
+        button = v.page.locator("#xr button")
+        await button.filter(has_text="ENTER VR").wait_for()
+        await button.click()
+        await v.page.wait_for_function("thirdspace.xrPresenting()")
+
+        def tracked_pose(client):
+            parts = client.poses.get(me["id"])
+            return parts is not None and abs(parts[0, 1] - 1.7) < 0.01 and parts.copy()
+
+        first = await watcher.wait_for(tracked_pose)
+        assert watcher.pose_flags[me["id"]] & (FLAG_LEFT | FLAG_RIGHT) == FLAG_LEFT | FLAG_RIGHT  # both controllers tracked
+        # hands are where the emulated controllers are: near the head, not at the origin
+        assert 0.05 < np.linalg.norm(first[1, :3] - first[0, :3]) < 1.0
+        assert 0.05 < np.linalg.norm(first[2, :3] - first[0, :3]) < 1.0
+
+        for _ in range(10):  # the wearer walks a metre sideways, as fast as a person does
+            await v.page.evaluate(STEP_SIDEWAYS)
+            await v.page.wait_for_timeout(100)
+        moved = await watcher.wait_for(
+            lambda c: abs(np.linalg.norm(c.poses[me["id"]][0, [0, 2]] - first[0, [0, 2]]) - 1.0) < 0.01 and c.poses[me["id"]].copy()
+        )
+        assert abs(moved[0, 1] - 1.7) < 0.01
+    assert v.errors == []

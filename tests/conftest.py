@@ -1,0 +1,73 @@
+"""Shared fixtures: a real server on an ephemeral loopback port, clients, scene files."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from thirdspace.app import create_app
+from thirdspace.config import PROJECT_ROOT, Settings
+from thirdspace.web.keys import HUB
+
+SCENES_DIR = PROJECT_ROOT / "scenes"
+NODE_MODULES = PROJECT_ROOT / "web_client" / "node_modules"
+
+
+def demo_scene(scene_id: str = "gallery") -> dict:
+    return json.loads((SCENES_DIR / f"{scene_id}.json").read_text("utf-8"))
+
+
+@dataclass
+class RunningServer:
+    app: web.Application
+    port: int
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    @property
+    def hub(self):
+        return self.app[HUB]
+
+
+async def start_server(settings: Settings) -> tuple[web.AppRunner, RunningServer]:
+    app = create_app(settings)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    return runner, RunningServer(app, port)
+
+
+@pytest.fixture(scope="session")
+def scenes_dir(tmp_path_factory) -> Path:
+    """The demo scenes plus a two-visitor scene for overflow tests."""
+    directory = tmp_path_factory.mktemp("scenes")
+    for path in SCENES_DIR.glob("*.json"):
+        shutil.copy(path, directory)
+    small = copy.deepcopy(demo_scene("gallery"))
+    small["id"] = "tiny"
+    small["capacity"] = 2
+    (directory / "tiny.json").write_text(json.dumps(small), "utf-8")
+    return directory
+
+
+@pytest.fixture(scope="session")
+async def server(scenes_dir, tmp_path_factory) -> AsyncIterator[RunningServer]:
+    settings = Settings.load(environ={}, scenes_dir=scenes_dir, data_dir=tmp_path_factory.mktemp("data"))
+    runner, running = await start_server(settings)
+    yield running
+    await runner.cleanup()

@@ -1,0 +1,126 @@
+import numpy as np
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from thirdspace.protocol.codec import (
+    Chat,
+    Hello,
+    Ping,
+    ProtocolError,
+    decode_control,
+    decode_pose,
+    decode_snapshot,
+    encode_pose,
+    encode_snapshot,
+)
+from thirdspace.protocol.constants import FRAME_POSE, POSE_FRAME_SIZE, SNAPSHOT_ENTRY_SIZE, SNAPSHOT_HEADER_SIZE
+
+floats32 = st.floats(width=32, allow_nan=False)
+parts_arrays = arrays(np.float32, (3, 7), elements=floats32)
+
+
+@given(parts=parts_arrays, flags=st.integers(0, 255), seq=st.integers(0, 2**32))
+def test_pose_round_trip(parts, flags, seq):
+    data = encode_pose(parts, flags, seq)
+    assert len(data) == POSE_FRAME_SIZE
+    frame = decode_pose(data)
+    assert frame["flags"] == flags
+    assert frame["seq"] == seq & 0xFFFF
+    np.testing.assert_array_equal(frame["parts"], parts)
+
+
+@given(
+    entries=st.integers(0, 60).flatmap(
+        lambda n: st.tuples(
+            arrays(np.uint16, n, elements=st.integers(0, 65535)),
+            arrays(np.uint8, n, elements=st.integers(0, 255)),
+            arrays(np.float32, (n, 3, 7), elements=floats32),
+        )
+    ),
+    tick=st.integers(0, 2**40),
+)
+def test_snapshot_round_trip(entries, tick):
+    ids, flags, parts = entries
+    data = encode_snapshot(tick, ids, flags, parts)
+    assert len(data) == SNAPSHOT_HEADER_SIZE + len(ids) * SNAPSHOT_ENTRY_SIZE
+    snapshot = decode_snapshot(data)
+    assert snapshot.tick == tick & 0xFFFFFFFF
+    np.testing.assert_array_equal(snapshot.ids, ids)
+    np.testing.assert_array_equal(snapshot.flags, flags)
+    np.testing.assert_array_equal(snapshot.parts, parts)
+
+
+def test_pose_layout_is_little_endian_and_fixed():
+    parts = np.arange(21, dtype=np.float32).reshape(3, 7)
+    data = encode_pose(parts, flags=0x03, seq=0x0102)
+    assert data[:4] == bytes([FRAME_POSE, 0x03, 0x02, 0x01])
+    assert np.frombuffer(data[4:], "<f4").tolist() == list(range(21))
+
+
+@given(st.binary(max_size=200))
+def test_decode_pose_accepts_only_exact_pose_frames(data):
+    if len(data) == POSE_FRAME_SIZE and data[0] == FRAME_POSE:
+        decode_pose(data)
+    else:
+        with pytest.raises(ProtocolError) as info:
+            decode_pose(data)
+        assert info.value.close_code == 1007
+
+
+def hello(**fields):
+    base = {"type": "hello", "protocol": 1, "scene": "gallery", "name": "Ama", "language": "sw", "colour": "#A0B0C0"}
+    return orjson.dumps({**base, **fields})
+
+
+def test_hello_decodes():
+    message = decode_control(hello())
+    assert message == Hello(protocol=1, scene="gallery", name="Ama", language="sw", colour="#a0b0c0")
+
+
+def test_chat_and_ping_decode():
+    assert decode_control(b'{"type": "chat", "text": "  salaam  "}') == Chat("salaam")
+    assert decode_control(b'{"type": "ping", "nonce": 7}') == Ping(7)
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "field"),
+    [
+        (hello(protocol="1"), "bad_request", "protocol"),
+        (hello(protocol=2), "unsupported_protocol", "protocol"),
+        (hello(scene=5), "bad_request", "scene"),
+        (hello(name=""), "bad_request", "name"),
+        (hello(name="x" * 33), "too_long", "name"),
+        (hello(name="a\nb"), "bad_request", "name"),
+        (hello(language="english language"), "bad_request", "language"),
+        (hello(colour="red"), "bad_request", "colour"),
+        (b'{"type": "chat", "text": 5}', "bad_request", "text"),
+        (b'{"type": "chat", "text": "' + b"x" * 501 + b'"}', "too_long", "text"),
+        (b'{"type": "dance"}', "unknown_type", "type"),
+        (b'{"type": ["chat"]}', "bad_request", "type"),
+        (b'{"text": "no type"}', "bad_request", "type"),
+        (b'{"type": "ping", "nonce": [1]}', "bad_request", "nonce"),
+    ],
+)
+def test_bad_control_messages_name_the_field(data, code, field):
+    with pytest.raises(ProtocolError) as info:
+        decode_control(data)
+    assert (info.value.code, info.value.field, info.value.close_code) == (code, field, None)
+    assert info.value.to_message()["field"] == field
+
+
+@pytest.mark.parametrize("data", [b"{", b"[1, 2]", b'"hello"', b"\xff\xfe", b""])
+def test_undecodable_text_closes_with_1007(data):
+    with pytest.raises(ProtocolError) as info:
+        decode_control(data)
+    assert info.value.close_code == 1007
+
+
+@given(st.binary(max_size=300))
+def test_decode_control_never_raises_anything_but_protocol_error(data):
+    try:
+        decode_control(data)
+    except ProtocolError:
+        pass
