@@ -124,3 +124,22 @@ def test_decode_control_never_raises_anything_but_protocol_error(data):
         decode_control(data)
     except ProtocolError:
         pass
+
+
+def test_the_byte_example_in_docs_protocol_md_is_what_the_codec_writes():
+    import re
+
+    from thirdspace.config import PROJECT_ROOT
+
+    doc = (PROJECT_ROOT / "docs" / "protocol.md").read_text("utf-8")
+    block = doc.split("## Example, byte by byte", 1)[1].split("```")[1]
+    hex_bytes = []
+    for line in block.splitlines():
+        for token in line.split():
+            if not re.fullmatch(r"[0-9a-f]{2}", token):
+                break
+            hex_bytes.append(token)
+    parts = np.zeros((3, 7), np.float32)
+    parts[:, 6] = 1
+    parts[0, :3] = (1.5, 1.6, -2)
+    assert bytes.fromhex("".join(hex_bytes)) == encode_pose(parts, 0, 3)[:32]
