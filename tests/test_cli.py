@@ -10,8 +10,8 @@ import urllib.request
 
 import pytest
 
-from thirdspace.config import Settings
 from tests.conftest import SCENES_DIR, demo_scene
+from thirdspace.config import Settings
 
 
 def free_port() -> int:
@@ -34,7 +34,19 @@ def test_serve_reports_an_invalid_scene_and_serves_the_valid_ones(tmp_path):
     (scenes / "broken.json").write_text(json.dumps(broken), "utf-8")
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "thirdspace", "serve", "--no-build", "--port", str(port), "--scenes", str(scenes), "--data-dir", str(tmp_path / "data")],
+        [
+            sys.executable,
+            "-m",
+            "thirdspace",
+            "serve",
+            "--no-build",
+            "--port",
+            str(port),
+            "--scenes",
+            str(scenes),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -60,7 +60,7 @@ class ThirdSpaceClient:
         colour: str = "#4a90d9",
         timeout: float = 10.0,
         **hello: Any,
-    ) -> "ThirdSpaceClient":
+    ) -> ThirdSpaceClient:
         ws = await websockets.connect(url, max_size=2**22, open_timeout=timeout)
         message = {"type": "hello", "protocol": PROTOCOL_VERSION, "scene": scene, "name": name, "language": language, "colour": colour}
         await ws.send(orjson.dumps({**message, **hello}).decode())
@@ -70,7 +70,7 @@ class ThirdSpaceClient:
             raise JoinError(reply)
         return cls(ws, reply)
 
-    async def __aenter__(self) -> "ThirdSpaceClient":
+    async def __aenter__(self) -> ThirdSpaceClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -118,7 +118,7 @@ class ThirdSpaceClient:
     async def send(self, message: dict[str, Any]) -> None:
         await self.ws.send(orjson.dumps(message).decode())
 
-    async def wait_for(self, predicate: Callable[["ThirdSpaceClient"], Any], timeout: float = 10.0) -> Any:
+    async def wait_for(self, predicate: Callable[[ThirdSpaceClient], Any], timeout: float = 10.0) -> Any:
         """Wait until ``predicate(self)`` returns a truthy value (or an array) and return it."""
         deadline = time.monotonic() + timeout
         while True:
@@ -140,7 +140,7 @@ class ThirdSpaceClient:
                 if isinstance(data, bytes):
                     snapshot = decode_snapshot(data)
                     now = time.monotonic()
-                    for visitor_id, flags, parts in zip(snapshot.ids.tolist(), snapshot.flags.tolist(), snapshot.parts):
+                    for visitor_id, flags, parts in zip(snapshot.ids.tolist(), snapshot.flags.tolist(), snapshot.parts, strict=True):
                         self.poses[visitor_id] = parts
                         self.pose_flags[visitor_id] = flags
                         self.pose_received_at[visitor_id] = now

@@ -37,7 +37,7 @@ class Settings:
     log_level: str = "INFO"
 
     @classmethod
-    def load(cls, config_file: Path | None = None, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+    def load(cls, config_file: Path | None = None, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         values: dict[str, Any] = {}
         if config_file is not None:
             with open(config_file, "rb") as fh:
@@ -51,7 +51,7 @@ class Settings:
         return cls._coerce(values)
 
     @classmethod
-    def _coerce(cls, values: dict[str, Any]) -> "Settings":
+    def _coerce(cls, values: dict[str, Any]) -> Settings:
         kinds = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - set(kinds))
         if unknown:

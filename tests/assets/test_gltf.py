@@ -8,8 +8,8 @@ import aiohttp
 import pygltflib
 import pytest
 
-from thirdspace.assets.recipes import RECIPES, RecipeError, build_glb
 from tests.conftest import NODE_MODULES, PROJECT_ROOT
+from thirdspace.assets.recipes import RECIPES, RecipeError, build_glb
 
 VALIDATE = PROJECT_ROOT / "tests" / "tools" / "validate_gltf.mjs"
 

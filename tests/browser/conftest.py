@@ -64,7 +64,9 @@ class Visit:
         await page.select_option("#language", language)
         await page.click("#join")
         await page.wait_for_function("['ready', 'error'].includes(window.thirdspace.status)", timeout=30000)
-        state = await page.evaluate("({status: thirdspace.status, error: thirdspace.error, id: thirdspace.visitorId, room: thirdspace.room})")
+        state = await page.evaluate(
+            "({status: thirdspace.status, error: thirdspace.error, id: thirdspace.visitorId, room: thirdspace.room})"
+        )
         assert state["status"] == "ready", state
         return state
 

@@ -73,8 +73,8 @@ async def test_two_tabs_see_each_other_walk(server, visit):
     await a.page.keyboard.down("KeyW")
     await asyncio.sleep(1.0)
     await a.page.keyboard.up("KeyW")
-    moved = await b.page.wait_for_function(
-        f"(() => {{ const p = {AVATAR.format(id=a_state['id'])}.position; return Math.hypot(p[0] - {start[0]}, p[2] - {start[2]}) > 0.8 && p; }})()"
-    )
+    avatar_a = AVATAR.format(id=a_state["id"])
+    walked = f"Math.hypot({avatar_a}.position[0] - {start[0]}, {avatar_a}.position[2] - {start[2]})"
+    moved = await b.page.wait_for_function(f"{walked} > 0.8 && {avatar_a}.position")
     assert await moved.json_value()
     assert a.errors == [] and b.errors == []

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from tests.conftest import NODE_MODULES
 from thirdspace.client import ThirdSpaceClient
 from thirdspace.protocol.constants import FLAG_LEFT, FLAG_RIGHT
-from tests.conftest import NODE_MODULES
 
 INSTALL_EMULATED_HEADSET = """
 window.__xrDevice = new IWER.XRDevice(IWER.metaQuest3);

@@ -14,8 +14,18 @@ JS_CONSTANTS = {name: int(value, 0) for name, value in re.findall(r"export const
 @pytest.mark.parametrize(
     "name",
     [
-        "PROTOCOL_VERSION", "FRAME_POSE", "FRAME_SNAPSHOT", "PART_FLOATS", "FLAG_LEFT", "FLAG_RIGHT",
-        "FLAG_TELEPORT", "POSE_FRAME_SIZE", "SNAPSHOT_HEADER_SIZE", "SNAPSHOT_ENTRY_SIZE", "MAX_CHAT_CHARS", "MAX_NAME_CHARS",
+        "PROTOCOL_VERSION",
+        "FRAME_POSE",
+        "FRAME_SNAPSHOT",
+        "PART_FLOATS",
+        "FLAG_LEFT",
+        "FLAG_RIGHT",
+        "FLAG_TELEPORT",
+        "POSE_FRAME_SIZE",
+        "SNAPSHOT_HEADER_SIZE",
+        "SNAPSHOT_ENTRY_SIZE",
+        "MAX_CHAT_CHARS",
+        "MAX_NAME_CHARS",
     ],
 )
 def test_js_constant_matches_python(name):

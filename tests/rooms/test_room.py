@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
+from tests.conftest import demo_scene
 from thirdspace.protocol.codec import decode_snapshot
 from thirdspace.protocol.constants import FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT
 from thirdspace.rooms.directory import RoomDirectory
 from thirdspace.rooms.room import Room, RoomFull, RoomRules
 from thirdspace.scenes.model import validate
-from tests.conftest import demo_scene
 
 
 def scene(capacity=4):
@@ -63,7 +63,7 @@ def test_tick_sends_the_newest_pose_of_each_visitor(room):
     assert room.accept_pose(ama.id, 0, pose((0.05, 1.6, 3)), now=0.01)
     assert room.accept_pose(bo.id, FLAG_LEFT, pose((1, 1.5, 2), left=(0.8, 1.2, 1.8)), now=0.01)
     snapshot = decode_snapshot(room.tick())
-    by_id = dict(zip(snapshot.ids.tolist(), range(len(snapshot.ids))))
+    by_id = dict(zip(snapshot.ids.tolist(), range(len(snapshot.ids)), strict=True))
     assert set(by_id) == {ama.id, bo.id}
     np.testing.assert_allclose(snapshot.parts[by_id[ama.id], 0, :3], (0.05, 1.6, 3))
     assert snapshot.flags[by_id[bo.id]] == FLAG_LEFT

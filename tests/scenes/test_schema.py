@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from thirdspace.scenes.model import SceneError, load_directory, validate
 from tests.conftest import SCENES_DIR, demo_scene
+from thirdspace.scenes.model import SceneError, load_directory, validate
 
 
 def issues_of(document) -> list[tuple[str, str]]:

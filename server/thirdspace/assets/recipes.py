@@ -83,7 +83,9 @@ class _Builder:
         return scene
 
 
-def _arch(b: _Builder, material: str, span: float, rise_y: float, thickness: float, depth: float, centre, rotate_y: float = 0.0, segments: int = 9) -> None:
+def _arch(
+    b: _Builder, material: str, span: float, rise_y: float, thickness: float, depth: float, centre, rotate_y: float = 0.0, segments: int = 9
+) -> None:
     """A semicircular arch of short blocks springing at height ``rise_y``."""
     radius = span / 2
     cx, cy, cz = centre
@@ -140,7 +142,12 @@ def arcade_walls(p: Params) -> trimesh.Scene:
             x = -size / 2 + (k + 0.5) * bay
             _arch(b, trim, opening, spring, 0.35, thickness + 0.05, _rot(np.array([x, 0, -size / 2]), angle), rotate_y=angle)
         upper = height - spring
-        b.box(wall, (size + thickness, upper - opening / 2 + 0.2, thickness), _rot(np.array([0, spring + opening / 2 + (upper - opening / 2) / 2 - 0.1, -size / 2]), angle), rotate_y=angle)
+        b.box(
+            wall,
+            (size + thickness, upper - opening / 2 + 0.2, thickness),
+            _rot(np.array([0, spring + opening / 2 + (upper - opening / 2) / 2 - 0.1, -size / 2]), angle),
+            rotate_y=angle,
+        )
         b.box(trim, (size + thickness, 0.3, thickness + 0.2), _rot(np.array([0, height, -size / 2]), angle), rotate_y=angle)
     return b.scene("arcade")
 
@@ -280,8 +287,7 @@ def astrolabe(p: Params) -> trimesh.Scene:
 
 
 RECIPES: dict[str, Callable[[Params], trimesh.Scene]] = {
-    f.__name__: f
-    for f in (tiled_floor, arcade_walls, fountain, cypress, carpet, lantern, gallery_room, plinth, vessel, stele, astrolabe)
+    f.__name__: f for f in (tiled_floor, arcade_walls, fountain, cypress, carpet, lantern, gallery_room, plinth, vessel, stele, astrolabe)
 }
 
 

@@ -114,11 +114,11 @@ def _check_semantics(doc: dict[str, Any], source: str) -> list[SceneIssue]:
     numbers = [*lo, *hi]
     if not all(math.isfinite(v) for v in numbers):
         issues.append(SceneIssue(source, "$.bounds", "bounds must be finite"))
-    elif not all(a < b for a, b in zip(lo, hi)):
+    elif not all(a < b for a, b in zip(lo, hi, strict=True)):
         issues.append(SceneIssue(source, "$.bounds", "every min must be below its max"))
     else:
         for i, spawn in enumerate(doc["spawn_points"]):
-            if not all(a <= v <= b for a, v, b in zip(lo, spawn["position"], hi)):
+            if not all(a <= v <= b for a, v, b in zip(lo, spawn["position"], hi, strict=True)):
                 issues.append(SceneIssue(source, f"$.spawn_points[{i}].position", "spawn point is outside the bounds"))
     ids: dict[str, int] = {}
     for i, node in enumerate(doc["nodes"]):

@@ -66,7 +66,7 @@ class Session:
             self._wake.set()
         try:
             await asyncio.wait_for(asyncio.shield(self._writer), timeout)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
+        except (TimeoutError, asyncio.CancelledError):
             self.abort()
 
     async def finish(self) -> None:
