@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 
 import pytest
 from playwright.async_api import Page, async_playwright
@@ -32,18 +31,11 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 async def browser():
+    """One Chromium for the session; Playwright gives it a fresh, empty user-data dir."""
     async with async_playwright() as playwright:
-        profile = tempfile.mkdtemp(prefix="thirdspace-chromium-")
-        context = await playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=chromium_path(),
-            args=CHROMIUM_FLAGS,
-            headless=True,
-            viewport={"width": 960, "height": 600},
-        )
-        yield context
-        await context.close()
-        shutil.rmtree(profile, ignore_errors=True)
+        chromium = await playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True)
+        yield chromium
+        await chromium.close()
 
 
 class Visit:
@@ -73,15 +65,17 @@ class Visit:
 
 @pytest.fixture
 async def visit(browser):
-    pages = []
+    """Open pages, each in its own context (a separate visitor with its own storage)."""
+    contexts = []
 
-    async def open_page(init_scripts: tuple = ()) -> Visit:
-        page = await browser.new_page()
+    async def open_page(init_scripts: tuple = (), **context_options) -> Visit:
+        context = await browser.new_context(viewport={"width": 960, "height": 600}, **context_options)
+        contexts.append(context)
+        page = await context.new_page()
         for script in init_scripts:
             await page.add_init_script(**script)
-        pages.append(page)
         return Visit(page)
 
     yield open_page
-    for page in pages:
-        await page.close()
+    for context in contexts:
+        await context.close()

@@ -3,6 +3,7 @@
 import asyncio
 import io
 
+import numpy as np
 from PIL import Image
 
 from thirdspace.client import ThirdSpaceClient
@@ -78,3 +79,49 @@ async def test_two_tabs_see_each_other_walk(server, visit):
     moved = await b.page.wait_for_function(f"{walked} > 0.8 && {avatar_a}.position")
     assert await moved.json_value()
     assert a.errors == [] and b.errors == []
+
+
+async def watch_page_visitor(client: ThirdSpaceClient, visitor_id: int) -> np.ndarray:
+    parts = await client.wait_for(lambda c: c.poses.get(visitor_id))
+    return parts[0, :3].copy()
+
+
+async def test_click_on_the_floor_walks_there(server, visit):
+    v = await visit()
+    me = await v.join(server.http, "gallery", "Clicker")
+    async with await ThirdSpaceClient.connect(server.ws, "gallery", "Watcher") as watcher:
+        start = await watch_page_visitor(watcher, me["id"])
+        box = await v.page.locator("#view").bounding_box()
+        await v.page.mouse.click(box["width"] * 0.5, box["height"] * 0.8)  # the floor ahead
+        moved = await watcher.wait_for(lambda c: np.linalg.norm(c.poses[me["id"]][0, [0, 2]] - start[[0, 2]]) > 0.5)
+        assert moved
+        end = watcher.poses[me["id"]][0, :3]
+        assert end[2] < start[2]  # walked forward (towards -Z from the spawn point)
+        assert abs(end[1] - start[1]) < 1e-3  # feet stay on the floor
+    assert v.errors == []
+
+
+async def test_touch_joystick_walks_and_drag_looks(server, visit):
+    v = await visit(has_touch=True, is_mobile=True)
+    me = await v.join(server.http, "gallery", "Phone")
+    joystick = v.page.locator("#joystick")
+    assert await joystick.is_visible()  # coarse pointer: the joystick is shown
+    async with await ThirdSpaceClient.connect(server.ws, "gallery", "Watcher") as watcher:
+        start = await watch_page_visitor(watcher, me["id"])
+        box = await joystick.bounding_box()
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        await v.page.mouse.move(cx, cy)
+        await v.page.mouse.down()
+        await v.page.mouse.move(cx, cy - 45, steps=5)  # push the stick forward
+        await v.page.wait_for_timeout(1000)
+        await v.page.mouse.up()
+        moved = await watcher.wait_for(lambda c: start[2] - c.poses[me["id"]][0, 2] > 0.7)
+        assert moved
+        heading_before = watcher.poses[me["id"]][0, 3:7].copy()
+        await v.page.mouse.move(480, 300)
+        await v.page.mouse.down()
+        await v.page.mouse.move(300, 300, steps=6)  # drag to look
+        await v.page.mouse.up()
+        turned = await watcher.wait_for(lambda c: abs(float(np.dot(c.poses[me["id"]][0, 3:7], heading_before))) < 0.95)
+        assert turned
+    assert v.errors == []
