@@ -11,10 +11,16 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from hypothesis import HealthCheck, settings
 
 from thirdspace.app import create_app
 from thirdspace.config import PROJECT_ROOT, Settings
 from thirdspace.web.keys import HUB
+
+# Property tests: a bounded run in the suite; `pytest --hypothesis-profile=deep` for a long one.
+settings.register_profile("default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("deep", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("default")
 
 SCENES_DIR = PROJECT_ROOT / "scenes"
 NODE_MODULES = PROJECT_ROOT / "web_client" / "node_modules"

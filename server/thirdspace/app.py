@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -11,6 +12,7 @@ from thirdspace.config import Settings
 from thirdspace.protocol.constants import CLOSE_GOING_AWAY
 from thirdspace.rooms.room import RoomRules
 from thirdspace.scenes.model import Scene, load_directory
+from thirdspace.sync.engine import SyncSettings, warm_up
 from thirdspace.web.http import add_routes
 from thirdspace.web.hub import Hub
 from thirdspace.web.keys import ASSETS, HUB, SCENE_ASSETS, SETTINGS
@@ -48,6 +50,11 @@ def create_app(settings: Settings) -> web.Application:
         chat_history=settings.chat_history,
         chat_burst=settings.chat_burst,
         chat_per_s=settings.chat_per_s,
+        sync=SyncSettings(
+            interest_radius_m=settings.interest_radius_m,
+            max_visible=settings.max_visible,
+            budget_bytes=settings.snapshot_budget_bytes,
+        ),
     )
     app[ASSETS] = library
     app[SCENE_ASSETS] = scene_assets
@@ -56,6 +63,11 @@ def create_app(settings: Settings) -> web.Application:
     async def close_rooms(app: web.Application) -> None:
         await app[HUB].close(CLOSE_GOING_AWAY, "server shutting down")
 
+    async def compile_kernels(app: web.Application) -> None:
+        # The first visitor must not wait for a JIT compile: load or build the kernels now.
+        await asyncio.get_running_loop().run_in_executor(None, warm_up)
+
+    app.on_startup.append(compile_kernels)
     app.on_shutdown.append(close_rooms)
     add_routes(app)
     return app

@@ -19,8 +19,9 @@ import numpy as np
 import orjson
 import websockets
 
-from thirdspace.protocol.codec import decode_snapshot, encode_pose
-from thirdspace.protocol.constants import FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT, PROTOCOL_VERSION
+from thirdspace.protocol.codec import encode_pose
+from thirdspace.protocol.constants import FLAG_ACK, FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT, PROTOCOL_VERSION
+from thirdspace.sync.decode import SnapshotDecoder
 
 IDENTITY = (0.0, 0.0, 0.0, 1.0)
 
@@ -32,8 +33,13 @@ class JoinError(Exception):
 
 
 class ThirdSpaceClient:
-    def __init__(self, ws: websockets.ClientConnection, welcome: dict[str, Any]):
+    def __init__(self, ws: websockets.ClientConnection, welcome: dict[str, Any], decode: bool = True):
         self.ws = ws
+        self.decode = decode  # False: count and acknowledge snapshots without decoding them (load-test bots)
+        bounds = welcome["bounds"]
+        self.decoder = SnapshotDecoder(bounds["min"], bounds["max"])
+        self.ack: int | None = None
+        self.bytes_in = 0
         self.welcome = welcome
         self.id: int = welcome["id"]
         self.room: str = welcome["room"]
@@ -45,8 +51,6 @@ class ThirdSpaceClient:
         self.pose_flags: dict[int, int] = {}  # visitor id -> FLAG_* bits of their latest pose
         self.pose_received_at: dict[int, float] = {}
         self.snapshots = 0
-        self.snapshot_tick = -1
-        self._seq = 0
         self._changed = asyncio.Event()
         self._reader = asyncio.create_task(self._read())
 
@@ -59,6 +63,7 @@ class ThirdSpaceClient:
         language: str = "en",
         colour: str = "#4a90d9",
         timeout: float = 10.0,
+        decode: bool = True,
         **hello: Any,
     ) -> ThirdSpaceClient:
         ws = await websockets.connect(url, max_size=2**22, open_timeout=timeout)
@@ -68,7 +73,7 @@ class ThirdSpaceClient:
         if reply.get("type") != "welcome":
             await ws.close()
             raise JoinError(reply)
-        return cls(ws, reply)
+        return cls(ws, reply, decode)
 
     async def __aenter__(self) -> ThirdSpaceClient:
         return self
@@ -103,14 +108,15 @@ class ThirdSpaceClient:
         parts[:, 6] = 1.0
         parts[0] = (*head, *head_rotation)
         flags = FLAG_TELEPORT if teleport else 0
+        if self.ack is not None:
+            flags |= FLAG_ACK
         if left is not None:
             parts[1] = (*left, *hand_rotation)
             flags |= FLAG_LEFT
         if right is not None:
             parts[2] = (*right, *hand_rotation)
             flags |= FLAG_RIGHT
-        self._seq += 1
-        await self.ws.send(encode_pose(parts, flags, self._seq))
+        await self.ws.send(encode_pose(parts, flags, self.ack or 0))
 
     async def send_chat(self, text: str) -> None:
         await self.send({"type": "chat", "text": text})
@@ -137,19 +143,9 @@ class ThirdSpaceClient:
     async def _read(self) -> None:
         try:
             async for data in self.ws:
+                self.bytes_in += len(data)
                 if isinstance(data, bytes):
-                    snapshot = decode_snapshot(data)
-                    now = time.monotonic()
-                    for visitor_id, flags, parts in zip(snapshot.ids.tolist(), snapshot.flags.tolist(), snapshot.parts, strict=True):
-                        self.poses[visitor_id] = parts
-                        self.pose_flags[visitor_id] = flags
-                        self.pose_received_at[visitor_id] = now
-                    present = set(snapshot.ids.tolist())
-                    for gone in set(self.poses) - present:
-                        self.poses.pop(gone, None)
-                        self.pose_flags.pop(gone, None)
-                    self.snapshots += 1
-                    self.snapshot_tick = snapshot.tick
+                    self._snapshot(data)
                 else:
                     self._handle(orjson.loads(data))
                 self._changed.set()
@@ -157,6 +153,26 @@ class ThirdSpaceClient:
             pass
         finally:
             self._changed.set()
+
+    def _snapshot(self, data: bytes) -> None:
+        self.snapshots += 1
+        if not self.decode:
+            self.ack = int.from_bytes(data[2:4], "little")
+            return
+        result = self.decoder.decode(data)
+        if result is None:
+            return  # its baseline is gone; the server sends a full snapshot once our acks catch up
+        self.ack, view = result
+        now = time.monotonic()
+        previous = self.poses
+        self.poses = {}
+        for visitor_id, held in view.items():
+            pose = self.decoder.pose(held)
+            old = previous.get(visitor_id)
+            if old is None or not np.array_equal(old, pose):
+                self.pose_received_at[visitor_id] = now
+            self.poses[visitor_id] = pose
+            self.pose_flags[visitor_id] = held[0] | (FLAG_TELEPORT if visitor_id in self.decoder.teleported else 0)
 
     def _handle(self, message: dict[str, Any]) -> None:
         self.messages.append(message)

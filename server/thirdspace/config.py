@@ -29,6 +29,9 @@ class Settings:
     tick_hz: float = 20.0
     max_speed_mps: float = 10.0
     teleport_range_m: float = 12.0
+    interest_radius_m: float = 30.0
+    max_visible: int = 64
+    snapshot_budget_bytes: int = 1200
     chat_history: int = 100
     chat_burst: int = 5
     chat_per_s: float = 1.0

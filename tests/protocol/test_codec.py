@@ -12,51 +12,28 @@ from thirdspace.protocol.codec import (
     ProtocolError,
     decode_control,
     decode_pose,
-    decode_snapshot,
     encode_pose,
-    encode_snapshot,
 )
-from thirdspace.protocol.constants import FRAME_POSE, POSE_FRAME_SIZE, SNAPSHOT_ENTRY_SIZE, SNAPSHOT_HEADER_SIZE
+from thirdspace.protocol.constants import FLAG_ACK, FRAME_POSE, POSE_FRAME_SIZE
 
 floats32 = st.floats(width=32, allow_nan=False)
 parts_arrays = arrays(np.float32, (3, 7), elements=floats32)
 
 
-@given(parts=parts_arrays, flags=st.integers(0, 255), seq=st.integers(0, 2**32))
-def test_pose_round_trip(parts, flags, seq):
-    data = encode_pose(parts, flags, seq)
+@given(parts=parts_arrays, flags=st.integers(0, 255), ack=st.integers(0, 0xFFFF))
+def test_pose_round_trip(parts, flags, ack):
+    data = encode_pose(parts, flags, ack)
     assert len(data) == POSE_FRAME_SIZE
     frame = decode_pose(data)
     assert frame["flags"] == flags
-    assert frame["seq"] == seq & 0xFFFF
+    assert frame["ack"] == ack
     np.testing.assert_array_equal(frame["parts"], parts)
-
-
-@given(
-    entries=st.integers(0, 60).flatmap(
-        lambda n: st.tuples(
-            arrays(np.uint16, n, elements=st.integers(0, 65535)),
-            arrays(np.uint8, n, elements=st.integers(0, 255)),
-            arrays(np.float32, (n, 3, 7), elements=floats32),
-        )
-    ),
-    tick=st.integers(0, 2**40),
-)
-def test_snapshot_round_trip(entries, tick):
-    ids, flags, parts = entries
-    data = encode_snapshot(tick, ids, flags, parts)
-    assert len(data) == SNAPSHOT_HEADER_SIZE + len(ids) * SNAPSHOT_ENTRY_SIZE
-    snapshot = decode_snapshot(data)
-    assert snapshot.tick == tick & 0xFFFFFFFF
-    np.testing.assert_array_equal(snapshot.ids, ids)
-    np.testing.assert_array_equal(snapshot.flags, flags)
-    np.testing.assert_array_equal(snapshot.parts, parts)
 
 
 def test_pose_layout_is_little_endian_and_fixed():
     parts = np.arange(21, dtype=np.float32).reshape(3, 7)
-    data = encode_pose(parts, flags=0x03, seq=0x0102)
-    assert data[:4] == bytes([FRAME_POSE, 0x03, 0x02, 0x01])
+    data = encode_pose(parts, flags=0x0B, ack=0x0102)
+    assert data[:4] == bytes([FRAME_POSE, 0x0B, 0x02, 0x01])
     assert np.frombuffer(data[4:], "<f4").tolist() == list(range(21))
 
 
@@ -71,13 +48,13 @@ def test_decode_pose_accepts_only_exact_pose_frames(data):
 
 
 def hello(**fields):
-    base = {"type": "hello", "protocol": 1, "scene": "gallery", "name": "Ama", "language": "sw", "colour": "#A0B0C0"}
+    base = {"type": "hello", "protocol": 2, "scene": "gallery", "name": "Ama", "language": "sw", "colour": "#A0B0C0"}
     return orjson.dumps({**base, **fields})
 
 
 def test_hello_decodes():
     message = decode_control(hello())
-    assert message == Hello(protocol=1, scene="gallery", name="Ama", language="sw", colour="#a0b0c0")
+    assert message == Hello(protocol=2, scene="gallery", name="Ama", language="sw", colour="#a0b0c0")
 
 
 def test_chat_and_ping_decode():
@@ -89,7 +66,7 @@ def test_chat_and_ping_decode():
     ("data", "code", "field"),
     [
         (hello(protocol="1"), "bad_request", "protocol"),
-        (hello(protocol=2), "unsupported_protocol", "protocol"),
+        (hello(protocol=1), "unsupported_protocol", "protocol"),
         (hello(scene=5), "bad_request", "scene"),
         (hello(name=""), "bad_request", "name"),
         (hello(name="x" * 33), "too_long", "name"),
@@ -142,4 +119,4 @@ def test_the_byte_example_in_docs_protocol_md_is_what_the_codec_writes():
     parts = np.zeros((3, 7), np.float32)
     parts[:, 6] = 1
     parts[0, :3] = (1.5, 1.6, -2)
-    assert bytes.fromhex("".join(hex_bytes)) == encode_pose(parts, 0, 3)[:32]
+    assert bytes.fromhex("".join(hex_bytes)) == encode_pose(parts, FLAG_ACK, 3)[:32]

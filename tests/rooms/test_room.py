@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 
 from tests.conftest import demo_scene
-from thirdspace.protocol.codec import decode_snapshot
-from thirdspace.protocol.constants import FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT
+from thirdspace.protocol.constants import FLAG_ACK, FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT
 from thirdspace.rooms.directory import RoomDirectory
 from thirdspace.rooms.room import Room, RoomFull, RoomRules
 from thirdspace.scenes.model import validate
+from thirdspace.sync.decode import SnapshotDecoder
 
 
 def scene(capacity=4):
@@ -29,6 +29,19 @@ def pose(head=(0, 1.6, 3), left=None, right=None):
 @pytest.fixture
 def room():
     return Room("gallery-1", scene())
+
+
+class Viewer:
+    """Decodes what one visitor receives each tick, and acknowledges it as a client would."""
+
+    def __init__(self, room, visitor):
+        self.room, self.visitor = room, visitor
+        self.decoder = SnapshotDecoder(room.scene.bounds_min, room.scene.bounds_max)
+
+    def read(self, output) -> dict[int, np.ndarray]:
+        seq, view = self.decoder.decode(bytes(output.snapshot(self.visitor.slot)))
+        self.room.sync.acknowledge(self.visitor.slot, seq)
+        return {vid: self.decoder.pose(held) for vid, held in view.items()}
 
 
 def test_join_welcomes_the_visitor_and_tells_the_others(room):
@@ -59,29 +72,49 @@ def test_room_refuses_past_capacity_and_reuses_slots():
 def test_tick_sends_the_newest_pose_of_each_visitor(room):
     ama, _ = room.join("Ama", "en", "#000000", now=0)
     bo, _ = room.join("Bo", "en", "#000000", now=0)
+    cy, _ = room.join("Cy", "en", "#000000", now=0)
+    viewer = Viewer(room, cy)
     assert room.accept_pose(ama.id, 0, pose((0, 1.6, 3)), now=0.00)
     assert room.accept_pose(ama.id, 0, pose((0.05, 1.6, 3)), now=0.01)
     assert room.accept_pose(bo.id, FLAG_LEFT, pose((1, 1.5, 2), left=(0.8, 1.2, 1.8)), now=0.01)
-    snapshot = decode_snapshot(room.tick())
-    by_id = dict(zip(snapshot.ids.tolist(), range(len(snapshot.ids)), strict=True))
-    assert set(by_id) == {ama.id, bo.id}
-    np.testing.assert_allclose(snapshot.parts[by_id[ama.id], 0, :3], (0.05, 1.6, 3))
-    assert snapshot.flags[by_id[bo.id]] == FLAG_LEFT
-    # untracked hands are zeroed rather than echoing whatever the client sent
-    np.testing.assert_array_equal(snapshot.parts[by_id[bo.id], 2], [0, 0, 0, 0, 0, 0, 1])
-    assert room.tick() is None  # nothing changed
+    seen = viewer.read(room.tick())
+    assert set(seen) == {ama.id, bo.id}  # everyone but yourself
+    np.testing.assert_allclose(seen[ama.id][0, :3], (0.05, 1.6, 3), atol=0.001)
+    np.testing.assert_allclose(seen[bo.id][1, :3], (0.8, 1.2, 1.8), atol=0.001)
+    assert viewer.decoder.views[viewer.decoder.last_seq][bo.id][0] == FLAG_LEFT
+    # untracked hands come back at rest rather than echoing whatever the client sent
+    np.testing.assert_array_equal(seen[bo.id][2], [0, 0, 0, 0, 0, 0, 1])
     room.leave(bo.id)
-    snapshot = decode_snapshot(room.tick())
-    assert snapshot.ids.tolist() == [ama.id]
+    assert set(viewer.read(room.tick())) == {ama.id}
+
+
+def test_visitors_appear_at_their_spawn_point(room):
+    ama, out = room.join("Ama", "en", "#000000", now=0)
+    bo, _ = room.join("Bo", "en", "#000000", now=0)
+    spawn = out[0].message["spawn"]["position"]
+    seen = Viewer(room, bo).read(room.tick())
+    np.testing.assert_allclose(seen[ama.id][0, :3], (spawn[0], spawn[1] + 1.6, spawn[2]), atol=0.001)
+
+
+def test_acks_ride_on_poses(room):
+    ama, _ = room.join("Ama", "en", "#000000", now=0)
+    room.join("Bo", "en", "#000000", now=0)
+    room.tick()
+    assert room.sync.client_ack[ama.slot] == -1
+    room.accept_pose(ama.id, FLAG_ACK, pose(), now=0, ack=1)
+    assert room.sync.client_ack[ama.slot] == 1
+    room.tick()
+    assert not room.flags[ama.slot] & FLAG_ACK  # the ack is not part of the avatar's state
 
 
 def test_rotations_are_normalised(room):
     ama, _ = room.join("Ama", "en", "#000000", now=0)
+    bo, _ = room.join("Bo", "en", "#000000", now=0)
     parts = pose()
     parts[0, 3:7] = (0, 0, 0, 1.05)
     assert room.accept_pose(ama.id, 0, parts, now=0)
-    snapshot = decode_snapshot(room.tick())
-    assert snapshot.parts[0, 0, 6] == pytest.approx(1.0)
+    room.tick()
+    assert room.parts[ama.slot, 0, 6] == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize(
@@ -100,8 +133,9 @@ def test_implausible_poses_are_dropped_and_counted(room, flags, parts):
     ama, _ = room.join("Ama", "en", "#000000", now=0)
     assert not room.accept_pose(ama.id, flags, parts, now=0)
     assert room.stats.poses_dropped == 1 and ama.dropped_poses == 1
-    assert room.tick() is not None  # the join still makes a (pose-less) snapshot
-    assert not room.has_pose.any()
+    spawn = room.parts[ama.slot].copy()
+    room.tick()
+    np.testing.assert_array_equal(room.parts[ama.slot], spawn)  # still where they were
 
 
 def test_zero_quaternion_is_dropped(room):
@@ -120,10 +154,13 @@ def test_speed_limit_and_teleport(room):
     assert not room.accept_pose(ama.id, FLAG_TELEPORT, pose((-4, 1.6, 3)), now=0.20)  # too soon again
     assert room.accept_pose(ama.id, FLAG_TELEPORT, pose((-4, 1.6, 3)), now=0.70)
     room.accept_pose(ama.id, 0, pose((-4, 1.6, 3.1)), now=0.71)
-    snapshot = decode_snapshot(room.tick())
-    assert snapshot.flags[0] & FLAG_TELEPORT  # carried to the tick even though a walk followed
+    bo, _ = room.join("Bo", "en", "#000000", now=0.71)
+    viewer = Viewer(room, bo)
+    viewer.read(room.tick())
+    assert ama.id in viewer.decoder.teleported  # carried to the tick even though a walk followed
     room.accept_pose(ama.id, 0, pose((-4, 1.6, 3.2)), now=0.75)
-    assert not decode_snapshot(room.tick()).flags[0] & FLAG_TELEPORT
+    viewer.read(room.tick())
+    assert ama.id not in viewer.decoder.teleported
 
 
 def test_chat_rate_limit_and_bounded_history():

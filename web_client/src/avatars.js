@@ -103,6 +103,11 @@ class Avatar {
     this.position.copy(this.head.position);
   }
 
+  hide() {
+    this.buffer.length = 0;
+    this.group.visible = false;
+  }
+
   dispose() {
     this.group.traverse((o) => {
       o.geometry?.dispose();
@@ -139,10 +144,14 @@ export class Avatars {
     this.byId.delete(id);
   }
 
+  // A snapshot holds every avatar in this visitor's interest; the others are hidden until they return.
   onSnapshot(snapshot, now) {
+    const seen = new Set();
     for (const { id, flags, parts } of snapshot.avatars) {
+      seen.add(id);
       this.byId.get(id)?.push(now, flags, parts);
     }
+    for (const [id, avatar] of this.byId) if (!seen.has(id)) avatar.hide();
   }
 
   update(now) {

@@ -1,11 +1,12 @@
 // The WebSocket connection: JSON control messages and binary frames.
-import { PROTOCOL_VERSION, decodeSnapshot, encodePose } from "./protocol.js";
+import { FLAG_TELEPORT, PROTOCOL_VERSION, SnapshotDecoder, encodePose } from "./protocol.js";
 
 export class Connection extends EventTarget {
   constructor(url) {
     super();
     this.url = url;
-    this.seq = 0;
+    this.ack = null; // newest snapshot decoded; rides on every pose
+    this.decoder = null;
     this.ws = null;
   }
 
@@ -20,14 +21,22 @@ export class Connection extends EventTarget {
       });
       ws.addEventListener("message", (event) => {
         if (typeof event.data !== "string") {
-          const snapshot = decodeSnapshot(event.data);
-          if (snapshot) this.emit("snapshot", snapshot);
+          const decoded = this.decoder?.decode(event.data);
+          if (!decoded) return; // its baseline is gone: the server sends a full one once our acks catch up
+          this.ack = decoded.seq;
+          const avatars = [];
+          for (const [id, held] of decoded.view) {
+            const flags = decoded.teleported.has(id) ? held.flags | FLAG_TELEPORT : held.flags;
+            avatars.push({ id, flags, parts: this.decoder.pose(held) });
+          }
+          this.emit("snapshot", { seq: decoded.seq, avatars });
           return;
         }
         const message = JSON.parse(event.data);
         if (!welcomed) {
           if (message.type === "welcome") {
             welcomed = true;
+            this.decoder = new SnapshotDecoder(message.bounds);
             resolve(message);
           } else {
             reject(new Error(message.message || "could not join"));
@@ -54,8 +63,7 @@ export class Connection extends EventTarget {
 
   sendPose(parts, flags) {
     if (!this.open || this.ws.bufferedAmount > 64 * 1024) return; // never queue stale poses
-    this.seq = (this.seq + 1) & 0xffff;
-    this.ws.send(encodePose(parts, flags, this.seq));
+    this.ws.send(encodePose(parts, flags, this.ack));
   }
 
   sendChat(text) {

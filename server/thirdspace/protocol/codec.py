@@ -2,8 +2,9 @@
 
 Control messages are JSON objects; the decoder validates each client message
 against :data:`CLIENT_MESSAGES` and raises :class:`ProtocolError` naming the
-field.  Poses and snapshots are fixed-layout little-endian binary frames read
-and written with numpy structured dtypes.
+field.  Poses are fixed-layout little-endian binary frames read and written
+with a numpy structured dtype; snapshots are written by the sync kernels
+(``thirdspace.sync``) and read by ``thirdspace.sync.decode``.
 """
 
 from __future__ import annotations
@@ -18,15 +19,11 @@ import orjson
 from thirdspace.protocol.constants import (
     CLOSE_INVALID_PAYLOAD,
     FRAME_POSE,
-    FRAME_SNAPSHOT,
     MAX_CHAT_CHARS,
     MAX_NAME_CHARS,
     POSE_DTYPE,
     POSE_FRAME_SIZE,
     PROTOCOL_VERSION,
-    SNAPSHOT_ENTRY_DTYPE,
-    SNAPSHOT_HEADER_DTYPE,
-    SNAPSHOT_HEADER_SIZE,
 )
 
 
@@ -156,45 +153,13 @@ def decode_pose(data: bytes) -> np.void:
     return np.frombuffer(data, dtype=POSE_DTYPE, count=1)[0]
 
 
-def encode_pose(parts: np.ndarray, flags: int = 0, seq: int = 0) -> bytes:
-    """Write an uplink pose frame; ``parts`` is (3, 7): head, left, right as px py pz qx qy qz qw."""
+def encode_pose(parts: np.ndarray, flags: int = 0, ack: int = 0) -> bytes:
+    """Write an uplink pose frame; ``parts`` is (3, 7): head, left, right as px py pz qx qy qz qw.
+
+    ``ack`` (with FLAG_ACK in ``flags``) is the sequence number of the newest snapshot decoded."""
     frame = np.zeros(1, dtype=POSE_DTYPE)
     frame["kind"] = FRAME_POSE
     frame["flags"] = flags
-    frame["seq"] = seq & 0xFFFF
+    frame["ack"] = ack & 0xFFFF
     frame["parts"] = parts
     return frame.tobytes()
-
-
-def encode_snapshot(tick: int, ids: np.ndarray, flags: np.ndarray, parts: np.ndarray) -> bytes:
-    """Write a downlink snapshot of ``len(ids)`` avatars in one numpy pass."""
-    header = np.zeros(1, dtype=SNAPSHOT_HEADER_DTYPE)
-    header["kind"] = FRAME_SNAPSHOT
-    header["version"] = PROTOCOL_VERSION
-    header["count"] = len(ids)
-    header["tick"] = tick & 0xFFFFFFFF
-    entries = np.zeros(len(ids), dtype=SNAPSHOT_ENTRY_DTYPE)
-    entries["id"] = ids
-    entries["flags"] = flags
-    entries["parts"] = parts
-    return header.tobytes() + entries.tobytes()
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    tick: int
-    ids: np.ndarray  # (n,) uint16
-    flags: np.ndarray  # (n,) uint8
-    parts: np.ndarray  # (n, 3, 7) float32
-
-
-def decode_snapshot(data: bytes) -> Snapshot:
-    """Read a downlink snapshot frame (used by the Python client and tests)."""
-    if len(data) < SNAPSHOT_HEADER_SIZE or data[0] != FRAME_SNAPSHOT:
-        raise ProtocolError("bad_frame", "not a snapshot frame")
-    header = np.frombuffer(data, dtype=SNAPSHOT_HEADER_DTYPE, count=1)[0]
-    count = int(header["count"])
-    if len(data) != SNAPSHOT_HEADER_SIZE + count * SNAPSHOT_ENTRY_DTYPE.itemsize:
-        raise ProtocolError("bad_frame", "snapshot length does not match its count")
-    entries = np.frombuffer(data, dtype=SNAPSHOT_ENTRY_DTYPE, count=count, offset=SNAPSHOT_HEADER_SIZE)
-    return Snapshot(int(header["tick"]), entries["id"].copy(), entries["flags"].copy(), entries["parts"].copy())

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 # Binary frame kinds (first byte of every binary frame).
 FRAME_POSE = 0x01  # client -> server
-FRAME_SNAPSHOT = 0x02  # server -> client
+FRAME_SNAPSHOT_V2 = 0x03  # server -> client: quantised, interest-managed, delta-encoded
 
 # Tracked parts, in wire order.
 PARTS = ("head", "left", "right")
@@ -22,16 +22,13 @@ PART_FLOATS = 7  # px py pz qx qy qz qw
 FLAG_LEFT = 0x01  # left hand tracked
 FLAG_RIGHT = 0x02  # right hand tracked
 FLAG_TELEPORT = 0x04  # this pose follows a teleport: no speed check
-FLAGS_KNOWN = FLAG_LEFT | FLAG_RIGHT | FLAG_TELEPORT
+FLAG_ACK = 0x08  # uplink only: the u16 after the flags acknowledges a snapshot
+FLAGS_KNOWN = FLAG_LEFT | FLAG_RIGHT | FLAG_TELEPORT | FLAG_ACK
 
 # Little-endian layouts, used by numpy to read and write whole frames at once.
-POSE_DTYPE = np.dtype([("kind", "u1"), ("flags", "u1"), ("seq", "<u2"), ("parts", "<f4", (len(PARTS), PART_FLOATS))])
-SNAPSHOT_HEADER_DTYPE = np.dtype([("kind", "u1"), ("version", "u1"), ("count", "<u2"), ("tick", "<u4")])
-SNAPSHOT_ENTRY_DTYPE = np.dtype([("id", "<u2"), ("flags", "u1"), ("reserved", "u1"), ("parts", "<f4", (len(PARTS), PART_FLOATS))])
+POSE_DTYPE = np.dtype([("kind", "u1"), ("flags", "u1"), ("ack", "<u2"), ("parts", "<f4", (len(PARTS), PART_FLOATS))])
 
 POSE_FRAME_SIZE = POSE_DTYPE.itemsize  # 88
-SNAPSHOT_HEADER_SIZE = SNAPSHOT_HEADER_DTYPE.itemsize  # 8
-SNAPSHOT_ENTRY_SIZE = SNAPSHOT_ENTRY_DTYPE.itemsize  # 88
 
 # Limits.
 MAX_FRAME_BYTES = 16 * 1024  # larger frames are closed with 1009

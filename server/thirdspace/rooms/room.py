@@ -2,8 +2,8 @@
 
 The room is pure state: handlers take plain values (and the current time) and
 return :class:`Outbound` messages for the session layer to deliver.  Avatar
-poses live in numpy arrays indexed by slot; the tick encodes one snapshot for
-the whole room with no per-visitor Python loop.
+poses live in numpy arrays indexed by slot; the tick hands them to the sync
+engine, whose kernels write every visitor's snapshot into one buffer.
 """
 
 from __future__ import annotations
@@ -17,9 +17,21 @@ from typing import Any
 
 import numpy as np
 
-from thirdspace.protocol.codec import ProtocolError, encode_snapshot
-from thirdspace.protocol.constants import FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT, FLAGS_KNOWN, PART_FLOATS, PARTS, PROTOCOL_VERSION
+from thirdspace.protocol.codec import ProtocolError
+from thirdspace.protocol.constants import (
+    FLAG_ACK,
+    FLAG_LEFT,
+    FLAG_RIGHT,
+    FLAG_TELEPORT,
+    FLAGS_KNOWN,
+    PART_FLOATS,
+    PARTS,
+    PROTOCOL_VERSION,
+)
 from thirdspace.scenes.model import Scene
+from thirdspace.sync.engine import SyncEngine, SyncSettings, TickOutput
+
+EYE_HEIGHT_M = 1.6
 
 
 class RoomFull(Exception):
@@ -38,6 +50,7 @@ class RoomRules:
     chat_history: int = 100
     chat_burst: int = 5
     chat_per_s: float = 1.0
+    sync: SyncSettings = field(default_factory=SyncSettings)
 
 
 @dataclass(frozen=True)
@@ -94,12 +107,14 @@ class Room:
         self.ids = np.zeros(capacity, dtype=np.uint16)
         self.flags = np.zeros(capacity, dtype=np.uint8)
         self.parts = np.zeros((capacity, len(PARTS), PART_FLOATS), dtype=np.float32)
-        self.has_pose = np.zeros(capacity, dtype=bool)
+        self.has_pose = np.zeros(capacity, dtype=bool)  # visible to others
+        self.occupied = np.zeros(capacity, dtype=bool)
+        self.always_visible = np.zeros(capacity, dtype=bool)
+        self.sync = SyncEngine(capacity, self.scene.bounds_min, self.scene.bounds_max, self.rules.sync)
         self._bounds_min = np.asarray(self.scene.bounds_min, dtype=np.float32)
         self._bounds_max = np.asarray(self.scene.bounds_max, dtype=np.float32)
         # Newest validated pose per slot since the last tick.
         self._inbox: dict[int, tuple[np.ndarray, int]] = {}
-        self._dirty = False
 
     # -- membership ---------------------------------------------------------------
 
@@ -125,10 +140,20 @@ class Room:
             chat_checked_at=now,
         )
         self.visitors[visitor.id] = visitor
-        self.ids[visitor.slot] = visitor.id
-        self.has_pose[visitor.slot] = False
-        self._dirty = True
         spawns = self.scene.document["spawn_points"]
+        spawn = spawns[(visitor.id - 1) % len(spawns)]
+        slot = visitor.slot
+        self.ids[slot] = visitor.id
+        self.occupied[slot] = True
+        self.always_visible[slot] = False
+        # Visitors appear standing at their spawn point until their first pose.
+        half_yaw = math.radians(spawn.get("yaw_deg", 0.0)) / 2
+        self.parts[slot] = 0.0
+        self.parts[slot, :, 6] = 1.0
+        self.parts[slot, 0] = (spawn["position"][0], spawn["position"][1] + EYE_HEIGHT_M, spawn["position"][2], 0, math.sin(half_yaw), 0, math.cos(half_yaw))
+        self.flags[slot] = 0
+        self.has_pose[slot] = True
+        self.sync.reset_client(slot)
         welcome = {
             "type": "welcome",
             "protocol": PROTOCOL_VERSION,
@@ -137,7 +162,8 @@ class Room:
             "scene": self.scene.id,
             "tick_hz": self.rules.tick_hz,
             "bounds": {"min": list(self.scene.bounds_min), "max": list(self.scene.bounds_max)},
-            "spawn": spawns[(visitor.id - 1) % len(spawns)],
+            "spawn": spawn,
+            "interest_radius_m": self.rules.sync.interest_radius_m,
             "visitors": [v.presence() for v in self.visitors.values()],
             "chat": list(self.chat_log),
         }
@@ -151,10 +177,11 @@ class Room:
         if visitor is None:
             return []
         self.has_pose[visitor.slot] = False
+        self.occupied[visitor.slot] = False
+        self.always_visible[visitor.slot] = False
         self.flags[visitor.slot] = 0
         self._inbox.pop(visitor.slot, None)
         self._free_slots.append(visitor.slot)
-        self._dirty = True
         return [Outbound({"type": "leave", "id": visitor_id})]
 
     def _allocate_id(self) -> int:
@@ -166,9 +193,12 @@ class Room:
 
     # -- poses --------------------------------------------------------------------
 
-    def accept_pose(self, visitor_id: int, flags: int, parts: np.ndarray, now: float) -> bool:
-        """Validate a pose; keep it for the next tick if plausible, else drop and count it."""
+    def accept_pose(self, visitor_id: int, flags: int, parts: np.ndarray, now: float, ack: int = 0) -> bool:
+        """Take the snapshot ack; validate the pose and keep it for the next tick if plausible, else drop and count it."""
         visitor = self.visitors[visitor_id]
+        if flags & FLAG_ACK:
+            self.sync.acknowledge(visitor.slot, ack)
+            flags &= ~FLAG_ACK
         reason = self._pose_problem(visitor, flags, parts, now)
         if reason is not None:
             visitor.dropped_poses += 1
@@ -218,23 +248,20 @@ class Room:
 
     # -- tick ---------------------------------------------------------------------
 
-    def tick(self) -> bytes | None:
-        """Apply the newest pose of each visitor; return the room's snapshot if anything changed."""
+    def tick(self) -> TickOutput:
+        """Apply the newest pose of each visitor, then encode every visitor's snapshot."""
         self.tick_number += 1
         self.stats.ticks += 1
-        if not self._inbox and not self._dirty:
-            return None
         if self._inbox:
             slots = np.fromiter(self._inbox.keys(), dtype=np.intp, count=len(self._inbox))
             self.parts[slots] = np.stack([pose for pose, _ in self._inbox.values()])
             self.flags[slots] = [flags for _, flags in self._inbox.values()]
-            self.has_pose[slots] = True
             self._inbox.clear()
-        self._dirty = False
-        live = np.flatnonzero(self.has_pose)
-        snapshot = encode_snapshot(self.tick_number, self.ids[live], self.flags[live], self.parts[live])
-        self.flags[live] &= ~np.uint8(FLAG_TELEPORT)
-        return snapshot
+        clients = np.flatnonzero(self.occupied)
+        always = np.flatnonzero(self.always_visible & self.occupied)
+        output = self.sync.tick(self.tick_number, self.parts, self.flags, self.has_pose, self.ids, clients, always)
+        self.flags &= ~np.uint8(FLAG_TELEPORT)
+        return output
 
     # -- chat ---------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import orjson
+import prometheus_client
 from aiohttp import web
 
 from thirdspace.web.keys import ASSETS, HUB, SCENE_ASSETS, SETTINGS
@@ -73,11 +74,28 @@ async def get_asset(request: web.Request) -> web.StreamResponse:
     )
 
 
+async def metrics(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    rooms = hub.directory.rooms()
+    lines = [
+        "# HELP thirdspace_rooms Open rooms.",
+        "# TYPE thirdspace_rooms gauge",
+        f"thirdspace_rooms {len(rooms)}",
+        "# HELP thirdspace_visitors Visitors in rooms.",
+        "# TYPE thirdspace_visitors gauge",
+        f"thirdspace_visitors {sum(len(r.visitors) for r in rooms)}",
+        "",
+    ]
+    body = prometheus_client.generate_latest() + "\n".join(lines).encode()
+    return web.Response(body=body, headers={"Content-Type": prometheus_client.CONTENT_TYPE_LATEST})
+
+
 def add_routes(app: web.Application) -> None:
     from thirdspace.web.ws import websocket_handler
 
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/scenes", list_scenes)
     app.router.add_get("/api/scenes/{scene_id}", get_scene)
     app.router.add_get("/assets/{sha256}.glb", get_asset)

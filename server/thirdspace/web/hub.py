@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 
+from thirdspace.metrics import TICK_SECONDS
 from thirdspace.protocol.codec import encode_control
 from thirdspace.rooms.directory import RoomDirectory
 from thirdspace.rooms.room import Outbound, Room, RoomRules, Visitor
@@ -22,7 +23,7 @@ class RoomRunner:
         self.room = room
         self.sessions: dict[int, Session] = {}
         self.task: asyncio.Task[None] | None = None
-        self.tick_seconds_max = 0.0
+        self.tick_seconds = TICK_SECONDS
 
     def deliver(self, outbound: list[Outbound]) -> None:
         for out in outbound:
@@ -42,11 +43,11 @@ class RoomRunner:
         deadline = loop.time()
         while self.sessions:
             started = time.perf_counter()
-            snapshot = self.room.tick()
-            if snapshot is not None:
-                for session in self.sessions.values():
-                    session.offer_snapshot(snapshot)
-            self.tick_seconds_max = max(self.tick_seconds_max, time.perf_counter() - started)
+            output = self.room.tick()
+            visitors = self.room.visitors
+            for visitor_id, session in self.sessions.items():
+                session.offer_snapshot(output.snapshot(visitors[visitor_id].slot))
+            self.tick_seconds.observe(time.perf_counter() - started)
             deadline += period
             delay = deadline - loop.time()
             if delay < -period:  # fell behind (a long GC, a busy machine): do not burst to catch up

@@ -15,6 +15,11 @@ from collections import deque
 
 from aiohttp import WSMsgType, web
 
+from thirdspace.metrics import BYTES_OUT
+
+CONTROL_OUT = BYTES_OUT.labels("control")
+SNAPSHOT_OUT = BYTES_OUT.labels("snapshot")
+
 
 class Session:
     def __init__(self, ws: web.WebSocketResponse, transport: asyncio.BaseTransport | None, queue_limit: int):
@@ -44,7 +49,7 @@ class Session:
         self._control.append(data)
         self._wake.set()
 
-    def offer_snapshot(self, data: bytes) -> None:
+    def offer_snapshot(self, data: bytes | memoryview) -> None:
         """Offer the newest snapshot; an unsent older one is dropped."""
         if self._snapshot is not None:
             self.snapshots_replaced += 1
@@ -85,15 +90,17 @@ class Session:
                     data = self._control.popleft()
                     await ws.send_frame(data, WSMsgType.TEXT)
                     self.bytes_out += len(data)
+                    CONTROL_OUT.inc(len(data))
                 if self._close is not None:
                     code, reason = self._close
                     if code:
                         await ws.close(code=code, message=reason.encode()[:120])
                     return
                 if self._snapshot is not None:
-                    data, self._snapshot = self._snapshot, None
+                    data, self._snapshot = bytes(self._snapshot), None  # copy out of the tick buffer
                     await ws.send_frame(data, WSMsgType.BINARY)
                     self.bytes_out += len(data)
+                    SNAPSHOT_OUT.inc(len(data))
         except (ConnectionError, RuntimeError):
             # The peer went away mid-send; the reader side notices and cleans up.
             return

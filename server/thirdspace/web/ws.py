@@ -6,10 +6,16 @@ import time
 
 from aiohttp import WSMsgType, web
 
+from thirdspace.metrics import BYTES_IN, CHAT_MESSAGES, POSES
 from thirdspace.protocol.codec import Chat, Hello, Ping, ProtocolError, decode_control, decode_pose, encode_control
 from thirdspace.protocol.constants import CLOSE_POLICY, MAX_FRAME_BYTES
 from thirdspace.web.keys import HUB, SETTINGS
 from thirdspace.web.session import Session
+
+TEXT_IN = BYTES_IN.labels("text")
+BINARY_IN = BYTES_IN.labels("binary")
+POSES_ACCEPTED = POSES.labels("accepted")
+POSES_DROPPED = POSES.labels("dropped")
 
 
 async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
@@ -28,6 +34,7 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
         async for msg in ws:
             try:
                 if msg.type == WSMsgType.TEXT:
+                    TEXT_IN.inc(len(msg.data))
                     message = decode_control(msg.data)
                     if member is None:
                         if not isinstance(message, Hello):
@@ -39,18 +46,23 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
                         member = hub.join(scene, message.name, message.language, message.colour, session)
                     elif isinstance(message, Chat):
                         runner, visitor = member
-                        runner.deliver(runner.room.chat(visitor.id, message.text, time.monotonic()))
+                        outbound = runner.room.chat(visitor.id, message.text, time.monotonic())
+                        if outbound and outbound[0].message["type"] == "chat":
+                            CHAT_MESSAGES.inc()
+                        runner.deliver(outbound)
                     elif isinstance(message, Ping):
                         session.send(encode_control({"type": "pong", "nonce": message.nonce}))
                     else:
                         raise ProtocolError("bad_request", "hello was already accepted", "type")
                 elif msg.type == WSMsgType.BINARY:
+                    BINARY_IN.inc(len(msg.data))
                     if member is None:
                         await close(CLOSE_POLICY, "send hello first")
                         break
                     frame = decode_pose(msg.data)
                     runner, visitor = member
-                    runner.room.accept_pose(visitor.id, int(frame["flags"]), frame["parts"], time.monotonic())
+                    accepted = runner.room.accept_pose(visitor.id, int(frame["flags"]), frame["parts"], time.monotonic(), int(frame["ack"]))
+                    (POSES_ACCEPTED if accepted else POSES_DROPPED).inc()
                 else:  # ERROR: aiohttp has already closed with 1009 (too big) or 1007 (bad UTF-8)
                     break
             except ProtocolError as err:

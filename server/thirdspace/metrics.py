@@ -1,0 +1,20 @@
+"""Prometheus metrics, served at ``GET /metrics``.
+
+The default registry also carries the process collector
+(``process_cpu_seconds_total``, ``process_resident_memory_bytes``), which the
+load tester reads to report the server's CPU and memory.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+TICK_SECONDS = Histogram(
+    "thirdspace_tick_seconds",
+    "Time to run one room tick: apply poses, select, quantise, encode and hand out snapshots.",
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1),
+)
+BYTES_OUT = Counter("thirdspace_ws_bytes_out_total", "Bytes sent on WebSocket connections.", ["kind"])
+BYTES_IN = Counter("thirdspace_ws_bytes_in_total", "Bytes received on WebSocket connections.", ["kind"])
+POSES = Counter("thirdspace_poses_total", "Poses received, by outcome.", ["outcome"])
+CHAT_MESSAGES = Counter("thirdspace_chat_messages_total", "Chat lines broadcast.")

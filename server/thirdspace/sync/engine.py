@@ -1,0 +1,118 @@
+"""The sync state of one room and its tick: arrays in, one buffer of snapshots out."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from thirdspace.sync import kernels
+from thirdspace.sync.layout import SNAPSHOT_V2_HEADER_SIZE, axis_bits
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    interest_radius_m: float = 30.0
+    max_visible: int = 64  # K nearest avatars a visitor receives
+    max_always_visible: int = 16  # e.g. tour guides, seen from anywhere
+    full_rate_m: float = 10.0  # nearer avatars may update every tick; farther ones less often
+    budget_bytes: int = 1200  # per connection per tick
+    ring: int = 16  # snapshots remembered per client: an ack older than this gets a full snapshot
+    history: int = 32  # ticks of quantised room state kept for delta baselines
+
+
+@dataclass
+class TickOutput:
+    """Snapshots of one tick: client ``slot``'s bytes are ``buffer[offset[slot]:offset[slot] + length[slot]]``."""
+
+    buffer: np.ndarray
+    offset: np.ndarray
+    length: np.ndarray
+
+    def snapshot(self, slot: int) -> memoryview:
+        start = int(self.offset[slot])
+        return memoryview(self.buffer)[start : start + int(self.length[slot])]
+
+
+class SyncEngine:
+    def __init__(self, capacity: int, bounds_min, bounds_max, settings: SyncSettings | None = None):
+        self.settings = s = settings or SyncSettings()
+        self.capacity = capacity
+        self.bounds_min = np.asarray(bounds_min, np.float64)
+        span = np.asarray(bounds_max, np.float64) - self.bounds_min
+        self.axis_bits = np.array([axis_bits(v) for v in span], np.int64)
+        self.axis_max = np.array([round(v * 512) for v in span], np.int64)
+        width = s.max_visible + s.max_always_visible
+        self.q = np.zeros((capacity, 3, 4), np.int64)
+        self.hist_q = np.zeros((s.history, capacity, 3, 4), np.int64)
+        self.sel_slot = np.zeros((capacity, width), np.int64)
+        self.sel_d2 = np.zeros((capacity, width), np.float64)
+        self.sel_count = np.zeros(capacity, np.int64)
+        self.sel_always = np.zeros(capacity, np.int64)
+        self.ring_ids = np.zeros((capacity, s.ring, width), np.int64)
+        self.ring_tick = np.zeros((capacity, s.ring, width), np.int64)
+        self.ring_acc = np.zeros((capacity, s.ring, width), np.float64)
+        self.ring_flags = np.zeros((capacity, s.ring, width), np.int64)
+        self.ring_count = np.zeros((capacity, s.ring), np.int64)
+        self.ring_seq = np.full((capacity, s.ring), -1, np.int64)
+        self.client_seq = np.zeros(capacity, np.int64)
+        self.client_ack = np.full(capacity, -1, np.int64)
+        # spatial hash: cells of half the interest radius, at most 512 a side
+        self.cell_m = max(s.interest_radius_m / 2, float(max(span[0], span[2])) / 512, 0.5)
+        self.grid_x = max(1, math.ceil(span[0] / self.cell_m))
+        self.grid_z = max(1, math.ceil(span[2] / self.cell_m))
+        self.cell_of = np.zeros(capacity, np.int64)
+        self.cell_start = np.zeros(self.grid_x * self.grid_z + 1, np.int64)
+        self.cell_items = np.zeros(capacity, np.int64)
+        # worst case per client: header, 2 bits per held avatar, the new-count, and the budget
+        self.stride = max(s.budget_bytes, 64) + SNAPSHOT_V2_HEADER_SIZE + (2 * width + 9) // 8 + 64
+        self.budget_bits = s.budget_bytes * 8
+        # two buffers, alternating per tick, so a slice handed out stays valid for a whole tick
+        self._buffers = [np.zeros(capacity * self.stride, np.uint8) for _ in range(2)]
+        self.offset = np.arange(capacity, dtype=np.int64) * self.stride
+        self.length = np.zeros(capacity, np.int64)
+
+    def reset_client(self, slot: int) -> None:
+        """A new visitor in ``slot``: no views, no acks."""
+        self.ring_seq[slot] = -1
+        self.ring_count[slot] = 0
+        self.client_seq[slot] = 0
+        self.client_ack[slot] = -1
+        self.length[slot] = 0
+
+    def acknowledge(self, slot: int, seq: int) -> None:
+        self.client_ack[slot] = seq
+
+    def tick(self, tick: int, parts, flags, has_pose, ids, clients, always_slots) -> TickOutput:
+        s = self.settings
+        kernels.quantise(parts, self.bounds_min, self.axis_max, self.q)
+        self.hist_q[tick % s.history] = self.q
+        positions = parts[:, 0, :3]
+        kernels.build_grid(positions, has_pose, self.bounds_min, self.cell_m, self.grid_x, self.grid_z, self.cell_of, self.cell_start, self.cell_items)
+        kernels.select_interest(
+            clients, positions, has_pose, ids, always_slots, s.interest_radius_m, s.max_visible, self.bounds_min, self.cell_m,
+            self.grid_x, self.grid_z, self.cell_start, self.cell_items, self.sel_slot, self.sel_d2, self.sel_count, self.sel_always,
+        )  # fmt: skip
+        buffer = self._buffers[tick & 1]
+        kernels.encode_snapshots(
+            tick, clients, ids, self.q, flags, self.hist_q, self.sel_slot, self.sel_d2, self.sel_count, self.sel_always,
+            self.ring_ids, self.ring_tick, self.ring_acc, self.ring_flags, self.ring_count, self.ring_seq, self.client_seq,
+            self.client_ack, self.axis_bits, s.full_rate_m, self.budget_bits, buffer, self.offset, self.length,
+        )  # fmt: skip
+        return TickOutput(buffer, self.offset, self.length)
+
+
+def warm_up() -> None:
+    """Compile (or load from cache) every kernel with the argument types the server uses."""
+    engine = SyncEngine(4, (-5, -1, -5), (5, 4, 5))
+    parts = np.zeros((4, 3, 7), np.float32)
+    parts[:, :, 6] = 1
+    parts[:, 0, :3] = [[0, 1.6, 0], [1, 1.6, 0], [0, 1.6, 1], [2, 1.6, 2]]
+    flags = np.zeros(4, np.uint8)
+    has_pose = np.ones(4, np.bool_)
+    ids = np.arange(1, 5, dtype=np.uint16)
+    clients = np.arange(4, dtype=np.int64)
+    for tick in range(3):
+        engine.tick(tick, parts, flags, has_pose, ids, clients, np.array([3], np.int64))
+        engine.acknowledge(0, int(engine.client_seq[0]))

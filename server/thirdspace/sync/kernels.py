@@ -1,0 +1,539 @@
+"""numba kernels for one room tick: quantise, grid, interest, delta encode.
+
+Every kernel works in place on arrays the engine preallocates; none allocates
+per visitor.  ``reference.py`` holds the plain twin of each; the property
+tests check that the two agree bit for bit.  All kernels use ``cache=True``
+and are compiled by :func:`warm_up` when the server starts.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from thirdspace.protocol.constants import FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT, FRAME_SNAPSHOT_V2
+from thirdspace.sync.layout import (
+    FLAG_BITS,
+    ID_BITS,
+    NEW_COUNT_BITS,
+    POS_STEPS_PER_M,
+    QUAT_BITS,
+    QUAT_DELTA_MAX_WIDTH,
+    QUAT_INDEX_SHIFT,
+    QUAT_MAX,
+    QUAT_PACKED_BITS,
+    QUAT_RANGE,
+    SNAPSHOT_FULL,
+    WIDTH_ABSOLUTE,
+    WIDTH_BITS,
+)
+
+KEEP = 0
+UPDATE = 1
+REMOVED = 2
+TRACKED_MASK = FLAG_LEFT | FLAG_RIGHT
+MAX_NEW = 1 << NEW_COUNT_BITS
+
+
+# -- quantisation --------------------------------------------------------------------
+
+
+@njit(cache=True)
+def quantise(parts, bounds_min, axis_max, out):
+    """parts float32 (n, 3, 7) -> out int64 (n, 3, 4): x, y, z steps and a packed smallest-three quaternion."""
+    for i in range(parts.shape[0]):
+        for p in range(3):
+            for a in range(3):
+                v = math.floor((np.float64(parts[i, p, a]) - bounds_min[a]) * POS_STEPS_PER_M + 0.5)
+                if v < 0:
+                    v = 0
+                elif v > axis_max[a]:
+                    v = axis_max[a]
+                out[i, p, a] = np.int64(v)
+            out[i, p, 3] = pack_quaternion(parts[i, p, 3], parts[i, p, 4], parts[i, p, 5], parts[i, p, 6])
+
+
+@njit(cache=True)
+def pack_quaternion(x, y, z, w):
+    q = np.empty(4, np.float64)
+    q[0] = x
+    q[1] = y
+    q[2] = z
+    q[3] = w
+    norm = math.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3])
+    if norm == 0.0:
+        q[3] = 1.0
+        norm = 1.0
+    largest = 0
+    for k in range(1, 4):
+        if abs(q[k]) > abs(q[largest]):
+            largest = k
+    sign = -1.0 if q[largest] < 0 else 1.0
+    packed = np.int64(largest) << QUAT_INDEX_SHIFT
+    shift = 2 * QUAT_BITS
+    for k in range(4):
+        if k == largest:
+            continue
+        c = sign * q[k] / norm
+        v = math.floor((c + QUAT_RANGE) / (2 * QUAT_RANGE) * QUAT_MAX + 0.5)
+        if v < 0:
+            v = 0
+        elif v > QUAT_MAX:
+            v = QUAT_MAX
+        packed |= np.int64(v) << shift
+        shift -= QUAT_BITS
+    return packed
+
+
+# -- interest ------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def build_grid(positions, has_pose, bounds_min, cell_m, grid_x, grid_z, cell_of, cell_start, cell_items):
+    """Counting sort of posed avatars into a uniform xz grid (a spatial hash rebuilt each tick)."""
+    n_cells = grid_x * grid_z
+    for c in range(n_cells + 1):
+        cell_start[c] = 0
+    for i in range(positions.shape[0]):
+        if not has_pose[i]:
+            cell_of[i] = -1
+            continue
+        cx = int((positions[i, 0] - bounds_min[0]) / cell_m)
+        cz = int((positions[i, 2] - bounds_min[2]) / cell_m)
+        cx = min(max(cx, 0), grid_x - 1)
+        cz = min(max(cz, 0), grid_z - 1)
+        cell = cz * grid_x + cx
+        cell_of[i] = cell
+        cell_start[cell + 1] += 1
+    for c in range(n_cells):
+        cell_start[c + 1] += cell_start[c]
+    fill = cell_start[:n_cells].copy()
+    for i in range(positions.shape[0]):
+        cell = cell_of[i]
+        if cell >= 0:
+            cell_items[fill[cell]] = i
+            fill[cell] += 1
+
+
+@njit(cache=True)
+def _before(d2_a, id_a, d2_b, id_b):
+    return d2_a < d2_b or (d2_a == d2_b and id_a < id_b)
+
+
+@njit(cache=True)
+def select_interest(
+    clients, positions, has_pose, ids, always_slots, radius_m, k, bounds_min, cell_m, grid_x, grid_z,
+    cell_start, cell_items, sel_slot, sel_d2, sel_count, sel_always,
+):  # fmt: skip
+    """For each client: the always-visible avatars (by id), then the k nearest within radius (nearest first)."""
+    r2 = radius_m * radius_m
+    reach = int(math.ceil(radius_m / cell_m))
+    heap_d2 = np.empty(k, np.float64)
+    heap_id = np.empty(k, np.int64)
+    heap_slot = np.empty(k, np.int64)
+    for ci in range(clients.shape[0]):
+        c = clients[ci]
+        n = 0
+        for a in range(always_slots.shape[0]):
+            s = always_slots[a]
+            if s == c or not has_pose[s]:
+                continue
+            sel_slot[c, n] = s
+            if has_pose[c]:
+                sel_d2[c, n] = _distance2(positions, c, s)
+            else:
+                sel_d2[c, n] = 0.0
+            n += 1
+        sel_always[c] = n
+        if not has_pose[c]:
+            sel_count[c] = n
+            continue
+        size = 0
+        cx = min(max(int((positions[c, 0] - bounds_min[0]) / cell_m), 0), grid_x - 1)
+        cz = min(max(int((positions[c, 2] - bounds_min[2]) / cell_m), 0), grid_z - 1)
+        for gz in range(max(cz - reach, 0), min(cz + reach, grid_z - 1) + 1):
+            for gx in range(max(cx - reach, 0), min(cx + reach, grid_x - 1) + 1):
+                cell = gz * grid_x + gx
+                for item in range(cell_start[cell], cell_start[cell + 1]):
+                    s = cell_items[item]
+                    if s == c or _is_always(always_slots, s):
+                        continue
+                    d2 = _distance2(positions, c, s)
+                    if d2 > r2:
+                        continue
+                    vid = ids[s]
+                    if size < k:
+                        j = size
+                        size += 1
+                        while j > 0:  # sift up in a max-heap keyed by (d2, id)
+                            parent = (j - 1) // 2
+                            if _before(heap_d2[parent], heap_id[parent], d2, vid):
+                                heap_d2[j] = heap_d2[parent]
+                                heap_id[j] = heap_id[parent]
+                                heap_slot[j] = heap_slot[parent]
+                                j = parent
+                            else:
+                                break
+                        heap_d2[j] = d2
+                        heap_id[j] = vid
+                        heap_slot[j] = s
+                    elif _before(d2, vid, heap_d2[0], heap_id[0]):
+                        _sift_down(heap_d2, heap_id, heap_slot, size, d2, vid, s)
+        # heap sort: pop the farthest to the back
+        end = size
+        while end > 1:
+            end -= 1
+            d2, vid, s = heap_d2[end], heap_id[end], heap_slot[end]
+            heap_d2[end], heap_id[end], heap_slot[end] = heap_d2[0], heap_id[0], heap_slot[0]
+            _sift_down(heap_d2, heap_id, heap_slot, end, d2, vid, s)
+        for j in range(size):
+            sel_slot[c, n + j] = heap_slot[j]
+            sel_d2[c, n + j] = heap_d2[j]
+        sel_count[c] = n + size
+
+
+@njit(cache=True)
+def _sift_down(heap_d2, heap_id, heap_slot, size, d2, vid, s):
+    """Put (d2, vid, s) at the root and sift it down a max-heap of ``size``."""
+    j = 0
+    while True:
+        child = 2 * j + 1
+        if child >= size:
+            break
+        if child + 1 < size and _before(heap_d2[child], heap_id[child], heap_d2[child + 1], heap_id[child + 1]):
+            child += 1
+        if _before(d2, vid, heap_d2[child], heap_id[child]):
+            heap_d2[j] = heap_d2[child]
+            heap_id[j] = heap_id[child]
+            heap_slot[j] = heap_slot[child]
+            j = child
+        else:
+            break
+    heap_d2[j] = d2
+    heap_id[j] = vid
+    heap_slot[j] = s
+
+
+@njit(cache=True)
+def _distance2(positions, a, b):
+    dx = np.float64(positions[a, 0]) - np.float64(positions[b, 0])
+    dy = np.float64(positions[a, 1]) - np.float64(positions[b, 1])
+    dz = np.float64(positions[a, 2]) - np.float64(positions[b, 2])
+    return dx * dx + dy * dy + dz * dz
+
+
+@njit(cache=True)
+def _is_always(always_slots, s):
+    for a in range(always_slots.shape[0]):
+        if always_slots[a] == s:
+            return True
+    return False
+
+
+# -- bit writing ---------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _put(buf, pos, value, nbits, dry):
+    """Write ``nbits`` of ``value`` LSB first at bit ``pos``; return the new position.
+
+    A byte is overwritten when its first bit is written, so the buffer needs no clearing."""
+    if not dry:
+        value = np.uint64(value)
+        p = pos
+        left = nbits
+        while left > 0:
+            byte = p >> 3
+            off = p & 7
+            take = min(8 - off, left)
+            bits = np.uint8((value & np.uint64((1 << take) - 1)) << np.uint64(off))
+            if off == 0:
+                buf[byte] = bits
+            else:
+                buf[byte] |= bits
+            value >>= np.uint64(take)
+            left -= take
+            p += take
+    return pos + nbits
+
+
+@njit(cache=True)
+def _bit_length(v):
+    n = 0
+    while v > 0:
+        v >>= 1
+        n += 1
+    return n
+
+
+@njit(cache=True)
+def _zigzag(d):
+    return (d << 1) ^ (d >> 63)
+
+
+@njit(cache=True)
+def _put_part_full(buf, pos, cur, axis_bits, dry):
+    for a in range(3):
+        pos = _put(buf, pos, cur[a], axis_bits[a], dry)
+    return _put(buf, pos, cur[3], QUAT_PACKED_BITS, dry)
+
+
+@njit(cache=True)
+def _put_part_delta(buf, pos, held, cur, held_known, axis_bits, dry):
+    """A part the client already has: 1 bit changed, then position and rotation deltas."""
+    same = held_known
+    if held_known:
+        for a in range(4):
+            if held[a] != cur[a]:
+                same = False
+    else:
+        same = False
+    if same:
+        return _put(buf, pos, 0, 1, dry)
+    pos = _put(buf, pos, 1, 1, dry)
+    # position
+    width = WIDTH_ABSOLUTE
+    if held_known:
+        widest = 0
+        for a in range(3):
+            widest = max(widest, _bit_length(_zigzag(np.int64(cur[a]) - np.int64(held[a]))))
+        if widest < WIDTH_ABSOLUTE:
+            width = widest
+    pos = _put(buf, pos, width, WIDTH_BITS, dry)
+    if width == WIDTH_ABSOLUTE:
+        for a in range(3):
+            pos = _put(buf, pos, cur[a], axis_bits[a], dry)
+    else:
+        for a in range(3):
+            pos = _put(buf, pos, _zigzag(np.int64(cur[a]) - np.int64(held[a])), width, dry)
+    # rotation
+    cur_q = np.int64(cur[3])
+    held_q = np.int64(held[3])
+    if held_known and cur_q == held_q:
+        return _put(buf, pos, 0, 1, dry)
+    pos = _put(buf, pos, 1, 1, dry)
+    if held_known and (cur_q >> QUAT_INDEX_SHIFT) == (held_q >> QUAT_INDEX_SHIFT):
+        widest = 0
+        for shift in (2 * QUAT_BITS, QUAT_BITS, 0):
+            d = ((cur_q >> shift) & QUAT_MAX) - ((held_q >> shift) & QUAT_MAX)
+            widest = max(widest, _bit_length(_zigzag(d)))
+        if widest <= QUAT_DELTA_MAX_WIDTH:
+            pos = _put(buf, pos, 1, 1, dry)
+            pos = _put(buf, pos, widest, WIDTH_BITS, dry)
+            for shift in (2 * QUAT_BITS, QUAT_BITS, 0):
+                d = ((cur_q >> shift) & QUAT_MAX) - ((held_q >> shift) & QUAT_MAX)
+                pos = _put(buf, pos, _zigzag(d), widest, dry)
+            return pos
+    pos = _put(buf, pos, 0, 1, dry)
+    return _put(buf, pos, cur_q, QUAT_PACKED_BITS, dry)
+
+
+@njit(cache=True)
+def _put_full(buf, pos, cur, flags, axis_bits, dry):
+    pos = _put(buf, pos, flags, FLAG_BITS, dry)
+    pos = _put_part_full(buf, pos, cur[0], axis_bits, dry)
+    if flags & FLAG_LEFT:
+        pos = _put_part_full(buf, pos, cur[1], axis_bits, dry)
+    if flags & FLAG_RIGHT:
+        pos = _put_part_full(buf, pos, cur[2], axis_bits, dry)
+    return pos
+
+
+@njit(cache=True)
+def _put_update(buf, pos, held, held_flags, held_known, cur, flags, axis_bits, dry):
+    pos = _put(buf, pos, flags, FLAG_BITS, dry)
+    pos = _put_part_delta(buf, pos, held[0], cur[0], held_known, axis_bits, dry)
+    for part, bit in ((1, FLAG_LEFT), (2, FLAG_RIGHT)):
+        if flags & bit:
+            if held_flags & bit:
+                pos = _put_part_delta(buf, pos, held[part], cur[part], held_known, axis_bits, dry)
+            else:
+                pos = _put_part_full(buf, pos, cur[part], axis_bits, dry)
+    return pos
+
+
+@njit(cache=True)
+def _changed(held, held_flags, cur, flags):
+    if (held_flags & TRACKED_MASK) != (flags & TRACKED_MASK):
+        return True
+    for a in range(4):
+        if held[0, a] != cur[0, a]:
+            return True
+    for part, bit in ((1, FLAG_LEFT), (2, FLAG_RIGHT)):
+        if flags & bit:
+            for a in range(4):
+                if held[part, a] != cur[part, a]:
+                    return True
+    return False
+
+
+@njit(cache=True)
+def _find(sorted_ids, count, vid):
+    lo, hi = 0, count
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sorted_ids[mid] < vid:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < count and sorted_ids[lo] == vid:
+        return lo
+    return -1
+
+
+# -- delta encoding ------------------------------------------------------------------
+
+
+@njit(cache=True)
+def encode_snapshots(
+    tick, clients, ids, q, flags, hist_q, sel_slot, sel_d2, sel_count, sel_always,
+    ring_ids, ring_tick, ring_acc, ring_flags, ring_count, ring_seq, client_seq, client_ack,
+    axis_bits, full_rate_m, budget_bits, out, out_offset, out_len,
+):  # fmt: skip
+    """Write every client's snapshot for ``tick`` into ``out`` at ``out_offset[slot]``.
+
+    Each snapshot is delta-encoded against the view the client last acknowledged
+    (``client_ack``), kept in the per-client ring; avatars are chosen nearest first
+    while the byte budget lasts, far ones less often (a priority accumulator)."""
+    history = hist_q.shape[0]
+    ring = ring_ids.shape[1]
+    width = ring_ids.shape[2]
+    status = np.empty(width, np.int64)
+    base_slot = np.empty(width, np.int64)
+    base_acc = np.empty(width, np.float64)
+    new_slot = np.empty(width, np.int64)
+    new_id = np.empty(width, np.int64)
+    new_acc = np.empty(width, np.float64)
+    fresh = np.empty(width, np.bool_)
+    row_id = np.empty(width, np.int64)
+    row_tick = np.empty(width, np.int64)
+    row_acc = np.empty(width, np.float64)
+    row_flags = np.empty(width, np.int64)  # the client's copy is current after this snapshot
+    empty_held = np.zeros((3, 4), np.int64)
+    for ci in range(clients.shape[0]):
+        c = clients[ci]
+        seq = (client_seq[c] + 1) & 0xFFFF
+        row = seq % ring
+        prev_row = client_seq[c] % ring
+        n_prev = ring_count[c, prev_row] if ring_seq[c, prev_row] == client_seq[c] else 0
+        ack = client_ack[c]
+        full = True
+        base_row = 0
+        n_base = 0
+        if ack >= 0 and ring_seq[c, ack % ring] == ack and ((seq - ack) & 0xFFFF) < ring:
+            full = False
+            base_row = ack % ring
+            n_base = ring_count[c, base_row]
+        used = 48 + 2 * n_base + 1 + NEW_COUNT_BITS
+        for b in range(n_base):
+            status[b] = REMOVED
+        n_new = 0
+        for s in range(sel_count[c]):
+            slot = sel_slot[c, s]
+            vid = ids[slot]
+            if s < sel_always[c]:
+                weight = 1.0
+            else:
+                distance = math.sqrt(sel_d2[c, s])
+                weight = 1.0 if distance <= full_rate_m else full_rate_m / distance
+            j = _find(ring_ids[c, prev_row], n_prev, vid)
+            acc = min((ring_acc[c, prev_row, j] if j >= 0 else 0.0) + weight, 2.0)
+            b = _find(ring_ids[c, base_row], n_base, vid)
+            if b >= 0:
+                base_slot[b] = slot
+                held_tick = ring_tick[c, base_row, b]
+                known = tick - held_tick < history
+                held = hist_q[held_tick % history, slot] if known else empty_held
+                held_flags = ring_flags[c, base_row, b]
+                status[b] = KEEP
+                fresh[b] = False
+                if known and not _changed(held, held_flags, q[slot], flags[slot]):
+                    fresh[b] = True
+                elif acc >= 1.0:
+                    cost = _put_update(out, 0, held, held_flags, known, q[slot], flags[slot], axis_bits, True)
+                    if used + cost <= budget_bits:
+                        used += cost
+                        status[b] = UPDATE
+                        fresh[b] = True
+                        acc -= 1.0
+                base_acc[b] = acc
+            elif n_new < MAX_NEW:
+                cost = ID_BITS + _put_full(out, 0, q[slot], flags[slot], axis_bits, True)
+                if used + cost <= budget_bits:
+                    used += cost
+                    new_slot[n_new] = slot
+                    new_id[n_new] = vid
+                    new_acc[n_new] = acc - 1.0 if acc >= 1.0 else 0.0
+                    n_new += 1
+        # sort the new avatars by id (few per tick: insertion sort)
+        for i in range(1, n_new):
+            vid, slot, acc = new_id[i], new_slot[i], new_acc[i]
+            j = i - 1
+            while j >= 0 and new_id[j] > vid:
+                new_id[j + 1], new_slot[j + 1], new_acc[j + 1] = new_id[j], new_slot[j], new_acc[j]
+                j -= 1
+            new_id[j + 1], new_slot[j + 1], new_acc[j + 1] = vid, slot, acc
+        # write
+        pos = out_offset[c] * 8
+        start = pos
+        pos = _put(out, pos, FRAME_SNAPSHOT_V2, 8, False)
+        pos = _put(out, pos, 0 if not full else SNAPSHOT_FULL, 8, False)
+        pos = _put(out, pos, seq, 16, False)
+        pos = _put(out, pos, 0 if full else ack, 16, False)
+        for b in range(n_base):
+            st = status[b]
+            if st == KEEP:
+                pos = _put(out, pos, 0, 1, False)
+            elif st == REMOVED:
+                pos = _put(out, pos, 3, 2, False)
+            else:
+                slot = base_slot[b]
+                held_tick = ring_tick[c, base_row, b]
+                known = tick - held_tick < history
+                held = hist_q[held_tick % history, slot] if known else empty_held
+                pos = _put(out, pos, 1, 2, False)
+                pos = _put_update(out, pos, held, ring_flags[c, base_row, b], known, q[slot], flags[slot], axis_bits, False)
+        if n_new == 0:
+            pos = _put(out, pos, 0, 1, False)
+        else:
+            pos = _put(out, pos, 1, 1, False)
+            pos = _put(out, pos, n_new - 1, NEW_COUNT_BITS, False)
+            for i in range(n_new):
+                pos = _put(out, pos, new_id[i], ID_BITS, False)
+                pos = _put_full(out, pos, q[new_slot[i]], flags[new_slot[i]], axis_bits, False)
+        out_len[c] = (pos - start + 7) // 8
+        # the view the client will hold after this snapshot: kept + updated + new, by id
+        n_row = 0
+        i = 0
+        b = 0
+        while b < n_base or i < n_new:
+            if b < n_base and status[b] == REMOVED:
+                b += 1
+                continue
+            if b < n_base and (i >= n_new or ring_ids[c, base_row, b] < new_id[i]):
+                row_id[n_row] = ring_ids[c, base_row, b]
+                row_acc[n_row] = base_acc[b]
+                if fresh[b]:
+                    row_tick[n_row] = tick
+                    row_flags[n_row] = flags[base_slot[b]] & ~FLAG_TELEPORT
+                else:
+                    row_tick[n_row] = ring_tick[c, base_row, b]
+                    row_flags[n_row] = ring_flags[c, base_row, b]
+                b += 1
+            else:
+                row_id[n_row] = new_id[i]
+                row_acc[n_row] = new_acc[i]
+                row_tick[n_row] = tick
+                row_flags[n_row] = flags[new_slot[i]] & ~FLAG_TELEPORT
+                i += 1
+            n_row += 1
+        for j in range(n_row):
+            ring_ids[c, row, j] = row_id[j]
+            ring_tick[c, row, j] = row_tick[j]
+            ring_acc[c, row, j] = row_acc[j]
+            ring_flags[c, row, j] = row_flags[j]
+        ring_count[c, row] = n_row
+        ring_seq[c, row] = seq
+        client_seq[c] = seq
