@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from thirdspace.protocol.constants import FLAG_TELEPORT
 from thirdspace.sync import kernels
 from thirdspace.sync.layout import SNAPSHOT_V2_HEADER_SIZE, axis_bits
 
@@ -20,6 +21,7 @@ class SyncSettings:
     budget_bytes: int = 1200  # per connection per tick
     ring: int = 16  # snapshots remembered per client: an ack older than this gets a full snapshot
     history: int = 32  # ticks of quantised room state kept for delta baselines
+    shared_ages: int = 4  # updates from up to this many ticks ago are encoded once per avatar, not per client
 
 
 @dataclass
@@ -29,6 +31,8 @@ class TickOutput:
     buffer: np.ndarray
     offset: np.ndarray
     length: np.ndarray
+    updates: np.ndarray  # avatars sent (updated or new) per client
+    parts: np.ndarray  # tracked parts (heads and hands) in those avatars
 
     def snapshot(self, slot: int) -> memoryview:
         start = int(self.offset[slot])
@@ -46,6 +50,13 @@ class SyncEngine:
         width = s.max_visible + s.max_always_visible
         self.q = np.zeros((capacity, 3, 4), np.int64)
         self.hist_q = np.zeros((s.history, capacity, 3, 4), np.int64)
+        self.hist_flags = np.zeros((s.history, capacity), np.int64)
+        # per-avatar encodings shared by all clients: [0] in full, [k] as an update from k ticks ago
+        kinds = min(s.shared_ages, s.history - 1) + 1
+        self.cache_bits = np.zeros((kinds, capacity, 48), np.uint8)
+        self.cache_len = np.zeros((kinds, capacity), np.int64)
+        self.cache_tick = np.full((kinds, capacity), -1, np.int64)
+        self.cache_changed = np.zeros((kinds, capacity), np.bool_)
         self.sel_slot = np.zeros((capacity, width), np.int64)
         self.sel_d2 = np.zeros((capacity, width), np.float64)
         self.sel_count = np.zeros(capacity, np.int64)
@@ -72,6 +83,8 @@ class SyncEngine:
         self._buffers = [np.zeros(capacity * self.stride, np.uint8) for _ in range(2)]
         self.offset = np.arange(capacity, dtype=np.int64) * self.stride
         self.length = np.zeros(capacity, np.int64)
+        self.updates = np.zeros(capacity, np.int64)
+        self.parts_sent = np.zeros(capacity, np.int64)
 
     def reset_client(self, slot: int) -> None:
         """A new visitor in ``slot``: no views, no acks."""
@@ -80,6 +93,8 @@ class SyncEngine:
         self.client_seq[slot] = 0
         self.client_ack[slot] = -1
         self.length[slot] = 0
+        self.updates[slot] = 0
+        self.parts_sent[slot] = 0
 
     def acknowledge(self, slot: int, seq: int) -> None:
         self.client_ack[slot] = seq
@@ -88,7 +103,8 @@ class SyncEngine:
         s = self.settings
         kernels.quantise(parts, self.bounds_min, self.axis_max, self.q)
         self.hist_q[tick % s.history] = self.q
-        positions = parts[:, 0, :3]
+        self.hist_flags[tick % s.history] = flags & np.uint8(0xFF ^ FLAG_TELEPORT)
+        positions = np.ascontiguousarray(parts[:, 0, :3], dtype=np.float64)
         kernels.build_grid(positions, has_pose, self.bounds_min, self.cell_m, self.grid_x, self.grid_z, self.cell_of, self.cell_start, self.cell_items)
         kernels.select_interest(
             clients, positions, has_pose, ids, always_slots, s.interest_radius_m, s.max_visible, self.bounds_min, self.cell_m,
@@ -99,8 +115,9 @@ class SyncEngine:
             tick, clients, ids, self.q, flags, self.hist_q, self.sel_slot, self.sel_d2, self.sel_count, self.sel_always,
             self.ring_ids, self.ring_tick, self.ring_acc, self.ring_flags, self.ring_count, self.ring_seq, self.client_seq,
             self.client_ack, self.axis_bits, s.full_rate_m, self.budget_bits, buffer, self.offset, self.length,
+            self.updates, self.parts_sent, self.hist_flags, self.cache_bits, self.cache_len, self.cache_tick, self.cache_changed,
         )  # fmt: skip
-        return TickOutput(buffer, self.offset, self.length)
+        return TickOutput(buffer, self.offset, self.length, self.updates, self.parts_sent)
 
 
 def warm_up() -> None:

@@ -117,7 +117,7 @@ def build_grid(positions, has_pose, bounds_min, cell_m, grid_x, grid_z, cell_of,
             fill[cell] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _before(d2_a, id_a, d2_b, id_b):
     return d2_a < d2_b or (d2_a == d2_b and id_a < id_b)
 
@@ -194,7 +194,7 @@ def select_interest(
         sel_count[c] = n + size
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _sift_down(heap_d2, heap_id, heap_slot, size, d2, vid, s):
     """Put (d2, vid, s) at the root and sift it down a max-heap of ``size``."""
     j = 0
@@ -216,7 +216,7 @@ def _sift_down(heap_d2, heap_id, heap_slot, size, d2, vid, s):
     heap_slot[j] = s
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _distance2(positions, a, b):
     dx = np.float64(positions[a, 0]) - np.float64(positions[b, 0])
     dy = np.float64(positions[a, 1]) - np.float64(positions[b, 1])
@@ -224,7 +224,7 @@ def _distance2(positions, a, b):
     return dx * dx + dy * dy + dz * dz
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _is_always(always_slots, s):
     for a in range(always_slots.shape[0]):
         if always_slots[a] == s:
@@ -235,7 +235,7 @@ def _is_always(always_slots, s):
 # -- bit writing ---------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _put(buf, pos, value, nbits, dry):
     """Write ``nbits`` of ``value`` LSB first at bit ``pos``; return the new position.
 
@@ -259,7 +259,7 @@ def _put(buf, pos, value, nbits, dry):
     return pos + nbits
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _bit_length(v):
     n = 0
     while v > 0:
@@ -268,25 +268,25 @@ def _bit_length(v):
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _zigzag(d):
     return (d << 1) ^ (d >> 63)
 
 
 @njit(cache=True)
-def _put_part_full(buf, pos, cur, axis_bits, dry):
+def _put_part_full(buf, pos, cur, part, axis_bits, dry):
     for a in range(3):
-        pos = _put(buf, pos, cur[a], axis_bits[a], dry)
-    return _put(buf, pos, cur[3], QUAT_PACKED_BITS, dry)
+        pos = _put(buf, pos, cur[part, a], axis_bits[a], dry)
+    return _put(buf, pos, cur[part, 3], QUAT_PACKED_BITS, dry)
 
 
 @njit(cache=True)
-def _put_part_delta(buf, pos, held, cur, held_known, axis_bits, dry):
+def _put_part_delta(buf, pos, held, cur, part, held_known, axis_bits, dry):
     """A part the client already has: 1 bit changed, then position and rotation deltas."""
     same = held_known
     if held_known:
         for a in range(4):
-            if held[a] != cur[a]:
+            if held[part, a] != cur[part, a]:
                 same = False
     else:
         same = False
@@ -298,19 +298,19 @@ def _put_part_delta(buf, pos, held, cur, held_known, axis_bits, dry):
     if held_known:
         widest = 0
         for a in range(3):
-            widest = max(widest, _bit_length(_zigzag(np.int64(cur[a]) - np.int64(held[a]))))
+            widest = max(widest, _bit_length(_zigzag(np.int64(cur[part, a]) - np.int64(held[part, a]))))
         if widest < WIDTH_ABSOLUTE:
             width = widest
     pos = _put(buf, pos, width, WIDTH_BITS, dry)
     if width == WIDTH_ABSOLUTE:
         for a in range(3):
-            pos = _put(buf, pos, cur[a], axis_bits[a], dry)
+            pos = _put(buf, pos, cur[part, a], axis_bits[a], dry)
     else:
         for a in range(3):
-            pos = _put(buf, pos, _zigzag(np.int64(cur[a]) - np.int64(held[a])), width, dry)
+            pos = _put(buf, pos, _zigzag(np.int64(cur[part, a]) - np.int64(held[part, a])), width, dry)
     # rotation
-    cur_q = np.int64(cur[3])
-    held_q = np.int64(held[3])
+    cur_q = np.int64(cur[part, 3])
+    held_q = np.int64(held[part, 3])
     if held_known and cur_q == held_q:
         return _put(buf, pos, 0, 1, dry)
     pos = _put(buf, pos, 1, 1, dry)
@@ -333,25 +333,30 @@ def _put_part_delta(buf, pos, held, cur, held_known, axis_bits, dry):
 @njit(cache=True)
 def _put_full(buf, pos, cur, flags, axis_bits, dry):
     pos = _put(buf, pos, flags, FLAG_BITS, dry)
-    pos = _put_part_full(buf, pos, cur[0], axis_bits, dry)
+    pos = _put_part_full(buf, pos, cur, 0, axis_bits, dry)
     if flags & FLAG_LEFT:
-        pos = _put_part_full(buf, pos, cur[1], axis_bits, dry)
+        pos = _put_part_full(buf, pos, cur, 1, axis_bits, dry)
     if flags & FLAG_RIGHT:
-        pos = _put_part_full(buf, pos, cur[2], axis_bits, dry)
+        pos = _put_part_full(buf, pos, cur, 2, axis_bits, dry)
     return pos
 
 
 @njit(cache=True)
 def _put_update(buf, pos, held, held_flags, held_known, cur, flags, axis_bits, dry):
     pos = _put(buf, pos, flags, FLAG_BITS, dry)
-    pos = _put_part_delta(buf, pos, held[0], cur[0], held_known, axis_bits, dry)
+    pos = _put_part_delta(buf, pos, held, cur, 0, held_known, axis_bits, dry)
     for part, bit in ((1, FLAG_LEFT), (2, FLAG_RIGHT)):
         if flags & bit:
             if held_flags & bit:
-                pos = _put_part_delta(buf, pos, held[part], cur[part], held_known, axis_bits, dry)
+                pos = _put_part_delta(buf, pos, held, cur, part, held_known, axis_bits, dry)
             else:
-                pos = _put_part_full(buf, pos, cur[part], axis_bits, dry)
+                pos = _put_part_full(buf, pos, cur, part, axis_bits, dry)
     return pos
+
+
+@njit(cache=True, inline="always")
+def _part_count(flags):
+    return 1 + (1 if flags & FLAG_LEFT else 0) + (1 if flags & FLAG_RIGHT else 0)
 
 
 @njit(cache=True)
@@ -369,18 +374,74 @@ def _changed(held, held_flags, cur, flags):
     return False
 
 
-@njit(cache=True)
-def _find(sorted_ids, count, vid):
+@njit(cache=True, inline="always")
+def _find(ring_ids, c, row, count, vid):
+    """Index of ``vid`` in the sorted ids of ``ring_ids[c, row, :count]``, or -1."""
     lo, hi = 0, count
     while lo < hi:
         mid = (lo + hi) // 2
-        if sorted_ids[mid] < vid:
+        if ring_ids[c, row, mid] < vid:
             lo = mid + 1
         else:
             hi = mid
-    if lo < count and sorted_ids[lo] == vid:
+    if lo < count and ring_ids[c, row, lo] == vid:
         return lo
     return -1
+
+
+@njit(cache=True, inline="always")
+def _load(held, cur, hist_q, q, tick, held_tick, slot):
+    """Copy the avatar's current and held states into scratch arrays; False if the held one is gone."""
+    for p in range(3):
+        for a in range(4):
+            cur[p, a] = q[slot, p, a]
+    history = hist_q.shape[0]
+    if tick - held_tick >= history:
+        return False
+    h = held_tick % history
+    for p in range(3):
+        for a in range(4):
+            held[p, a] = hist_q[h, slot, p, a]
+    return True
+
+
+@njit(cache=True, inline="always")
+def _copy_bits(out, pos, cache_bits, kind, slot, nbits):
+    whole = nbits >> 3
+    off = pos & 7
+    byte = pos >> 3
+    if off == 0:
+        for k in range(whole):
+            out[byte + k] = cache_bits[kind, slot, k]
+    else:
+        for k in range(whole):
+            v = np.uint32(cache_bits[kind, slot, k])
+            out[byte + k] |= np.uint8((v << off) & 0xFF)
+            out[byte + k + 1] = np.uint8(v >> (8 - off))
+    pos += whole << 3
+    rest = nbits & 7
+    if rest:
+        pos = _put(out, pos, cache_bits[kind, slot, whole] & ((1 << rest) - 1), rest, False)
+    return pos
+
+
+@njit(cache=True)
+def _fill_cache(kind, slot, tick, hist_q, hist_flags, q, flags, axis_bits, held, cur, cache_bits, cache_len, cache_changed):
+    """Encode one avatar once per tick for every client that needs the same bits.
+
+    kind 0: the avatar in full (it is new to the client); kind k >= 1: its update
+    from the state it had k ticks ago (the client's held state)."""
+    if kind == 0:
+        _load(held, cur, hist_q, q, tick, tick, slot)
+        cache_changed[kind, slot] = True
+        cache_len[kind, slot] = _put_full(cache_bits[kind, slot], 0, cur, flags[slot], axis_bits, False)
+        return
+    held_tick = tick - kind
+    _load(held, cur, hist_q, q, tick, held_tick, slot)
+    held_flags = hist_flags[held_tick % hist_q.shape[0], slot]
+    changed = _changed(held, held_flags, cur, flags[slot])
+    cache_changed[kind, slot] = changed
+    cache_len[kind, slot] = _put_update(cache_bits[kind, slot], 0, held, held_flags, True, cur, flags[slot], axis_bits, False) if changed else 0
 
 
 # -- delta encoding ------------------------------------------------------------------
@@ -390,7 +451,8 @@ def _find(sorted_ids, count, vid):
 def encode_snapshots(
     tick, clients, ids, q, flags, hist_q, sel_slot, sel_d2, sel_count, sel_always,
     ring_ids, ring_tick, ring_acc, ring_flags, ring_count, ring_seq, client_seq, client_ack,
-    axis_bits, full_rate_m, budget_bits, out, out_offset, out_len,
+    axis_bits, full_rate_m, budget_bits, out, out_offset, out_len, out_updates, out_parts,
+    hist_flags, cache_bits, cache_len, cache_tick, cache_changed,
 ):  # fmt: skip
     """Write every client's snapshot for ``tick`` into ``out`` at ``out_offset[slot]``.
 
@@ -398,6 +460,7 @@ def encode_snapshots(
     (``client_ack``), kept in the per-client ring; avatars are chosen nearest first
     while the byte budget lasts, far ones less often (a priority accumulator)."""
     history = hist_q.shape[0]
+    ages = cache_len.shape[0] - 1  # updates from 1..ages ticks ago are encoded once per avatar
     ring = ring_ids.shape[1]
     width = ring_ids.shape[2]
     status = np.empty(width, np.int64)
@@ -411,7 +474,8 @@ def encode_snapshots(
     row_tick = np.empty(width, np.int64)
     row_acc = np.empty(width, np.float64)
     row_flags = np.empty(width, np.int64)  # the client's copy is current after this snapshot
-    empty_held = np.zeros((3, 4), np.int64)
+    held = np.zeros((3, 4), np.int64)  # scratch copies: no array views in the inner loop
+    cur = np.zeros((3, 4), np.int64)
     for ci in range(clients.shape[0]):
         c = clients[ci]
         seq = (client_seq[c] + 1) & 0xFFFF
@@ -438,21 +502,31 @@ def encode_snapshots(
             else:
                 distance = math.sqrt(sel_d2[c, s])
                 weight = 1.0 if distance <= full_rate_m else full_rate_m / distance
-            j = _find(ring_ids[c, prev_row], n_prev, vid)
+            j = _find(ring_ids, c, prev_row, n_prev, vid)
             acc = min((ring_acc[c, prev_row, j] if j >= 0 else 0.0) + weight, 2.0)
-            b = _find(ring_ids[c, base_row], n_base, vid)
+            b = _find(ring_ids, c, base_row, n_base, vid)
             if b >= 0:
                 base_slot[b] = slot
                 held_tick = ring_tick[c, base_row, b]
-                known = tick - held_tick < history
-                held = hist_q[held_tick % history, slot] if known else empty_held
-                held_flags = ring_flags[c, base_row, b]
+                age = tick - held_tick
                 status[b] = KEEP
                 fresh[b] = False
-                if known and not _changed(held, held_flags, q[slot], flags[slot]):
+                if age <= ages:
+                    if cache_tick[age, slot] != tick:
+                        _fill_cache(age, slot, tick, hist_q, hist_flags, q, flags, axis_bits, held, cur, cache_bits, cache_len, cache_changed)
+                        cache_tick[age, slot] = tick
+                    known = True
+                    changed = cache_changed[age, slot]
+                else:
+                    known = _load(held, cur, hist_q, q, tick, held_tick, slot)
+                    changed = not known or _changed(held, ring_flags[c, base_row, b], cur, flags[slot])
+                if not changed:
                     fresh[b] = True
                 elif acc >= 1.0:
-                    cost = _put_update(out, 0, held, held_flags, known, q[slot], flags[slot], axis_bits, True)
+                    if age <= ages:
+                        cost = cache_len[age, slot]
+                    else:
+                        cost = _put_update(out, 0, held, ring_flags[c, base_row, b], known, cur, flags[slot], axis_bits, True)
                     if used + cost <= budget_bits:
                         used += cost
                         status[b] = UPDATE
@@ -460,7 +534,10 @@ def encode_snapshots(
                         acc -= 1.0
                 base_acc[b] = acc
             elif n_new < MAX_NEW:
-                cost = ID_BITS + _put_full(out, 0, q[slot], flags[slot], axis_bits, True)
+                if cache_tick[0, slot] != tick:
+                    _fill_cache(0, slot, tick, hist_q, hist_flags, q, flags, axis_bits, held, cur, cache_bits, cache_len, cache_changed)
+                    cache_tick[0, slot] = tick
+                cost = ID_BITS + cache_len[0, slot]
                 if used + cost <= budget_bits:
                     used += cost
                     new_slot[n_new] = slot
@@ -490,11 +567,13 @@ def encode_snapshots(
                 pos = _put(out, pos, 3, 2, False)
             else:
                 slot = base_slot[b]
-                held_tick = ring_tick[c, base_row, b]
-                known = tick - held_tick < history
-                held = hist_q[held_tick % history, slot] if known else empty_held
+                age = tick - ring_tick[c, base_row, b]
                 pos = _put(out, pos, 1, 2, False)
-                pos = _put_update(out, pos, held, ring_flags[c, base_row, b], known, q[slot], flags[slot], axis_bits, False)
+                if age <= ages:
+                    pos = _copy_bits(out, pos, cache_bits, age, slot, cache_len[age, slot])
+                else:
+                    known = _load(held, cur, hist_q, q, tick, ring_tick[c, base_row, b], slot)
+                    pos = _put_update(out, pos, held, ring_flags[c, base_row, b], known, cur, flags[slot], axis_bits, False)
         if n_new == 0:
             pos = _put(out, pos, 0, 1, False)
         else:
@@ -502,8 +581,18 @@ def encode_snapshots(
             pos = _put(out, pos, n_new - 1, NEW_COUNT_BITS, False)
             for i in range(n_new):
                 pos = _put(out, pos, new_id[i], ID_BITS, False)
-                pos = _put_full(out, pos, q[new_slot[i]], flags[new_slot[i]], axis_bits, False)
+                pos = _copy_bits(out, pos, cache_bits, 0, new_slot[i], cache_len[0, new_slot[i]])
         out_len[c] = (pos - start + 7) // 8
+        updates = n_new
+        parts_sent = 0
+        for b in range(n_base):
+            if status[b] == UPDATE:
+                updates += 1
+                parts_sent += _part_count(flags[base_slot[b]])
+        for i in range(n_new):
+            parts_sent += _part_count(flags[new_slot[i]])
+        out_updates[c] = updates
+        out_parts[c] = parts_sent
         # the view the client will hold after this snapshot: kept + updated + new, by id
         n_row = 0
         i = 0
