@@ -40,7 +40,7 @@ MAX_NEW = 1 << NEW_COUNT_BITS
 # -- quantisation --------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def quantise(parts, bounds_min, axis_max, out):
     """parts float32 (n, 3, 7) -> out int64 (n, 3, 4): x, y, z steps and a packed smallest-three quaternion."""
     for i in range(parts.shape[0]):
@@ -55,7 +55,7 @@ def quantise(parts, bounds_min, axis_max, out):
             out[i, p, 3] = pack_quaternion(parts[i, p, 3], parts[i, p, 4], parts[i, p, 5], parts[i, p, 6])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def pack_quaternion(x, y, z, w):
     q = np.empty(4, np.float64)
     q[0] = x
@@ -90,7 +90,7 @@ def pack_quaternion(x, y, z, w):
 # -- interest ------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def build_grid(positions, has_pose, bounds_min, cell_m, grid_x, grid_z, cell_of, cell_start, cell_items):
     """Counting sort of posed avatars into a uniform xz grid (a spatial hash rebuilt each tick)."""
     n_cells = grid_x * grid_z
@@ -117,22 +117,33 @@ def build_grid(positions, has_pose, bounds_min, cell_m, grid_x, grid_z, cell_of,
             fill[cell] += 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _before(d2_a, id_a, d2_b, id_b):
     return d2_a < d2_b or (d2_a == d2_b and id_a < id_b)
 
 
-@njit(cache=True)
+DISTANCE_BUCKETS = 256
+
+
+@njit(cache=True, error_model="numpy")
 def select_interest(
     clients, positions, has_pose, ids, always_slots, radius_m, k, bounds_min, cell_m, grid_x, grid_z,
     cell_start, cell_items, sel_slot, sel_d2, sel_count, sel_always,
 ):  # fmt: skip
-    """For each client: the always-visible avatars (by id), then the k nearest within radius (nearest first)."""
+    """For each client: the always-visible avatars (by id), then the k nearest within radius, nearest first.
+
+    Candidates within the radius are counting-sorted into distance buckets (monotonic
+    in distance), then each bucket is ordered by (distance squared, id): the same
+    order as a full sort, without one."""
     r2 = radius_m * radius_m
     reach = int(math.ceil(radius_m / cell_m))
-    heap_d2 = np.empty(k, np.float64)
-    heap_id = np.empty(k, np.int64)
-    heap_slot = np.empty(k, np.int64)
+    n_total = positions.shape[0]
+    cand_d2 = np.empty(n_total, np.float64)
+    cand_id = np.empty(n_total, np.int64)
+    cand_slot = np.empty(n_total, np.int64)
+    cand_bucket = np.empty(n_total, np.int64)
+    order = np.empty(n_total, np.int64)
+    counts = np.zeros(DISTANCE_BUCKETS + 1, np.int64)
     for ci in range(clients.shape[0]):
         c = clients[ci]
         n = 0
@@ -141,16 +152,13 @@ def select_interest(
             if s == c or not has_pose[s]:
                 continue
             sel_slot[c, n] = s
-            if has_pose[c]:
-                sel_d2[c, n] = _distance2(positions, c, s)
-            else:
-                sel_d2[c, n] = 0.0
+            sel_d2[c, n] = _distance2(positions, c, s) if has_pose[c] else 0.0
             n += 1
         sel_always[c] = n
         if not has_pose[c]:
             sel_count[c] = n
             continue
-        size = 0
+        found = 0
         cx = min(max(int((positions[c, 0] - bounds_min[0]) / cell_m), 0), grid_x - 1)
         cz = min(max(int((positions[c, 2] - bounds_min[2]) / cell_m), 0), grid_z - 1)
         for gz in range(max(cz - reach, 0), min(cz + reach, grid_z - 1) + 1):
@@ -158,65 +166,50 @@ def select_interest(
                 cell = gz * grid_x + gx
                 for item in range(cell_start[cell], cell_start[cell + 1]):
                     s = cell_items[item]
-                    if s == c or _is_always(always_slots, s):
+                    if s == c:
                         continue
                     d2 = _distance2(positions, c, s)
-                    if d2 > r2:
+                    if d2 > r2 or _is_always(always_slots, s):
                         continue
-                    vid = ids[s]
-                    if size < k:
-                        j = size
-                        size += 1
-                        while j > 0:  # sift up in a max-heap keyed by (d2, id)
-                            parent = (j - 1) // 2
-                            if _before(heap_d2[parent], heap_id[parent], d2, vid):
-                                heap_d2[j] = heap_d2[parent]
-                                heap_id[j] = heap_id[parent]
-                                heap_slot[j] = heap_slot[parent]
-                                j = parent
-                            else:
-                                break
-                        heap_d2[j] = d2
-                        heap_id[j] = vid
-                        heap_slot[j] = s
-                    elif _before(d2, vid, heap_d2[0], heap_id[0]):
-                        _sift_down(heap_d2, heap_id, heap_slot, size, d2, vid, s)
-        # heap sort: pop the farthest to the back
-        end = size
-        while end > 1:
-            end -= 1
-            d2, vid, s = heap_d2[end], heap_id[end], heap_slot[end]
-            heap_d2[end], heap_id[end], heap_slot[end] = heap_d2[0], heap_id[0], heap_slot[0]
-            _sift_down(heap_d2, heap_id, heap_slot, end, d2, vid, s)
-        for j in range(size):
-            sel_slot[c, n + j] = heap_slot[j]
-            sel_d2[c, n + j] = heap_d2[j]
-        sel_count[c] = n + size
+                    cand_d2[found] = d2
+                    cand_id[found] = ids[s]
+                    cand_slot[found] = s
+                    bucket = int(math.sqrt(d2 / r2) * DISTANCE_BUCKETS)
+                    cand_bucket[found] = min(bucket, DISTANCE_BUCKETS - 1)
+                    found += 1
+        for b in range(DISTANCE_BUCKETS + 1):
+            counts[b] = 0
+        for j in range(found):
+            counts[cand_bucket[j] + 1] += 1
+        for b in range(DISTANCE_BUCKETS):
+            counts[b + 1] += counts[b]
+        for j in range(found):
+            b = cand_bucket[j]
+            order[counts[b]] = j
+            counts[b] += 1
+        # counts[b] is now the end of bucket b; order each bucket by (d2, id) with insertion sort
+        start = 0
+        for b in range(DISTANCE_BUCKETS):
+            end = counts[b]
+            for x in range(start + 1, end):
+                j = order[x]
+                y = x - 1
+                while y >= start and _before(cand_d2[j], cand_id[j], cand_d2[order[y]], cand_id[order[y]]):
+                    order[y + 1] = order[y]
+                    y -= 1
+                order[y + 1] = j
+            start = end
+            if start >= k:
+                break
+        take = min(found, k)
+        for x in range(take):
+            j = order[x]
+            sel_slot[c, n + x] = cand_slot[j]
+            sel_d2[c, n + x] = cand_d2[j]
+        sel_count[c] = n + take
 
 
-@njit(cache=True, inline="always")
-def _sift_down(heap_d2, heap_id, heap_slot, size, d2, vid, s):
-    """Put (d2, vid, s) at the root and sift it down a max-heap of ``size``."""
-    j = 0
-    while True:
-        child = 2 * j + 1
-        if child >= size:
-            break
-        if child + 1 < size and _before(heap_d2[child], heap_id[child], heap_d2[child + 1], heap_id[child + 1]):
-            child += 1
-        if _before(d2, vid, heap_d2[child], heap_id[child]):
-            heap_d2[j] = heap_d2[child]
-            heap_id[j] = heap_id[child]
-            heap_slot[j] = heap_slot[child]
-            j = child
-        else:
-            break
-    heap_d2[j] = d2
-    heap_id[j] = vid
-    heap_slot[j] = s
-
-
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _distance2(positions, a, b):
     dx = np.float64(positions[a, 0]) - np.float64(positions[b, 0])
     dy = np.float64(positions[a, 1]) - np.float64(positions[b, 1])
@@ -224,7 +217,7 @@ def _distance2(positions, a, b):
     return dx * dx + dy * dy + dz * dz
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _is_always(always_slots, s):
     for a in range(always_slots.shape[0]):
         if always_slots[a] == s:
@@ -235,31 +228,25 @@ def _is_always(always_slots, s):
 # -- bit writing ---------------------------------------------------------------------
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _put(buf, pos, value, nbits, dry):
-    """Write ``nbits`` of ``value`` LSB first at bit ``pos``; return the new position.
+    """Write the low ``nbits`` (at most 56) of ``value`` LSB first at bit ``pos``; return the new position.
 
     A byte is overwritten when its first bit is written, so the buffer needs no clearing."""
-    if not dry:
-        value = np.uint64(value)
-        p = pos
-        left = nbits
-        while left > 0:
-            byte = p >> 3
-            off = p & 7
-            take = min(8 - off, left)
-            bits = np.uint8((value & np.uint64((1 << take) - 1)) << np.uint64(off))
-            if off == 0:
-                buf[byte] = bits
-            else:
-                buf[byte] |= bits
-            value >>= np.uint64(take)
-            left -= take
-            p += take
+    if not dry and nbits > 0:
+        off = pos & 7
+        byte = pos >> 3
+        v = (np.uint64(value) & ((np.uint64(1) << np.uint64(nbits)) - np.uint64(1))) << np.uint64(off)
+        if off:
+            buf[byte] |= np.uint8(v & np.uint64(0xFF))
+        else:
+            buf[byte] = np.uint8(v & np.uint64(0xFF))
+        for k in range(1, (off + nbits + 7) >> 3):
+            buf[byte + k] = np.uint8((v >> np.uint64(8 * k)) & np.uint64(0xFF))
     return pos + nbits
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _bit_length(v):
     n = 0
     while v > 0:
@@ -268,19 +255,19 @@ def _bit_length(v):
     return n
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _zigzag(d):
     return (d << 1) ^ (d >> 63)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _put_part_full(buf, pos, cur, part, axis_bits, dry):
     for a in range(3):
         pos = _put(buf, pos, cur[part, a], axis_bits[a], dry)
     return _put(buf, pos, cur[part, 3], QUAT_PACKED_BITS, dry)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _put_part_delta(buf, pos, held, cur, part, held_known, axis_bits, dry):
     """A part the client already has: 1 bit changed, then position and rotation deltas."""
     same = held_known
@@ -330,7 +317,7 @@ def _put_part_delta(buf, pos, held, cur, part, held_known, axis_bits, dry):
     return _put(buf, pos, cur_q, QUAT_PACKED_BITS, dry)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _put_full(buf, pos, cur, flags, axis_bits, dry):
     pos = _put(buf, pos, flags, FLAG_BITS, dry)
     pos = _put_part_full(buf, pos, cur, 0, axis_bits, dry)
@@ -341,7 +328,7 @@ def _put_full(buf, pos, cur, flags, axis_bits, dry):
     return pos
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _put_update(buf, pos, held, held_flags, held_known, cur, flags, axis_bits, dry):
     pos = _put(buf, pos, flags, FLAG_BITS, dry)
     pos = _put_part_delta(buf, pos, held, cur, 0, held_known, axis_bits, dry)
@@ -354,12 +341,12 @@ def _put_update(buf, pos, held, held_flags, held_known, cur, flags, axis_bits, d
     return pos
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _part_count(flags):
     return 1 + (1 if flags & FLAG_LEFT else 0) + (1 if flags & FLAG_RIGHT else 0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _changed(held, held_flags, cur, flags):
     if (held_flags & TRACKED_MASK) != (flags & TRACKED_MASK):
         return True
@@ -374,7 +361,7 @@ def _changed(held, held_flags, cur, flags):
     return False
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _find(ring_ids, c, row, count, vid):
     """Index of ``vid`` in the sorted ids of ``ring_ids[c, row, :count]``, or -1."""
     lo, hi = 0, count
@@ -389,7 +376,7 @@ def _find(ring_ids, c, row, count, vid):
     return -1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _load(held, cur, hist_q, q, tick, held_tick, slot):
     """Copy the avatar's current and held states into scratch arrays; False if the held one is gone."""
     for p in range(3):
@@ -405,7 +392,7 @@ def _load(held, cur, hist_q, q, tick, held_tick, slot):
     return True
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _copy_bits(out, pos, cache_bits, kind, slot, nbits):
     whole = nbits >> 3
     off = pos & 7
@@ -425,8 +412,8 @@ def _copy_bits(out, pos, cache_bits, kind, slot, nbits):
     return pos
 
 
-@njit(cache=True)
-def _fill_cache(kind, slot, tick, hist_q, hist_flags, q, flags, axis_bits, held, cur, cache_bits, cache_len, cache_changed):
+@njit(cache=True, error_model="numpy", inline="always")
+def _fill_cache(kind, slot, tick, hist_q, hist_flags, q, flags, axis_bits, held, cur, scratch, cache_bits, cache_len, cache_changed):
     """Encode one avatar once per tick for every client that needs the same bits.
 
     kind 0: the avatar in full (it is new to the client); kind k >= 1: its update
@@ -434,20 +421,23 @@ def _fill_cache(kind, slot, tick, hist_q, hist_flags, q, flags, axis_bits, held,
     if kind == 0:
         _load(held, cur, hist_q, q, tick, tick, slot)
         cache_changed[kind, slot] = True
-        cache_len[kind, slot] = _put_full(cache_bits[kind, slot], 0, cur, flags[slot], axis_bits, False)
-        return
-    held_tick = tick - kind
-    _load(held, cur, hist_q, q, tick, held_tick, slot)
-    held_flags = hist_flags[held_tick % hist_q.shape[0], slot]
-    changed = _changed(held, held_flags, cur, flags[slot])
-    cache_changed[kind, slot] = changed
-    cache_len[kind, slot] = _put_update(cache_bits[kind, slot], 0, held, held_flags, True, cur, flags[slot], axis_bits, False) if changed else 0
+        nbits = _put_full(scratch, 0, cur, flags[slot], axis_bits, False)
+    else:
+        held_tick = tick - kind
+        _load(held, cur, hist_q, q, tick, held_tick, slot)
+        held_flags = hist_flags[held_tick % hist_q.shape[0], slot]
+        changed = _changed(held, held_flags, cur, flags[slot])
+        cache_changed[kind, slot] = changed
+        nbits = _put_update(scratch, 0, held, held_flags, True, cur, flags[slot], axis_bits, False) if changed else 0
+    cache_len[kind, slot] = nbits
+    for k in range((nbits + 7) >> 3):
+        cache_bits[kind, slot, k] = scratch[k]
 
 
 # -- delta encoding ------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def encode_snapshots(
     tick, clients, ids, q, flags, hist_q, sel_slot, sel_d2, sel_count, sel_always,
     ring_ids, ring_tick, ring_acc, ring_flags, ring_count, ring_seq, client_seq, client_ack,
@@ -476,6 +466,7 @@ def encode_snapshots(
     row_flags = np.empty(width, np.int64)  # the client's copy is current after this snapshot
     held = np.zeros((3, 4), np.int64)  # scratch copies: no array views in the inner loop
     cur = np.zeros((3, 4), np.int64)
+    scratch = np.zeros(cache_bits.shape[2], np.uint8)
     for ci in range(clients.shape[0]):
         c = clients[ci]
         seq = (client_seq[c] + 1) & 0xFFFF
@@ -502,9 +493,10 @@ def encode_snapshots(
             else:
                 distance = math.sqrt(sel_d2[c, s])
                 weight = 1.0 if distance <= full_rate_m else full_rate_m / distance
-            j = _find(ring_ids, c, prev_row, n_prev, vid)
-            acc = min((ring_acc[c, prev_row, j] if j >= 0 else 0.0) + weight, 2.0)
             b = _find(ring_ids, c, base_row, n_base, vid)
+            # with prompt acks the previous snapshot is the baseline: no second search
+            j = b if prev_row == base_row and n_prev == n_base and not full else _find(ring_ids, c, prev_row, n_prev, vid)
+            acc = min((ring_acc[c, prev_row, j] if j >= 0 else 0.0) + weight, 2.0)
             if b >= 0:
                 base_slot[b] = slot
                 held_tick = ring_tick[c, base_row, b]
@@ -513,7 +505,7 @@ def encode_snapshots(
                 fresh[b] = False
                 if age <= ages:
                     if cache_tick[age, slot] != tick:
-                        _fill_cache(age, slot, tick, hist_q, hist_flags, q, flags, axis_bits, held, cur, cache_bits, cache_len, cache_changed)
+                        _fill_cache(age, slot, tick, hist_q, hist_flags, q, flags, axis_bits, held, cur, scratch, cache_bits, cache_len, cache_changed)
                         cache_tick[age, slot] = tick
                     known = True
                     changed = cache_changed[age, slot]
@@ -535,7 +527,7 @@ def encode_snapshots(
                 base_acc[b] = acc
             elif n_new < MAX_NEW:
                 if cache_tick[0, slot] != tick:
-                    _fill_cache(0, slot, tick, hist_q, hist_flags, q, flags, axis_bits, held, cur, cache_bits, cache_len, cache_changed)
+                    _fill_cache(0, slot, tick, hist_q, hist_flags, q, flags, axis_bits, held, cur, scratch, cache_bits, cache_len, cache_changed)
                     cache_tick[0, slot] = tick
                 cost = ID_BITS + cache_len[0, slot]
                 if used + cost <= budget_bits:
