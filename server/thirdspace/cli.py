@@ -71,6 +71,40 @@ def cmd_scene_validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_bench_sync(args: argparse.Namespace) -> int:
+    import json
+
+    from thirdspace.sync.bench import run
+    from thirdspace.sync.engine import SyncSettings
+
+    settings = SyncSettings(interest_radius_m=args.radius, max_visible=args.max_visible, budget_bytes=args.budget)
+    result = run(args.entities, seconds=args.seconds, tick_hz=args.hz, ack_delay=args.ack_delay, settings=settings)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>28}: {value}")
+    return 0
+
+
+def cmd_loadtest(args: argparse.Namespace) -> int:
+    import json
+
+    from thirdspace.loadtest import LoadTestError, run
+
+    try:
+        result = run(args.url, args.scene, args.clients, hz=args.hz, seconds=args.seconds, processes=args.processes)
+    except LoadTestError as err:
+        print(f"thirdspace: {err}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>28}: {value}")
+    return 0 if result["errors"] == 0 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="thirdspace", description="Shared virtual third spaces.")
     parser.add_argument("--config", type=Path, help="TOML settings file")
@@ -86,6 +120,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build-client", help="install and bundle the web client (needs Node.js)")
     build.set_defaults(func=cmd_build_client)
+
+    bench = sub.add_parser("bench", help="benchmarks")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True)
+    sync = bench_sub.add_parser("sync", help="the sync kernels on a recorded crowd, against a naive baseline")
+    sync.add_argument("--entities", type=int, default=1000)
+    sync.add_argument("--seconds", type=float, default=10.0)
+    sync.add_argument("--hz", type=float, default=20.0)
+    sync.add_argument("--ack-delay", type=int, default=1, help="ticks before a snapshot's ack reaches the server")
+    sync.add_argument("--radius", type=float, default=30.0, help="interest radius in metres")
+    sync.add_argument("--max-visible", type=int, default=64)
+    sync.add_argument("--budget", type=int, default=1200, help="bytes per client per tick")
+    sync.add_argument("--json", action="store_true")
+    sync.set_defaults(func=cmd_bench_sync)
+
+    load = sub.add_parser("loadtest", help="bot visitors against a running server")
+    load.add_argument("--url", required=True, help="ws://HOST:PORT/ws")
+    load.add_argument("--scene", required=True)
+    load.add_argument("--clients", type=int, default=50)
+    load.add_argument("--hz", type=float, default=20.0)
+    load.add_argument("--seconds", type=float, default=30.0)
+    load.add_argument("--processes", type=int, default=0, help="bot processes (default: one per 125 clients, at most the cores)")
+    load.add_argument("--json", action="store_true")
+    load.set_defaults(func=cmd_loadtest)
 
     scene = sub.add_parser("scene", help="scene documents")
     scene_sub = scene.add_subparsers(dest="scene_command", required=True)

@@ -51,6 +51,7 @@ class ThirdSpaceClient:
         self.pose_flags: dict[int, int] = {}  # visitor id -> FLAG_* bits of their latest pose
         self.pose_received_at: dict[int, float] = {}
         self.snapshots = 0
+        self.on_snapshot: Callable[[ThirdSpaceClient], None] | None = None  # called after each decoded snapshot
         self._changed = asyncio.Event()
         self._reader = asyncio.create_task(self._read())
 
@@ -173,6 +174,8 @@ class ThirdSpaceClient:
                 self.pose_received_at[visitor_id] = now
             self.poses[visitor_id] = pose
             self.pose_flags[visitor_id] = held[0] | (FLAG_TELEPORT if visitor_id in self.decoder.teleported else 0)
+        if self.on_snapshot is not None:
+            self.on_snapshot(self)
 
     def _handle(self, message: dict[str, Any]) -> None:
         self.messages.append(message)

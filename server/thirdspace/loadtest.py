@@ -1,0 +1,225 @@
+"""``thirdspace loadtest``: bot visitors against a running server.
+
+Bots join a scene, walk at a person's speed inside its bounds and send their
+pose at ``hz``, acknowledging snapshots as a real client does (most bots count
+snapshots without decoding them, to leave the CPU to the server).  Latency is
+measured by probe pairs in each bot process: a *mover* whose every pose lands
+on a distinct spot, and an *observer* one metre beside it that decodes its
+snapshots; the time from the mover sending a pose to the observer decoding it
+is one sample.  Server CPU and memory come from the server's ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import multiprocessing
+import os
+import random
+import time
+import urllib.request
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from thirdspace.client import ThirdSpaceClient
+
+PROBES_PER_PROCESS = 4
+CONNECT_CONCURRENCY = 32
+STEP_M = 1 / 64  # 8 position quanta: every mover pose is a distinct quantised spot
+
+
+class LoadTestError(RuntimeError):
+    pass
+
+
+def _http_base(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss"):
+        raise LoadTestError(f"--url must be ws://HOST:PORT/ws, not {url!r}")
+    return f"{'https' if parts.scheme == 'wss' else 'http'}://{parts.netloc}"
+
+
+def scrape(base: str) -> dict[str, float]:
+    """The unlabelled samples of the server's /metrics."""
+    try:
+        with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+            text = response.read().decode()
+    except OSError as err:
+        raise LoadTestError(f"cannot read {base}/metrics: {err}") from None
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#") and "{" not in line:
+            name, _, value = line.partition(" ")
+            samples[name] = float(value)
+    return samples
+
+
+class Mover:
+    """Walks a boustrophedon of distinct quantised spots; remembers when each was sent."""
+
+    def __init__(self, start_x: float, x_max: float, z: float, z_max: float):
+        self.start_x, self.x_max, self.z, self.z_max = start_x, x_max, z, z_max
+        self.x = start_x
+        self.direction = 1
+        self.sent: dict[tuple[int, int], float] = {}
+
+    def next(self) -> tuple[float, float]:
+        self.x += self.direction * STEP_M
+        if not self.start_x <= self.x <= self.x_max:
+            self.direction = -self.direction
+            self.x += 2 * self.direction * STEP_M
+            self.z = min(self.z + 0.25, self.z_max)
+        return self.x, self.z
+
+    def key(self, x: float, z: float) -> tuple[int, int]:
+        return round(x / STEP_M), round(z * 4)
+
+
+async def _bot_walk(client: ThirdSpaceClient, rng: random.Random, hz: float, until: float, stats: dict) -> None:
+    bounds = client.welcome["bounds"]
+    lo, hi = np.array(bounds["min"]) + 0.5, np.array(bounds["max"]) - 0.5
+    head_y = min(1.6, hi[1])
+    pos = np.array([rng.uniform(lo[0], hi[0]), rng.uniform(lo[2], hi[2])])
+    target = pos.copy()
+    period = 1 / hz
+    next_send = time.monotonic()
+    while time.monotonic() < until and not client.closed:
+        if np.linalg.norm(target - pos) < 0.1:
+            target = np.array([rng.uniform(lo[0], hi[0]), rng.uniform(lo[2], hi[2])])
+        step = target - pos
+        pos += step / max(np.linalg.norm(step), 1e-9) * min(1.2 * period, np.linalg.norm(step))
+        yaw = math.atan2(-step[0], -step[1])
+        rotation = (0.0, math.sin(yaw / 2), 0.0, math.cos(yaw / 2))
+        await client.send_pose((pos[0], head_y, pos[1]), rotation, left=(pos[0] - 0.2, head_y - 0.5, pos[1]), right=(pos[0] + 0.2, head_y - 0.5, pos[1]))
+        next_send += period
+        await asyncio.sleep(max(0.0, next_send - time.monotonic()))
+
+
+async def _probe(mover: ThirdSpaceClient, observer: ThirdSpaceClient, hz: float, until: float, latencies: list[float]) -> None:
+    bounds = mover.welcome["bounds"]
+    lo, hi = np.array(bounds["min"]) + 0.5, np.array(bounds["max"]) - 1.5
+    head_y = min(1.6, hi[1] + 1.5)
+    path = Mover(round(lo[0] / STEP_M) * STEP_M, hi[0], round(lo[2] * 4) / 4, hi[2])
+    seen: set[tuple[int, int]] = set()
+
+    def on_snapshot(client: ThirdSpaceClient) -> None:
+        pose = client.poses.get(mover.id)
+        if pose is None:
+            return
+        key = path.key(float(pose[0, 0]), float(pose[0, 2]))
+        if key in path.sent and key not in seen:
+            seen.add(key)
+            latencies.append((time.monotonic() - path.sent[key]) * 1000)
+
+    observer.on_snapshot = on_snapshot
+    period = 1 / hz
+    next_send = time.monotonic()
+    while time.monotonic() < until and not mover.closed and not observer.closed:
+        x, z = path.next()
+        path.sent[path.key(x, z)] = time.monotonic()
+        await mover.send_pose((x, head_y, z))
+        await observer.send_pose((x, head_y, z + 1.0))
+        next_send += period
+        await asyncio.sleep(max(0.0, next_send - time.monotonic()))
+
+
+async def _worker(url: str, scene: str, count: int, hz: float, seconds: float, index: int, barrier) -> dict:
+    rng = random.Random(index)
+    errors: list[str] = []
+    semaphore = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    probes = min(PROBES_PER_PROCESS, count // 2)
+
+    async def connect(i: int) -> ThirdSpaceClient | None:
+        async with semaphore:
+            try:
+                decode = i % 2 == 1 and i < 2 * probes  # observers decode; everyone else only counts
+                return await ThirdSpaceClient.connect(url, scene, f"bot-{index}-{i}", rng.choice(["en", "fr", "sw", "zh", "ar"]), decode=decode)
+            except Exception as err:  # noqa: BLE001 - every failure is a load-test error to report
+                errors.append(f"connect: {type(err).__name__}: {err}")
+                return None
+
+    clients = await asyncio.gather(*(connect(i) for i in range(count)))
+    await asyncio.get_running_loop().run_in_executor(None, barrier.wait)
+    for client in clients:
+        if client is not None:
+            client.bytes_in = 0
+    started = time.monotonic()
+    until = started + seconds
+    latencies: list[float] = []
+    tasks = []
+    for i in range(0, 2 * probes, 2):
+        if clients[i] is not None and clients[i + 1] is not None:
+            tasks.append(_probe(clients[i], clients[i + 1], hz, until, latencies))
+    for i in range(2 * probes, count):
+        if clients[i] is not None:
+            tasks.append(_bot_walk(clients[i], rng, hz, until, {}))
+    await asyncio.gather(*tasks, return_exceptions=False)
+    elapsed = time.monotonic() - started
+    connected = sum(1 for c in clients if c is not None and not c.closed)
+    for client in clients:
+        if client is None:
+            continue
+        if client.closed:
+            errors.append(f"connection closed by the server ({client.close_code})")
+        errors.extend(f"error message: {e.get('code')}" for e in client.errors)
+    bytes_in = sum(c.bytes_in for c in clients if c is not None)
+    await asyncio.gather(*(c.close() for c in clients if c is not None), return_exceptions=True)
+    return {"connected": connected, "errors": errors, "bytes_in": bytes_in, "latencies": latencies, "elapsed": elapsed}
+
+
+def _process_main(args: tuple, results) -> None:
+    try:
+        import uvloop
+
+        runner = uvloop.run
+    except ImportError:
+        runner = asyncio.run
+    results.put(runner(_worker(*args)))
+
+
+def run(url: str, scene: str, clients: int, hz: float = 20.0, seconds: float = 30.0, processes: int = 0) -> dict:
+    base = _http_base(url)
+    try:
+        with urllib.request.urlopen(f"{base}/healthz", timeout=5):
+            pass
+    except OSError as err:
+        raise LoadTestError(f"no server at {base}: {err}") from None
+    processes = processes or max(1, min(os.cpu_count() or 1, math.ceil(clients / 125)))
+    shares = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(processes + 1)
+    results = context.Queue()
+    workers = [context.Process(target=_process_main, args=((url, scene, n, hz, seconds, i, barrier), results)) for i, n in enumerate(shares)]
+    for worker in workers:
+        worker.start()
+    barrier.wait(timeout=120)
+    before, wall_before = scrape(base), time.monotonic()
+    outcomes = [results.get(timeout=seconds + 120) for _ in workers]
+    after, wall_after = scrape(base), time.monotonic()
+    for worker in workers:
+        worker.join(timeout=10)
+    latencies = np.array([v for o in outcomes for v in o["latencies"]])
+    elapsed = max(o["elapsed"] for o in outcomes)
+    errors = [e for o in outcomes for e in o["errors"]]
+    cpu_s = after.get("process_cpu_seconds_total", 0.0) - before.get("process_cpu_seconds_total", 0.0)
+    return {
+        "clients": clients,
+        "clients_connected": sum(o["connected"] for o in outcomes),
+        "errors": len(errors),
+        "error_samples": sorted(set(errors))[:5],
+        "hz": hz,
+        "seconds": round(elapsed, 1),
+        "processes": processes,
+        "latency_samples": int(latencies.size),
+        "latency_ms_p50": round(float(np.percentile(latencies, 50)), 1) if latencies.size else None,
+        "latency_ms_p99": round(float(np.percentile(latencies, 99)), 1) if latencies.size else None,
+        "bytes_in_per_client_per_s": round(sum(o["bytes_in"] for o in outcomes) / clients / elapsed, 1),
+        "server_cpu_percent": round(100 * cpu_s / (wall_after - wall_before), 1),
+        "server_rss_mb": round(after.get("process_resident_memory_bytes", 0.0) / 2**20, 1),
+        "server_tick_ms_mean": round(
+            1000 * (after.get("thirdspace_tick_seconds_sum", 0) - before.get("thirdspace_tick_seconds_sum", 0))
+            / max(1.0, after.get("thirdspace_tick_seconds_count", 0) - before.get("thirdspace_tick_seconds_count", 0)),
+            3,
+        ),
+    }
