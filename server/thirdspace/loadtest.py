@@ -91,7 +91,9 @@ async def _bot_walk(client: ThirdSpaceClient, rng: random.Random, hz: float, unt
         pos += step / max(np.linalg.norm(step), 1e-9) * min(1.2 * period, np.linalg.norm(step))
         yaw = math.atan2(-step[0], -step[1])
         rotation = (0.0, math.sin(yaw / 2), 0.0, math.cos(yaw / 2))
-        await client.send_pose((pos[0], head_y, pos[1]), rotation, left=(pos[0] - 0.2, head_y - 0.5, pos[1]), right=(pos[0] + 0.2, head_y - 0.5, pos[1]))
+        await client.send_pose(
+            (pos[0], head_y, pos[1]), rotation, left=(pos[0] - 0.2, head_y - 0.5, pos[1]), right=(pos[0] + 0.2, head_y - 0.5, pos[1])
+        )
         next_send += period
         await asyncio.sleep(max(0.0, next_send - time.monotonic()))
 
@@ -134,7 +136,9 @@ async def _worker(url: str, scene: str, count: int, hz: float, seconds: float, i
         async with semaphore:
             try:
                 decode = i % 2 == 1 and i < 2 * probes  # observers decode; everyone else only counts
-                return await ThirdSpaceClient.connect(url, scene, f"bot-{index}-{i}", rng.choice(["en", "fr", "sw", "zh", "ar"]), decode=decode)
+                return await ThirdSpaceClient.connect(
+                    url, scene, f"bot-{index}-{i}", rng.choice(["en", "fr", "sw", "zh", "ar"]), decode=decode
+                )
             except Exception as err:  # noqa: BLE001 - every failure is a load-test error to report
                 errors.append(f"connect: {type(err).__name__}: {err}")
                 return None
@@ -190,7 +194,9 @@ def run(url: str, scene: str, clients: int, hz: float = 20.0, seconds: float = 3
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(processes + 1)
     results = context.Queue()
-    workers = [context.Process(target=_process_main, args=((url, scene, n, hz, seconds, i, barrier), results)) for i, n in enumerate(shares)]
+    workers = [
+        context.Process(target=_process_main, args=((url, scene, n, hz, seconds, i, barrier), results)) for i, n in enumerate(shares)
+    ]
     for worker in workers:
         worker.start()
     barrier.wait(timeout=120)
@@ -218,7 +224,8 @@ def run(url: str, scene: str, clients: int, hz: float = 20.0, seconds: float = 3
         "server_cpu_percent": round(100 * cpu_s / (wall_after - wall_before), 1),
         "server_rss_mb": round(after.get("process_resident_memory_bytes", 0.0) / 2**20, 1),
         "server_tick_ms_mean": round(
-            1000 * (after.get("thirdspace_tick_seconds_sum", 0) - before.get("thirdspace_tick_seconds_sum", 0))
+            1000
+            * (after.get("thirdspace_tick_seconds_sum", 0) - before.get("thirdspace_tick_seconds_sum", 0))
             / max(1.0, after.get("thirdspace_tick_seconds_count", 0) - before.get("thirdspace_tick_seconds_count", 0)),
             3,
         ),

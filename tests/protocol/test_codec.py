@@ -24,10 +24,9 @@ parts_arrays = arrays(np.float32, (3, 7), elements=floats32)
 def test_pose_round_trip(parts, flags, ack):
     data = encode_pose(parts, flags, ack)
     assert len(data) == POSE_FRAME_SIZE
-    frame = decode_pose(data)
-    assert frame["flags"] == flags
-    assert frame["ack"] == ack
-    np.testing.assert_array_equal(frame["parts"], parts)
+    got_flags, got_ack, got_parts = decode_pose(data)
+    assert (got_flags, got_ack) == (flags, ack)
+    np.testing.assert_array_equal(got_parts, parts)
 
 
 def test_pose_layout_is_little_endian_and_fixed():

@@ -48,7 +48,9 @@ def test_quantise_matches_reference_and_meets_error_bounds(seed, n, spread):
             assert angle_deg(pose[p, 3:].astype(np.float64), parts[i, p, 3:].astype(np.float64)) <= 0.2
 
 
-@pytest.mark.parametrize("quaternion", [(0, 0, 0, 1), (0, 0, 0, -1), (1, 0, 0, 0), (0.5, 0.5, 0.5, 0.5), (-0.5, 0.5, -0.5, 0.5), (0.7071068, 0, 0, 0.7071068)])
+@pytest.mark.parametrize(
+    "quaternion", [(0, 0, 0, 1), (0, 0, 0, -1), (1, 0, 0, 0), (0.5, 0.5, 0.5, 0.5), (-0.5, 0.5, -0.5, 0.5), (0.7071068, 0, 0, 0.7071068)]
+)
 def test_quaternion_edge_cases(quaternion):
     packed = kernels.pack_quaternion(*quaternion)
     assert packed == reference.pack_quaternion(*quaternion)
@@ -79,14 +81,23 @@ def make_room(rng: np.random.Generator, n: int, layout: str, cell_m: float):
     return positions, has_pose, ids
 
 
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 50), layout=layouts, k=st.integers(1, 10), radius=st.sampled_from([0.5, 5.0, 12.0, 30.0, 100.0]), n_always=st.integers(0, 3))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 50),
+    layout=layouts,
+    k=st.integers(1, 10),
+    radius=st.sampled_from([0.5, 5.0, 12.0, 30.0, 100.0]),
+    n_always=st.integers(0, 3),
+)
 def test_interest_matches_brute_force(seed, n, layout, k, radius, n_always):
     rng = np.random.default_rng(seed)
     engine = SyncEngine(max(n, 1), BOUNDS_MIN, BOUNDS_MAX, SyncSettings(interest_radius_m=radius, max_visible=k, max_always_visible=3))
     positions, has_pose, ids = make_room(rng, n, layout, engine.cell_m)
     always = np.sort(rng.choice(n, size=min(n, n_always), replace=False)).astype(np.int64) if n else np.zeros(0, np.int64)
     clients = np.arange(n, dtype=np.int64)
-    kernels.build_grid(positions, has_pose, BOUNDS_MIN, engine.cell_m, engine.grid_x, engine.grid_z, engine.cell_of, engine.cell_start, engine.cell_items)
+    kernels.build_grid(
+        positions, has_pose, BOUNDS_MIN, engine.cell_m, engine.grid_x, engine.grid_z, engine.cell_of, engine.cell_start, engine.cell_items
+    )
     kernels.select_interest(
         clients, positions, has_pose, ids, always, radius, k, BOUNDS_MIN, engine.cell_m, engine.grid_x, engine.grid_z,
         engine.cell_start, engine.cell_items, engine.sel_slot, engine.sel_d2, engine.sel_count, engine.sel_always,

@@ -9,11 +9,11 @@ import pytest
 import websockets
 
 from thirdspace.client import ThirdSpaceClient
-
-MM = 0.001  # positions travel quantised to within a millimetre
 from thirdspace.protocol.codec import encode_pose
 from thirdspace.protocol.constants import MAX_FRAME_BYTES, POSE_FRAME_SIZE
 from thirdspace.web.keys import SETTINGS
+
+MM = 0.001  # positions travel quantised to within a millimetre
 
 
 @pytest.fixture

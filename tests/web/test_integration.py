@@ -94,3 +94,33 @@ async def test_implausible_pose_is_dropped_and_counted_by_the_server(server):
             assert room.stats.poses_dropped == dropped + 2
             await asyncio.sleep(0.15)
             assert abs(watcher.poses[jumpy.id][0, 2] - 3) < MM
+
+
+async def test_a_protocol_1_client_is_told_which_protocol_to_speak(server):
+    with pytest.raises(JoinError) as info:
+        await ThirdSpaceClient.connect(server.ws, "gallery", "old", protocol=1)
+    assert info.value.message == {
+        "type": "error",
+        "code": "unsupported_protocol",
+        "message": "this server speaks protocol 2, not 1",
+        "field": "protocol",
+    }
+
+
+async def test_metrics_count_poses_bytes_and_rooms(server):
+    import aiohttp
+
+    async with await ThirdSpaceClient.connect(server.ws, "gallery", "counted") as client:
+        await client.send_pose((0, 1.6, 3))
+        await client.send_pose((0, 1.6, 300))  # dropped
+        await client.send({"type": "ping"})
+        await client.wait_for(lambda c: [m for m in c.messages if m["type"] == "pong"])
+        async with aiohttp.ClientSession() as http, http.get(f"{server.http}/metrics") as response:
+            text = await response.text()
+    samples = dict(line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    assert float(samples['thirdspace_poses_total{outcome="dropped"}']) >= 1
+    assert float(samples['thirdspace_poses_total{outcome="accepted"}']) >= 1
+    assert float(samples["thirdspace_tick_seconds_count"]) > 0
+    assert float(samples['thirdspace_ws_bytes_out_total{kind="snapshot"}']) > 0
+    assert float(samples["thirdspace_visitors"]) >= 1
+    assert float(samples["process_resident_memory_bytes"]) > 0

@@ -21,6 +21,8 @@ from thirdspace.protocol.constants import (
     FRAME_POSE,
     MAX_CHAT_CHARS,
     MAX_NAME_CHARS,
+    PART_FLOATS,
+    PARTS,
     POSE_DTYPE,
     POSE_FRAME_SIZE,
     PROTOCOL_VERSION,
@@ -144,13 +146,14 @@ def encode_control(msg: dict[str, Any]) -> bytes:
     return orjson.dumps(msg)
 
 
-def decode_pose(data: bytes) -> np.void:
-    """Read an uplink pose frame; raises ProtocolError (close 1007) when malformed."""
+def decode_pose(data: bytes) -> tuple[int, int, np.ndarray]:
+    """Read an uplink pose frame into (flags, ack, parts (3, 7) float32); ProtocolError (close 1007) when malformed."""
     if len(data) != POSE_FRAME_SIZE:
         raise ProtocolError("bad_frame", f"a pose frame is {POSE_FRAME_SIZE} bytes, got {len(data)}", close_code=CLOSE_INVALID_PAYLOAD)
     if data[0] != FRAME_POSE:
         raise ProtocolError("bad_frame", f"unknown binary frame kind {data[0]}", close_code=CLOSE_INVALID_PAYLOAD)
-    return np.frombuffer(data, dtype=POSE_DTYPE, count=1)[0]
+    parts = np.frombuffer(data, dtype="<f4", count=len(PARTS) * PART_FLOATS, offset=4).reshape(len(PARTS), PART_FLOATS)
+    return data[1], data[2] | data[3] << 8, parts
 
 
 def encode_pose(parts: np.ndarray, flags: int = 0, ack: int = 0) -> bytes:

@@ -18,16 +18,8 @@ from typing import Any
 import numpy as np
 
 from thirdspace.protocol.codec import ProtocolError
-from thirdspace.protocol.constants import (
-    FLAG_ACK,
-    FLAG_LEFT,
-    FLAG_RIGHT,
-    FLAG_TELEPORT,
-    FLAGS_KNOWN,
-    PART_FLOATS,
-    PARTS,
-    PROTOCOL_VERSION,
-)
+from thirdspace.protocol.constants import FLAG_ACK, FLAG_TELEPORT, PART_FLOATS, PARTS, PROTOCOL_VERSION
+from thirdspace.rooms import validate
 from thirdspace.scenes.model import Scene
 from thirdspace.sync.engine import SyncEngine, SyncSettings, TickOutput
 
@@ -71,8 +63,6 @@ class Visitor:
     colour: str
     chat_tokens: float
     chat_checked_at: float
-    last_pose_at: float | None = None
-    teleport_ready_at: float = 0.0
     dropped_poses: int = 0
 
     def presence(self) -> dict[str, Any]:
@@ -111,10 +101,14 @@ class Room:
         self.occupied = np.zeros(capacity, dtype=bool)
         self.always_visible = np.zeros(capacity, dtype=bool)
         self.sync = SyncEngine(capacity, self.scene.bounds_min, self.scene.bounds_max, self.rules.sync)
-        self._bounds_min = np.asarray(self.scene.bounds_min, dtype=np.float32)
-        self._bounds_max = np.asarray(self.scene.bounds_max, dtype=np.float32)
-        # Newest validated pose per slot since the last tick.
-        self._inbox: dict[int, tuple[np.ndarray, int]] = {}
+        self._bounds_min = np.asarray(self.scene.bounds_min, dtype=np.float64)
+        self._bounds_max = np.asarray(self.scene.bounds_max, dtype=np.float64)
+        # Newest validated pose per slot since the last tick, and what the speed check needs.
+        self._inbox_parts = np.zeros_like(self.parts)
+        self._inbox_flags = np.zeros(capacity, dtype=np.uint8)
+        self._pending = np.zeros(capacity, dtype=bool)
+        self._last_pose_at = np.full(capacity, np.nan)
+        self._teleport_ready_at = np.zeros(capacity)
 
     # -- membership ---------------------------------------------------------------
 
@@ -150,9 +144,20 @@ class Room:
         half_yaw = math.radians(spawn.get("yaw_deg", 0.0)) / 2
         self.parts[slot] = 0.0
         self.parts[slot, :, 6] = 1.0
-        self.parts[slot, 0] = (spawn["position"][0], spawn["position"][1] + EYE_HEIGHT_M, spawn["position"][2], 0, math.sin(half_yaw), 0, math.cos(half_yaw))
+        self.parts[slot, 0] = (
+            spawn["position"][0],
+            spawn["position"][1] + EYE_HEIGHT_M,
+            spawn["position"][2],
+            0,
+            math.sin(half_yaw),
+            0,
+            math.cos(half_yaw),
+        )
         self.flags[slot] = 0
         self.has_pose[slot] = True
+        self._pending[slot] = False
+        self._last_pose_at[slot] = np.nan  # the first pose is checked against the bounds only
+        self._teleport_ready_at[slot] = 0.0
         self.sync.reset_client(slot)
         welcome = {
             "type": "welcome",
@@ -180,7 +185,7 @@ class Room:
         self.occupied[visitor.slot] = False
         self.always_visible[visitor.slot] = False
         self.flags[visitor.slot] = 0
-        self._inbox.pop(visitor.slot, None)
+        self._pending[visitor.slot] = False
         self._free_slots.append(visitor.slot)
         return [Outbound({"type": "leave", "id": visitor_id})]
 
@@ -196,55 +201,22 @@ class Room:
     def accept_pose(self, visitor_id: int, flags: int, parts: np.ndarray, now: float, ack: int = 0) -> bool:
         """Take the snapshot ack; validate the pose and keep it for the next tick if plausible, else drop and count it."""
         visitor = self.visitors[visitor_id]
+        slot = visitor.slot
         if flags & FLAG_ACK:
-            self.sync.acknowledge(visitor.slot, ack)
+            self.sync.acknowledge(slot, ack)
             flags &= ~FLAG_ACK
-        reason = self._pose_problem(visitor, flags, parts, now)
-        if reason is not None:
+        rules = self.rules
+        code = validate.accept_pose(
+            slot, flags, parts, now, self._bounds_min, self._bounds_max, rules.max_speed_mps, rules.teleport_range_m,
+            rules.teleport_interval_s, rules.hand_reach_m, self.parts, self._inbox_parts, self._inbox_flags, self._pending,
+            self._last_pose_at, self._teleport_ready_at,
+        )  # fmt: skip
+        if code != validate.ACCEPTED:
             visitor.dropped_poses += 1
             self.stats.poses_dropped += 1
             return False
-        pose = np.array(parts, dtype=np.float32)
-        for index, flag in ((1, FLAG_LEFT), (2, FLAG_RIGHT)):
-            if not flags & flag:
-                pose[index] = 0.0
-                pose[index, 6] = 1.0
-        quats = pose[:, 3:7]
-        quats /= np.linalg.norm(quats, axis=1, keepdims=True)
-        if flags & FLAG_TELEPORT:
-            visitor.teleport_ready_at = now + self.rules.teleport_interval_s
-        visitor.last_pose_at = now
-        pending = self._inbox.get(visitor.slot)
-        # A teleport flag must survive until the tick even if a walk pose follows it.
-        carried = pending[1] & FLAG_TELEPORT if pending else 0
-        self._inbox[visitor.slot] = (pose, flags | carried)
         self.stats.poses_accepted += 1
         return True
-
-    def _pose_problem(self, visitor: Visitor, flags: int, parts: np.ndarray, now: float) -> str | None:
-        if flags & ~FLAGS_KNOWN:
-            return "unknown flags"
-        tracked = [0] + [i for i, f in ((1, FLAG_LEFT), (2, FLAG_RIGHT)) if flags & f]
-        used = parts[tracked]
-        if not np.isfinite(used).all():
-            return "not finite"
-        positions = used[:, :3]
-        if (positions < self._bounds_min).any() or (positions > self._bounds_max).any():
-            return "outside the scene bounds"
-        norms = np.linalg.norm(used[:, 3:7], axis=1)
-        if ((norms < 0.9) | (norms > 1.1)).any():
-            return "rotation is not a unit quaternion"
-        if len(tracked) > 1 and (np.linalg.norm(positions[1:] - positions[0], axis=1) > self.rules.hand_reach_m).any():
-            return "hand too far from head"
-        if visitor.last_pose_at is not None:
-            slot = visitor.slot
-            previous = self._inbox[slot][0][0, :3] if slot in self._inbox else self.parts[slot, 0, :3]
-            distance = float(np.linalg.norm(positions[0] - previous))
-            walk_limit = self.rules.max_speed_mps * max(0.0, now - visitor.last_pose_at) + 0.3
-            if distance > walk_limit:
-                if not flags & FLAG_TELEPORT or distance > self.rules.teleport_range_m or now < visitor.teleport_ready_at:
-                    return "moved faster than a visitor can"
-        return None
 
     # -- tick ---------------------------------------------------------------------
 
@@ -252,11 +224,11 @@ class Room:
         """Apply the newest pose of each visitor, then encode every visitor's snapshot."""
         self.tick_number += 1
         self.stats.ticks += 1
-        if self._inbox:
-            slots = np.fromiter(self._inbox.keys(), dtype=np.intp, count=len(self._inbox))
-            self.parts[slots] = np.stack([pose for pose, _ in self._inbox.values()])
-            self.flags[slots] = [flags for _, flags in self._inbox.values()]
-            self._inbox.clear()
+        slots = np.flatnonzero(self._pending)
+        if len(slots):
+            self.parts[slots] = self._inbox_parts[slots]
+            self.flags[slots] = self._inbox_flags[slots]
+            self._pending[slots] = False
         clients = np.flatnonzero(self.occupied)
         always = np.flatnonzero(self.always_visible & self.occupied)
         output = self.sync.tick(self.tick_number, self.parts, self.flags, self.has_pose, self.ids, clients, always)

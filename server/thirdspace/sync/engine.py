@@ -105,7 +105,9 @@ class SyncEngine:
         self.hist_q[tick % s.history] = self.q
         self.hist_flags[tick % s.history] = flags & np.uint8(0xFF ^ FLAG_TELEPORT)
         positions = np.ascontiguousarray(parts[:, 0, :3], dtype=np.float64)
-        kernels.build_grid(positions, has_pose, self.bounds_min, self.cell_m, self.grid_x, self.grid_z, self.cell_of, self.cell_start, self.cell_items)
+        kernels.build_grid(
+            positions, has_pose, self.bounds_min, self.cell_m, self.grid_x, self.grid_z, self.cell_of, self.cell_start, self.cell_items
+        )
         kernels.select_interest(
             clients, positions, has_pose, ids, always_slots, s.interest_radius_m, s.max_visible, self.bounds_min, self.cell_m,
             self.grid_x, self.grid_z, self.cell_start, self.cell_items, self.sel_slot, self.sel_d2, self.sel_count, self.sel_always,
@@ -122,6 +124,9 @@ class SyncEngine:
 
 def warm_up() -> None:
     """Compile (or load from cache) every kernel with the argument types the server uses."""
+    from thirdspace.rooms import validate
+
+    validate.warm_up()
     engine = SyncEngine(4, (-5, -1, -5), (5, 4, 5))
     parts = np.zeros((4, 3, 7), np.float32)
     parts[:, :, 6] = 1

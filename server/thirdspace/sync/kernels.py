@@ -382,7 +382,6 @@ def _load(held, cur, hist_q, q, tick, held_tick, slot):
     for p in range(3):
         for a in range(4):
             cur[p, a] = q[slot, p, a]
-    history = hist_q.shape[0]
     if tick - held_tick >= history:
         return False
     h = held_tick % history
@@ -449,7 +448,6 @@ def encode_snapshots(
     Each snapshot is delta-encoded against the view the client last acknowledged
     (``client_ack``), kept in the per-client ring; avatars are chosen nearest first
     while the byte budget lasts, far ones less often (a priority accumulator)."""
-    history = hist_q.shape[0]
     ages = cache_len.shape[0] - 1  # updates from 1..ages ticks ago are encoded once per avatar
     ring = ring_ids.shape[1]
     width = ring_ids.shape[2]
@@ -505,7 +503,22 @@ def encode_snapshots(
                 fresh[b] = False
                 if age <= ages:
                     if cache_tick[age, slot] != tick:
-                        _fill_cache(age, slot, tick, hist_q, hist_flags, q, flags, axis_bits, held, cur, scratch, cache_bits, cache_len, cache_changed)
+                        _fill_cache(
+                            age,
+                            slot,
+                            tick,
+                            hist_q,
+                            hist_flags,
+                            q,
+                            flags,
+                            axis_bits,
+                            held,
+                            cur,
+                            scratch,
+                            cache_bits,
+                            cache_len,
+                            cache_changed,
+                        )
                         cache_tick[age, slot] = tick
                     known = True
                     changed = cache_changed[age, slot]
@@ -527,7 +540,9 @@ def encode_snapshots(
                 base_acc[b] = acc
             elif n_new < MAX_NEW:
                 if cache_tick[0, slot] != tick:
-                    _fill_cache(0, slot, tick, hist_q, hist_flags, q, flags, axis_bits, held, cur, scratch, cache_bits, cache_len, cache_changed)
+                    _fill_cache(
+                        0, slot, tick, hist_q, hist_flags, q, flags, axis_bits, held, cur, scratch, cache_bits, cache_len, cache_changed
+                    )
                     cache_tick[0, slot] = tick
                 cost = ID_BITS + cache_len[0, slot]
                 if used + cost <= budget_bits:

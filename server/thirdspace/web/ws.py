@@ -59,9 +59,9 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
                     if member is None:
                         await close(CLOSE_POLICY, "send hello first")
                         break
-                    frame = decode_pose(msg.data)
+                    flags, ack, parts = decode_pose(msg.data)
                     runner, visitor = member
-                    accepted = runner.room.accept_pose(visitor.id, int(frame["flags"]), frame["parts"], time.monotonic(), int(frame["ack"]))
+                    accepted = runner.room.accept_pose(visitor.id, flags, parts, time.monotonic(), ack)
                     (POSES_ACCEPTED if accepted else POSES_DROPPED).inc()
                 else:  # ERROR: aiohttp has already closed with 1009 (too big) or 1007 (bad UTF-8)
                     break
