@@ -382,6 +382,7 @@ def _load(held, cur, hist_q, q, tick, held_tick, slot):
     for p in range(3):
         for a in range(4):
             cur[p, a] = q[slot, p, a]
+    history = hist_q.shape[0]
     if tick - held_tick >= history:
         return False
     h = held_tick % history
