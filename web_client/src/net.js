@@ -1,11 +1,16 @@
 // The WebSocket connection: JSON control messages and binary frames.
 import { FLAG_TELEPORT, PROTOCOL_VERSION, SnapshotDecoder, encodePose } from "./protocol.js";
 
+// Without an ack for this long, snapshots stop being deltas (see docs/protocol.md).
+const ACK_REFRESH_MS = 250;
+
 export class Connection extends EventTarget {
   constructor(url) {
     super();
     this.url = url;
     this.ack = null; // newest snapshot decoded; rides on every pose
+    this.lastPose = null; // re-sent with a fresh ack when the page stops sending (a background tab)
+    this.lastPoseAt = 0;
     this.decoder = null;
     this.ws = null;
   }
@@ -24,6 +29,9 @@ export class Connection extends EventTarget {
           const decoded = this.decoder?.decode(event.data);
           if (!decoded) return; // its baseline is gone: the server sends a full one once our acks catch up
           this.ack = decoded.seq;
+          if (this.lastPose && performance.now() - this.lastPoseAt > ACK_REFRESH_MS) {
+            this.sendPose(this.lastPose.parts, this.lastPose.flags & ~FLAG_TELEPORT);
+          }
           const avatars = [];
           for (const [id, held] of decoded.view) {
             const flags = decoded.teleported.has(id) ? held.flags | FLAG_TELEPORT : held.flags;
@@ -64,6 +72,8 @@ export class Connection extends EventTarget {
   sendPose(parts, flags) {
     if (!this.open || this.ws.bufferedAmount > 64 * 1024) return; // never queue stale poses
     this.ws.send(encodePose(parts, flags, this.ack));
+    this.lastPose = { parts: parts.map((part) => part.slice()), flags };
+    this.lastPoseAt = performance.now();
   }
 
   sendChat(text) {

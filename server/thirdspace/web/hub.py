@@ -43,10 +43,14 @@ class RoomRunner:
         deadline = loop.time()
         while self.sessions:
             started = time.perf_counter()
-            output = self.room.tick()
-            visitors = self.room.visitors
-            for visitor_id, session in self.sessions.items():
-                session.offer_snapshot(output.snapshot(visitors[visitor_id].slot))
+            try:
+                output = self.room.tick()
+            except Exception:  # a bug, not bad input: keep the room alive and say so loudly
+                log.exception("tick failed in room %s", self.room.id)
+            else:
+                visitors = self.room.visitors
+                for visitor_id, session in self.sessions.items():
+                    session.offer_snapshot(output.snapshot(visitors[visitor_id].slot))
             self.tick_seconds.observe(time.perf_counter() - started)
             deadline += period
             delay = deadline - loop.time()
