@@ -1,0 +1,54 @@
+"""`thirdspace bench sync` and `thirdspace loadtest` print the JSON that BENCHMARKS.md reports.
+
+These check the commands work and their figures are sane, not how fast anything is."""
+
+import asyncio
+import json
+import subprocess
+import sys
+
+BENCH_KEYS = {
+    "entities", "tick_ms_p50", "tick_ms_p99", "bytes_per_client_per_s", "bytes_per_avatar_update",
+    "bytes_per_part_update", "naive", "bytes_ratio_naive_over_sync",
+}  # fmt: skip
+LOAD_KEYS = {
+    "clients_connected", "errors", "latency_ms_p50", "latency_ms_p99", "bytes_in_per_client_per_s",
+    "server_cpu_percent", "server_rss_mb",
+}  # fmt: skip
+
+
+def test_bench_sync_prints_its_figures_and_the_baseline():
+    result = subprocess.run(
+        [sys.executable, "-m", "thirdspace", "bench", "sync", "--entities", "120", "--seconds", "1", "--json"],
+        capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    figures = json.loads(result.stdout)
+    assert BENCH_KEYS <= set(figures)
+    assert figures["entities"] == 120
+    assert {"tick_ms_p50", "tick_ms_p99", "bytes_per_client_per_s"} <= set(figures["naive"])
+    assert 0 < figures["bytes_per_client_per_s"] < figures["naive"]["bytes_per_client_per_s"]
+    assert figures["bytes_ratio_naive_over_sync"] > 1
+
+
+async def test_loadtest_against_a_running_server(server):
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "thirdspace", "loadtest", "--url", server.ws, "--scene", "market",
+        "--clients", "6", "--seconds", "3", "--processes", "1", "--json",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 180)
+    assert process.returncode == 0, stderr.decode()
+    figures = json.loads(stdout)
+    assert LOAD_KEYS <= set(figures)
+    assert figures["clients_connected"] == 6 and figures["errors"] == 0
+    assert figures["latency_ms_p50"] is not None and 0 < figures["latency_ms_p50"] < figures["latency_ms_p99"] + 1
+    assert figures["bytes_in_per_client_per_s"] > 0 and figures["server_rss_mb"] > 0
+
+
+def test_loadtest_without_a_server_says_so():
+    result = subprocess.run(
+        [sys.executable, "-m", "thirdspace", "loadtest", "--url", "ws://127.0.0.1:9/ws", "--scene", "market", "--clients", "2"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "no server at http://127.0.0.1:9" in result.stderr
