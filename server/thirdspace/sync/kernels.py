@@ -458,7 +458,9 @@ def encode_snapshots(
     new_slot = np.empty(width, np.int64)
     new_id = np.empty(width, np.int64)
     new_acc = np.empty(width, np.float64)
-    fresh = np.empty(width, np.bool_)
+    fresh = np.empty(width, np.bool_)  # the client's copy is current after this snapshot
+    index_of_id = np.full(1 << ID_BITS, -1, np.int64)
+    prev_index_of_id = np.full(1 << ID_BITS, -1, np.int64)
     row_id = np.empty(width, np.int64)
     row_tick = np.empty(width, np.int64)
     row_acc = np.empty(width, np.float64)
@@ -483,6 +485,11 @@ def encode_snapshots(
         used = 48 + 2 * n_base + 1 + NEW_COUNT_BITS
         for b in range(n_base):
             status[b] = REMOVED
+            index_of_id[ring_ids[c, base_row, b]] = b  # where each held avatar sits in the baseline
+        same_rows = prev_row == base_row and n_prev == n_base and not full
+        if not same_rows:
+            for j in range(n_prev):
+                prev_index_of_id[ring_ids[c, prev_row, j]] = j
         n_new = 0
         for s in range(sel_count[c]):
             slot = sel_slot[c, s]
@@ -492,9 +499,9 @@ def encode_snapshots(
             else:
                 distance = math.sqrt(sel_d2[c, s])
                 weight = 1.0 if distance <= full_rate_m else full_rate_m / distance
-            b = _find(ring_ids, c, base_row, n_base, vid)
+            b = index_of_id[vid]
             # with prompt acks the previous snapshot is the baseline: no second search
-            j = b if prev_row == base_row and n_prev == n_base and not full else _find(ring_ids, c, prev_row, n_prev, vid)
+            j = b if same_rows else prev_index_of_id[vid]
             acc = min((ring_acc[c, prev_row, j] if j >= 0 else 0.0) + weight, 2.0)
             if b >= 0:
                 base_slot[b] = slot
@@ -552,6 +559,11 @@ def encode_snapshots(
                     new_id[n_new] = vid
                     new_acc[n_new] = acc - 1.0 if acc >= 1.0 else 0.0
                     n_new += 1
+        for b in range(n_base):
+            index_of_id[ring_ids[c, base_row, b]] = -1
+        if not same_rows:
+            for j in range(n_prev):
+                prev_index_of_id[ring_ids[c, prev_row, j]] = -1
         # sort the new avatars by id (few per tick: insertion sort)
         for i in range(1, n_new):
             vid, slot, acc = new_id[i], new_slot[i], new_acc[i]
