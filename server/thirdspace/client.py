@@ -49,7 +49,6 @@ class ThirdSpaceClient:
         self.messages: list[dict[str, Any]] = []
         self.poses: dict[int, np.ndarray] = {}  # visitor id -> (3, 7) head, left, right
         self.pose_flags: dict[int, int] = {}  # visitor id -> FLAG_* bits of their latest pose
-        self.pose_received_at: dict[int, float] = {}
         self.snapshots = 0
         self.on_snapshot: Callable[[ThirdSpaceClient], None] | None = None  # called after each decoded snapshot
         self._changed = asyncio.Event()
@@ -164,15 +163,9 @@ class ThirdSpaceClient:
         if result is None:
             return  # its baseline is gone; the server sends a full snapshot once our acks catch up
         self.ack, view = result
-        now = time.monotonic()
-        previous = self.poses
         self.poses = {}
         for visitor_id, held in view.items():
-            pose = self.decoder.pose(held)
-            old = previous.get(visitor_id)
-            if old is None or not np.array_equal(old, pose):
-                self.pose_received_at[visitor_id] = now
-            self.poses[visitor_id] = pose
+            self.poses[visitor_id] = self.decoder.pose(held)
             self.pose_flags[visitor_id] = held[0] | (FLAG_TELEPORT if visitor_id in self.decoder.teleported else 0)
         if self.on_snapshot is not None:
             self.on_snapshot(self)

@@ -42,13 +42,3 @@ CLOSE_INVALID_PAYLOAD = 1007  # undecodable JSON, wrong binary length, unknown f
 CLOSE_POLICY = 1008  # protocol misuse: message before hello, repeated hello, too many errors, slow reader
 CLOSE_TOO_BIG = 1009  # frame larger than MAX_FRAME_BYTES
 CLOSE_TRY_AGAIN = 1013  # server shutting down or unable to place the visitor
-
-# Error codes carried by {"type": "error"} messages.
-ERROR_CODES = (
-    "bad_request",  # a field is missing or of the wrong type; "field" names it
-    "unknown_type",  # "type" is not a message this server knows
-    "unknown_scene",
-    "unsupported_protocol",
-    "rate_limited",
-    "too_long",
-)

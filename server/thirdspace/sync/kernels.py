@@ -362,21 +362,6 @@ def _changed(held, held_flags, cur, flags):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _find(ring_ids, c, row, count, vid):
-    """Index of ``vid`` in the sorted ids of ``ring_ids[c, row, :count]``, or -1."""
-    lo, hi = 0, count
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if ring_ids[c, row, mid] < vid:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo < count and ring_ids[c, row, lo] == vid:
-        return lo
-    return -1
-
-
-@njit(cache=True, error_model="numpy", inline="always")
 def _load(held, cur, hist_q, q, tick, held_tick, slot):
     """Copy the avatar's current and held states into scratch arrays; False if the held one is gone."""
     for p in range(3):

@@ -31,7 +31,6 @@ class Session:
         self._close: tuple[int, str] | None = None
         self._wake = asyncio.Event()
         self._writer = asyncio.create_task(self._run())
-        self.bytes_out = 0
         self.snapshots_replaced = 0
 
     @property
@@ -89,7 +88,6 @@ class Session:
                 while self._control:
                     data = self._control.popleft()
                     await ws.send_frame(data, WSMsgType.TEXT)
-                    self.bytes_out += len(data)
                     CONTROL_OUT.inc(len(data))
                 if self._close is not None:
                     code, reason = self._close
@@ -99,7 +97,6 @@ class Session:
                 if self._snapshot is not None:
                     data, self._snapshot = bytes(self._snapshot), None  # copy out of the tick buffer
                     await ws.send_frame(data, WSMsgType.BINARY)
-                    self.bytes_out += len(data)
                     SNAPSHOT_OUT.inc(len(data))
         except (ConnectionError, RuntimeError):
             # The peer went away mid-send; the reader side notices and cleans up.
