@@ -12,15 +12,18 @@ is one sample.  Server CPU and memory come from the server's ``/metrics``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import multiprocessing
 import os
 import random
+import threading
 import time
 import urllib.request
 from urllib.parse import urlsplit
 
 import numpy as np
+import websockets
 
 from thirdspace.client import ThirdSpaceClient
 
@@ -76,7 +79,7 @@ class Mover:
         return round(x / STEP_M), round(z * 4)
 
 
-async def _bot_walk(client: ThirdSpaceClient, rng: random.Random, hz: float, until: float, stats: dict) -> None:
+async def _bot_walk(client: ThirdSpaceClient, rng: random.Random, hz: float, until: float) -> None:
     bounds = client.welcome["bounds"]
     lo, hi = np.array(bounds["min"]) + 0.5, np.array(bounds["max"]) - 0.5
     head_y = min(1.6, hi[1])
@@ -91,9 +94,11 @@ async def _bot_walk(client: ThirdSpaceClient, rng: random.Random, hz: float, unt
         pos += step / max(np.linalg.norm(step), 1e-9) * min(1.2 * period, np.linalg.norm(step))
         yaw = math.atan2(-step[0], -step[1])
         rotation = (0.0, math.sin(yaw / 2), 0.0, math.cos(yaw / 2))
-        await client.send_pose(
-            (pos[0], head_y, pos[1]), rotation, left=(pos[0] - 0.2, head_y - 0.5, pos[1]), right=(pos[0] + 0.2, head_y - 0.5, pos[1])
-        )
+        left, right = (pos[0] - 0.2, head_y - 0.5, pos[1]), (pos[0] + 0.2, head_y - 0.5, pos[1])
+        try:
+            await client.send_pose((pos[0], head_y, pos[1]), rotation, left=left, right=right)
+        except websockets.ConnectionClosed:
+            return  # reported with the other closed connections
         next_send += period
         await asyncio.sleep(max(0.0, next_send - time.monotonic()))
 
@@ -120,13 +125,17 @@ async def _probe(mover: ThirdSpaceClient, observer: ThirdSpaceClient, hz: float,
     while time.monotonic() < until and not mover.closed and not observer.closed:
         x, z = path.next()
         path.sent[path.key(x, z)] = time.monotonic()
-        await mover.send_pose((x, head_y, z))
-        await observer.send_pose((x, head_y, z + 1.0))
+        try:
+            await mover.send_pose((x, head_y, z))
+            await observer.send_pose((x, head_y, z + 1.0))
+        except websockets.ConnectionClosed:
+            return  # reported with the other closed connections
         next_send += period
         await asyncio.sleep(max(0.0, next_send - time.monotonic()))
 
 
-async def _worker(url: str, scene: str, count: int, hz: float, seconds: float, index: int, barrier) -> dict:
+async def _worker(url: str, scene: str, count: int, hz: float, seconds: float, index: int, barriers) -> dict:
+    start_barrier, end_barrier = barriers
     rng = random.Random(index)
     errors: list[str] = []
     semaphore = asyncio.Semaphore(CONNECT_CONCURRENCY)
@@ -144,7 +153,7 @@ async def _worker(url: str, scene: str, count: int, hz: float, seconds: float, i
                 return None
 
     clients = await asyncio.gather(*(connect(i) for i in range(count)))
-    await asyncio.get_running_loop().run_in_executor(None, barrier.wait)
+    await asyncio.get_running_loop().run_in_executor(None, start_barrier.wait)
     for client in clients:
         if client is not None:
             client.bytes_in = 0
@@ -157,9 +166,12 @@ async def _worker(url: str, scene: str, count: int, hz: float, seconds: float, i
             tasks.append(_probe(clients[i], clients[i + 1], hz, until, latencies))
     for i in range(2 * probes, count):
         if clients[i] is not None:
-            tasks.append(_bot_walk(clients[i], rng, hz, until, {}))
-    await asyncio.gather(*tasks, return_exceptions=False)
+            tasks.append(_bot_walk(clients[i], rng, hz, until))
+    for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            errors.append(f"bot: {type(outcome).__name__}: {outcome}")
     elapsed = time.monotonic() - started
+    await asyncio.get_running_loop().run_in_executor(None, end_barrier.wait)  # the parent reads /metrics now
     connected = sum(1 for c in clients if c is not None and not c.closed)
     for client in clients:
         if client is None:
@@ -173,13 +185,20 @@ async def _worker(url: str, scene: str, count: int, hz: float, seconds: float, i
 
 
 def _process_main(args: tuple, results) -> None:
+    """Always report: a worker that fails says why instead of leaving the parent waiting."""
     try:
         import uvloop
 
         runner = uvloop.run
     except ImportError:
         runner = asyncio.run
-    results.put(runner(_worker(*args)))
+    try:
+        results.put(runner(_worker(*args)))
+    except BaseException as err:  # noqa: BLE001 - any failure becomes a reported error
+        for barrier in args[-1]:
+            barrier.abort()
+        failure = f"bot process failed: {type(err).__name__}: {err}"
+        results.put({"connected": 0, "errors": [failure], "bytes_in": 0, "latencies": [], "elapsed": 0.0})
 
 
 def run(url: str, scene: str, clients: int, hz: float = 20.0, seconds: float = 30.0, processes: int = 0) -> dict:
@@ -192,21 +211,25 @@ def run(url: str, scene: str, clients: int, hz: float = 20.0, seconds: float = 3
     processes = processes or max(1, min(os.cpu_count() or 1, math.ceil(clients / 125)))
     shares = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
     context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(processes + 1)
+    barriers = (context.Barrier(processes + 1), context.Barrier(processes + 1))
     results = context.Queue()
     workers = [
-        context.Process(target=_process_main, args=((url, scene, n, hz, seconds, i, barrier), results)) for i, n in enumerate(shares)
+        context.Process(target=_process_main, args=((url, scene, n, hz, seconds, i, barriers), results)) for i, n in enumerate(shares)
     ]
     for worker in workers:
         worker.start()
-    barrier.wait(timeout=120)
+    # /metrics is read when every bot has joined and again when they stop walking, before they leave
+    with contextlib.suppress(threading.BrokenBarrierError):
+        barriers[0].wait(timeout=180)
     before, wall_before = scrape(base), time.monotonic()
-    outcomes = [results.get(timeout=seconds + 120) for _ in workers]
+    with contextlib.suppress(threading.BrokenBarrierError):
+        barriers[1].wait(timeout=seconds + 120)
     after, wall_after = scrape(base), time.monotonic()
+    outcomes = [results.get(timeout=120) for _ in workers]
     for worker in workers:
         worker.join(timeout=10)
     latencies = np.array([v for o in outcomes for v in o["latencies"]])
-    elapsed = max(o["elapsed"] for o in outcomes)
+    elapsed = max(o["elapsed"] for o in outcomes) or seconds
     errors = [e for o in outcomes for e in o["errors"]]
     cpu_s = after.get("process_cpu_seconds_total", 0.0) - before.get("process_cpu_seconds_total", 0.0)
     return {
