@@ -105,6 +105,13 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
     return 0 if result["errors"] == 0 else 1
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="thirdspace", description="Shared virtual third spaces.")
     parser.add_argument("--config", type=Path, help="TOML settings file")
@@ -127,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--entities", type=int, default=1000)
     sync.add_argument("--seconds", type=float, default=10.0)
     sync.add_argument("--hz", type=float, default=20.0)
-    sync.add_argument("--ack-delay", type=int, default=1, help="ticks before a snapshot's ack reaches the server")
+    sync.add_argument("--ack-delay", type=_positive_int, default=1, help="ticks before a snapshot's ack reaches the server (1 or more)")
     sync.add_argument("--radius", type=float, default=30.0, help="interest radius in metres")
     sync.add_argument("--max-visible", type=int, default=64)
     sync.add_argument("--budget", type=int, default=1200, help="bytes per client per tick")

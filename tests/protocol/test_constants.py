@@ -1,6 +1,9 @@
 """The JavaScript client's protocol constants equal the server's."""
 
+import json
 import re
+import shutil
+import subprocess
 
 import pytest
 
@@ -25,9 +28,10 @@ def test_every_wire_constant_is_mirrored():
     assert JS_CONSTANTS["PARTS"] == len(constants.PARTS)
 
 
-@pytest.mark.parametrize("span", [0.001, 1, 14, 24, 100, 1000, 4096])
-def test_js_axis_bits_formula_matches(span):
-    # protocol.js: max(1, floor(log2(steps)) + 1) == Python's bit_length
-    steps = round(span * 512)
-    js = max(1, 0 if steps == 0 else steps.bit_length())
-    assert js == layout.axis_bits(span)
+SPANS = [0.001, 0.002, 1, 14, 24, 100, 1000, 4096, 10_000]
+
+
+def test_js_axis_bits_matches_python():
+    script = f"import('./web_client/src/protocol.js').then(m => console.log(JSON.stringify({SPANS}.map(m.axisBits))))"
+    result = subprocess.run([shutil.which("node"), "-e", script], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout) == [layout.axis_bits(span) for span in SPANS]

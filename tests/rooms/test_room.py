@@ -213,3 +213,18 @@ def test_directory_closes_empty_rooms_and_reuses_numbers():
     b.join("b", "en", "#000000")
     d, _ = directory.place(tiny)
     assert d.id == "gallery-1"
+
+
+def test_an_always_visible_visitor_is_seen_from_anywhere():
+    doc = demo_scene("market")
+    doc["capacity"] = 4
+    room = Room("market-1", validate(doc))
+    guide, _ = room.join("Guide", "en", "#000000", now=0)
+    far, _ = room.join("Far", "en", "#000000", now=0)
+    assert room.accept_pose(guide.id, 0, pose((-55, 1.6, -55)), now=0)
+    assert room.accept_pose(far.id, 0, pose((55, 1.6, 55)), now=0)
+    viewer = Viewer(room, far)
+    assert guide.id not in viewer.read(room.tick())  # 155 m apart: beyond the interest radius
+    room.set_always_visible(guide.id, True)
+    seen = viewer.read(room.tick())
+    np.testing.assert_allclose(seen[guide.id][0, :3], (-55, 1.6, -55), atol=0.001)

@@ -79,3 +79,9 @@ def test_a_bad_file_is_reported_and_the_good_ones_still_load(tmp_path):
     assert by_file["broken.json"].path == "$" and "line 1" in by_file["broken.json"].reason
     assert by_file["bad.json"].path == "$.nodes[0].scale"
     assert "is too short" in by_file["bad.json"].reason
+
+
+def test_bounds_larger_than_the_wire_format_allows_are_refused():
+    doc = demo_scene()
+    doc["bounds"]["max"][0] = 20_000
+    assert ("$.bounds", "a scene spans at most 10000 m on each axis") in issues_of(doc)

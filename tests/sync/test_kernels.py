@@ -154,7 +154,6 @@ def test_encoder_matches_reference_and_decodes_to_the_held_state(seed, n, layout
         jumpers = walk(rng, parts, has_pose, step_m)
         flags = (flags & np.uint8(0xFF ^ FLAG_TELEPORT)) | np.where(jumpers, FLAG_TELEPORT, 0).astype(np.uint8)
         flags ^= (rng.random(n) < 0.1).astype(np.uint8) * FLAG_LEFT
-        q_before = engine.q.copy()
         output = engine.tick(tick, parts, flags, has_pose, ids, clients, always)
         chosen = reference.select_interest(parts[:, 0, :3], has_pose, ids, always, clients, 15.0, k)
         for c in range(n):
@@ -184,7 +183,6 @@ def test_encoder_matches_reference_and_decodes_to_the_held_state(seed, n, layout
             elif ack_mode == "lagging" and len(pending[c]) > 2:
                 acks[c] = pending[c][-3]
             engine.client_ack[c] = -1 if acks[c] is None else acks[c]
-        del q_before
 
 
 def test_unchanged_avatars_cost_one_bit_and_new_ones_are_explicit():

@@ -146,3 +146,18 @@ async def test_chat_rate_limit_gives_an_error(server, bystanders):
         error = await chatty.wait_for(lambda c: c.errors)
         assert error[0]["code"] == "rate_limited" and error[0]["field"] == "text"
         await chatty.wait_for(lambda c: len([m for m in c.chat if m["from"] == chatty.id]) == 5)
+
+
+@pytest.mark.parametrize("first", ['{"type": "dance"}', "{}", '{"type": "chat", "text": 5}'])
+async def test_anything_but_a_hello_first_closes_1008_even_when_malformed(server, bystanders, first):
+    ws = await websockets.connect(server.ws)
+    await ws.send(first)
+    assert await closed_with(ws) == 1008
+
+
+async def test_control_characters_in_names_are_refused(server, bystanders):
+    ws = await websockets.connect(server.ws)
+    await ws.send(orjson.dumps({"type": "hello", "protocol": 2, "scene": "gallery", "name": "a\u0085b"}).decode())
+    error = await next_control(ws)
+    assert error["field"] == "name" and error["code"] == "bad_request"
+    await ws.close()

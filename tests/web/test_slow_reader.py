@@ -40,7 +40,7 @@ async def test_a_connection_that_stops_reading_is_bounded_then_dropped(server):
         left = await watcher.wait_for(lambda c: [m for m in c.messages if m.get("type") == "leave" and m["id"] == slow_id])
         assert left
         assert sent < 5000, "the server never noticed the connection stopped reading"
-        assert most_queued <= session.queue_limit
+        assert most_queued == session.queue_limit  # the queue filled to its bound, then the connection went
         assert session.snapshots_replaced > 0  # newest snapshot replaced unsent ones
         assert slow_id not in runner.sessions
         await slow.close()

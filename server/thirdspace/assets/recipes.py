@@ -15,9 +15,6 @@ import numpy as np
 import trimesh
 from trimesh.visual.material import PBRMaterial
 
-GENERATOR = "thirdspace-recipes"
-GENERATOR_VERSION = "1"
-
 Params = dict[str, Any]
 
 

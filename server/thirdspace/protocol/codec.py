@@ -42,6 +42,7 @@ class ProtocolError(Exception):
         self.message = message
         self.field = field
         self.close_code = close_code
+        self.message_type: str | None = None  # the "type" of the refused message, when it had a known one
 
     def to_message(self) -> dict[str, Any]:
         msg: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
@@ -62,7 +63,7 @@ def _text(value: Any, field: str, max_chars: int, *, allow_empty: bool = False) 
         raise ProtocolError("bad_request", f"{field} must not be empty", field)
     if len(value) > max_chars:
         raise ProtocolError("too_long", f"{field} is longer than {max_chars} characters", field)
-    if any(ord(c) < 32 for c in value):
+    if any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in value):
         raise ProtocolError("bad_request", f"{field} contains control characters", field)
     return value
 
@@ -138,7 +139,11 @@ def decode_control(data: str | bytes) -> Hello | Chat | Ping:
     decoder = CLIENT_MESSAGES.get(kind)
     if decoder is None:
         raise ProtocolError("unknown_type", f"unknown message type {kind!r}", "type")
-    return decoder(msg)
+    try:
+        return decoder(msg)
+    except ProtocolError as err:
+        err.message_type = kind
+        raise
 
 
 def encode_control(msg: dict[str, Any]) -> bytes:

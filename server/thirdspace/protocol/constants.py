@@ -18,7 +18,7 @@ FRAME_SNAPSHOT_V2 = 0x03  # server -> client: quantised, interest-managed, delta
 PARTS = ("head", "left", "right")
 PART_FLOATS = 7  # px py pz qx qy qz qw
 
-# Pose flags (uplink byte 1, snapshot entry byte 2).
+# Pose flags (uplink byte 1; the first 3 bits of every avatar in a snapshot).
 FLAG_LEFT = 0x01  # left hand tracked
 FLAG_RIGHT = 0x02  # right hand tracked
 FLAG_TELEPORT = 0x04  # this pose follows a teleport: no speed check
@@ -36,9 +36,7 @@ MAX_NAME_CHARS = 32
 MAX_CHAT_CHARS = 500
 
 # WebSocket close codes (RFC 6455 section 7.4.1).
-CLOSE_NORMAL = 1000
-CLOSE_GOING_AWAY = 1001
-CLOSE_INVALID_PAYLOAD = 1007  # undecodable JSON, wrong binary length, unknown frame kind
-CLOSE_POLICY = 1008  # protocol misuse: message before hello, repeated hello, too many errors, slow reader
-CLOSE_TOO_BIG = 1009  # frame larger than MAX_FRAME_BYTES
-CLOSE_TRY_AGAIN = 1013  # server shutting down or unable to place the visitor
+# A frame over MAX_FRAME_BYTES is closed with 1009 by aiohttp itself.
+CLOSE_GOING_AWAY = 1001  # the server is shutting down
+CLOSE_INVALID_PAYLOAD = 1007  # undecodable JSON or UTF-8, wrong binary length, unknown frame kind
+CLOSE_POLICY = 1008  # anything but a hello first, or too many invalid messages

@@ -8,6 +8,7 @@ engine, whose kernels write every visitor's snapshot into one buffer.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import unicodedata
@@ -24,6 +25,7 @@ from thirdspace.scenes.model import Scene
 from thirdspace.sync.engine import SyncEngine, SyncSettings, TickOutput
 
 EYE_HEIGHT_M = 1.6
+log = logging.getLogger(__name__)
 
 
 class RoomFull(Exception):
@@ -71,10 +73,7 @@ class Visitor:
 
 @dataclass
 class RoomStats:
-    poses_accepted: int = 0
     poses_dropped: int = 0
-    chat_messages: int = 0
-    ticks: int = 0
 
 
 @dataclass
@@ -189,6 +188,10 @@ class Room:
         self._free_slots.append(visitor.slot)
         return [Outbound({"type": "leave", "id": visitor_id})]
 
+    def set_always_visible(self, visitor_id: int, visible: bool) -> None:
+        """Make a visitor (a tour guide, say) visible to everyone in the room, however far."""
+        self.always_visible[self.visitors[visitor_id].slot] = visible
+
     def _allocate_id(self) -> int:
         while True:
             candidate = self._next_id
@@ -214,8 +217,8 @@ class Room:
         if code != validate.ACCEPTED:
             visitor.dropped_poses += 1
             self.stats.poses_dropped += 1
+            log.debug("room %s: pose from visitor %s dropped: %s", self.id, visitor_id, validate.REASONS[code])
             return False
-        self.stats.poses_accepted += 1
         return True
 
     # -- tick ---------------------------------------------------------------------
@@ -223,7 +226,6 @@ class Room:
     def tick(self) -> TickOutput:
         """Apply the newest pose of each visitor, then encode every visitor's snapshot."""
         self.tick_number += 1
-        self.stats.ticks += 1
         slots = np.flatnonzero(self._pending)
         if len(slots):
             self.parts[slots] = self._inbox_parts[slots]
@@ -248,7 +250,6 @@ class Room:
             return [Outbound(error.to_message(), to=visitor_id)]
         visitor.chat_tokens -= 1
         self._chat_seq += 1
-        self.stats.chat_messages += 1
         message = {
             "type": "chat",
             "id": self._chat_seq,

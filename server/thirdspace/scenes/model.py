@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema
 
 DEFAULT_CAPACITY = 50
+MAX_SPAN_M = 10_000.0  # positions travel as 1/512 m steps: 23 bits an axis at most
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,8 @@ def _check_semantics(doc: dict[str, Any], source: str) -> list[SceneIssue]:
         issues.append(SceneIssue(source, "$.bounds", "bounds must be finite"))
     elif not all(a < b for a, b in zip(lo, hi, strict=True)):
         issues.append(SceneIssue(source, "$.bounds", "every min must be below its max"))
+    elif any(b - a > MAX_SPAN_M for a, b in zip(lo, hi, strict=True)):
+        issues.append(SceneIssue(source, "$.bounds", f"a scene spans at most {MAX_SPAN_M:g} m on each axis"))
     else:
         for i, spawn in enumerate(doc["spawn_points"]):
             if not all(a <= v <= b for a, v, b in zip(lo, spawn["position"], hi, strict=True)):

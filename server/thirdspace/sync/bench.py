@@ -8,7 +8,7 @@ both hands, as in VR.  Each tick the engine selects, quantises and encodes
 every visitor's snapshot; acknowledgements come back ``ack_delay`` ticks later.
 
 The naive baseline is what the incumbents do: every avatar's float32 poses to
-every visitor each tick (the protocol 1 layout: 8 + 88 bytes per avatar).
+every visitor each tick (the protocol 1 layout: an 8-byte header, then 88 bytes per avatar).
 """
 
 from __future__ import annotations

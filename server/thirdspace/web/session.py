@@ -70,8 +70,12 @@ class Session:
             self._wake.set()
         try:
             await asyncio.wait_for(asyncio.shield(self._writer), timeout)
-        except (TimeoutError, asyncio.CancelledError):
+        except TimeoutError:
             self.abort()
+        except asyncio.CancelledError:
+            self.abort()
+            if asyncio.current_task().cancelling():
+                raise  # we were cancelled, not just the writer
 
     async def finish(self) -> None:
         self._close = self._close or (0, "")

@@ -42,7 +42,9 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
                             break
                         scene = hub.scenes.get(message.scene)
                         if scene is None:
-                            raise ProtocolError("unknown_scene", f"no scene {message.scene!r}", "scene")
+                            err = ProtocolError("unknown_scene", f"no scene {message.scene!r}", "scene")
+                            err.message_type = "hello"  # answered with an error; a corrected hello may follow
+                            raise err
                         member = hub.join(scene, message.name, message.language, message.colour, session)
                     elif isinstance(message, Chat):
                         runner, visitor = member
@@ -63,11 +65,14 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
                     runner, visitor = member
                     accepted = runner.room.accept_pose(visitor.id, flags, parts, time.monotonic(), ack)
                     (POSES_ACCEPTED if accepted else POSES_DROPPED).inc()
-                else:  # ERROR: aiohttp has already closed with 1009 (too big) or 1007 (bad UTF-8)
+                else:  # ERROR: aiohttp has already closed the connection (1009 for a frame too big)
                     break
             except ProtocolError as err:
                 if err.close_code is not None:
                     await close(err.close_code, err.message)
+                    break
+                if member is None and err.message_type != "hello":
+                    await close(CLOSE_POLICY, "send hello first")  # only a hello may come first, even a faulty one
                     break
                 errors += 1
                 if errors > settings.max_errors:
