@@ -79,14 +79,15 @@ class Avatar {
     for (let p = 0; p < 3; p++) {
       const mesh = parts[p];
       const o = p * PART_FLOATS;
-      const tracked = p === 0 || (b.flags & (p === 1 ? FLAG_LEFT : FLAG_RIGHT));
-      if (!tracked) continue;
+      const bit = p === 1 ? FLAG_LEFT : FLAG_RIGHT;
+      if (p > 0 && !(b.flags & bit)) continue;
+      const from = p === 0 || a.flags & bit ? a : b; // a hand just picked up starts where it is, not at the origin
       mesh.position.set(
-        a.parts[o] + (b.parts[o] - a.parts[o]) * t,
-        a.parts[o + 1] + (b.parts[o + 1] - a.parts[o + 1]) * t,
-        a.parts[o + 2] + (b.parts[o + 2] - a.parts[o + 2]) * t,
+        from.parts[o] + (b.parts[o] - from.parts[o]) * t,
+        from.parts[o + 1] + (b.parts[o + 1] - from.parts[o + 1]) * t,
+        from.parts[o + 2] + (b.parts[o + 2] - from.parts[o + 2]) * t,
       );
-      _qa.fromArray(a.parts, o + 3);
+      _qa.fromArray(from.parts, o + 3);
       _qb.fromArray(b.parts, o + 3);
       mesh.quaternion.slerpQuaternions(_qa, _qb, t);
     }
@@ -112,6 +113,7 @@ class Avatar {
     this.group.traverse((o) => {
       o.geometry?.dispose();
       o.material?.map?.dispose();
+      o.material?.dispose();
     });
   }
 }
@@ -145,11 +147,12 @@ export class Avatars {
   }
 
   // A snapshot holds every avatar in this visitor's interest; the others are hidden until they return.
+  // Only avatars it moved are sampled, so a far avatar updated every third tick still glides.
   onSnapshot(snapshot, now) {
     const seen = new Set();
-    for (const { id, flags, parts } of snapshot.avatars) {
+    for (const { id, flags, updated, parts } of snapshot.avatars) {
       seen.add(id);
-      this.byId.get(id)?.push(now, flags, parts);
+      if (updated) this.byId.get(id)?.push(now, flags, parts);
     }
     for (const [id, avatar] of this.byId) if (!seen.has(id)) avatar.hide();
   }

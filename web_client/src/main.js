@@ -4,7 +4,7 @@ import { Avatars } from "./avatars.js";
 import { ChatPanel } from "./chat.js";
 import { Locomotion } from "./controls.js";
 import { Connection } from "./net.js";
-import { FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT } from "./protocol.js";
+import { FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT, MAX_NAME_CHARS } from "./protocol.js";
 import { applyEnvironment, loadNodes } from "./world.js";
 import { XRSupport } from "./xr.js";
 
@@ -48,6 +48,7 @@ async function showLobby() {
   const languageSelect = $("#language");
   if ([...languageSelect.options].some((o) => o.value === language)) languageSelect.value = language;
   $("#name").value = params.get("name") || localStorage.getItem("thirdspace.name") || "";
+  $("#name").maxLength = MAX_NAME_CHARS;
   $("#colour").value = localStorage.getItem("thirdspace.colour") || `#${Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, "0")}`;
   const { scenes } = await fetchJSON("/api/scenes");
   const select = $("#scene");
@@ -208,8 +209,7 @@ async function enter(choice) {
       }
     }
     if (teleported) flags |= FLAG_TELEPORT;
-    teleported = false;
-    connection.sendPose(parts, flags);
+    if (connection.sendPose(parts, flags)) teleported = false; // keep the flag until the jump is sent
     lastSent = now;
   }
 

@@ -35,7 +35,8 @@ export class Connection extends EventTarget {
           const avatars = [];
           for (const [id, held] of decoded.view) {
             const flags = decoded.teleported.has(id) ? held.flags | FLAG_TELEPORT : held.flags;
-            avatars.push({ id, flags, parts: this.decoder.pose(held) });
+            const updated = decoded.updated.has(id);
+            avatars.push({ id, flags, updated, parts: updated ? this.decoder.pose(held) : null });
           }
           this.emit("snapshot", { seq: decoded.seq, avatars });
           return;
@@ -69,11 +70,13 @@ export class Connection extends EventTarget {
     return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
   }
 
+  // Returns whether the pose went out (a congested socket skips it rather than queue stale poses).
   sendPose(parts, flags) {
-    if (!this.open || this.ws.bufferedAmount > 64 * 1024) return; // never queue stale poses
+    if (!this.open || this.ws.bufferedAmount > 64 * 1024) return false;
     this.ws.send(encodePose(parts, flags, this.ack));
     this.lastPose = { parts: parts.map((part) => part.slice()), flags };
     this.lastPoseAt = performance.now();
+    return true;
   }
 
   sendChat(text) {

@@ -108,7 +108,9 @@ export class SnapshotDecoder {
     const r = new BitReader(bytes, SNAPSHOT_V2_HEADER_SIZE * 8);
     const view = new Map();
     const teleported = new Set(); // the teleport flag belongs to this snapshot, not to the held state
+    const updated = new Set(); // avatars this snapshot moved or added
     const hold = (id, avatar) => {
+      updated.add(id);
       if (avatar.flags & FLAG_TELEPORT) teleported.add(id);
       view.set(id, { flags: avatar.flags & ~FLAG_TELEPORT, parts: avatar.parts });
     };
@@ -125,7 +127,7 @@ export class SnapshotDecoder {
     }
     this.views.set(seq, view);
     for (const old of this.views.keys()) if (((seq - old) & 0xffff) >= KEEP_VIEWS) this.views.delete(old);
-    return { seq, view, teleported };
+    return { seq, view, teleported, updated };
   }
 
   partFull(r) {
