@@ -53,7 +53,7 @@ class SyncEngine:
         self.hist_flags = np.zeros((s.history, capacity), np.int64)
         # per-avatar encodings shared by all clients: [0] in full, [k] as an update from k ticks ago
         kinds = min(s.shared_ages, s.history - 1) + 1
-        self.cache_bits = np.zeros((kinds, capacity, 48), np.uint8)
+        self.cache_bits = np.zeros((kinds, capacity, 6), np.uint64)  # 384 bits: any one avatar
         self.cache_len = np.zeros((kinds, capacity), np.int64)
         self.cache_tick = np.full((kinds, capacity), -1, np.int64)
         self.cache_changed = np.zeros((kinds, capacity), np.bool_)
@@ -76,11 +76,13 @@ class SyncEngine:
         self.cell_of = np.zeros(capacity, np.int64)
         self.cell_start = np.zeros(self.grid_x * self.grid_z + 1, np.int64)
         self.cell_items = np.zeros(capacity, np.int64)
-        # worst case per client: header, 2 bits per held avatar, the new-count, and the budget
-        self.stride = max(s.budget_bytes, 64) + SNAPSHOT_V2_HEADER_SIZE + (2 * width + 9) // 8 + 64
+        # worst case per client: header, 2 bits per held avatar, the new-count, and the budget;
+        # a multiple of 8 bytes, since the kernels write 64-bit words
+        stride = max(s.budget_bytes, 64) + SNAPSHOT_V2_HEADER_SIZE + (2 * width + 9) // 8 + 64
+        self.stride = (stride + 7) // 8 * 8
         self.budget_bits = s.budget_bytes * 8
         # two buffers, alternating per tick, so a slice handed out stays valid for a whole tick
-        self._buffers = [np.zeros(capacity * self.stride, np.uint8) for _ in range(2)]
+        self._buffers = [np.zeros(capacity * self.stride // 8 + 1, np.uint64) for _ in range(2)]
         self.offset = np.arange(capacity, dtype=np.int64) * self.stride
         self.length = np.zeros(capacity, np.int64)
         self.updates = np.zeros(capacity, np.int64)
@@ -119,7 +121,7 @@ class SyncEngine:
             self.client_ack, self.axis_bits, s.full_rate_m, self.budget_bits, buffer, self.offset, self.length,
             self.updates, self.parts_sent, self.hist_flags, self.cache_bits, self.cache_len, self.cache_tick, self.cache_changed,
         )  # fmt: skip
-        return TickOutput(buffer, self.offset, self.length, self.updates, self.parts_sent)
+        return TickOutput(buffer.view(np.uint8), self.offset, self.length, self.updates, self.parts_sent)
 
 
 def warm_up() -> None:

@@ -230,29 +230,47 @@ def _is_always(always_slots, s):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _put(buf, pos, value, nbits, dry):
-    """Write the low ``nbits`` (at most 56) of ``value`` LSB first at bit ``pos``; return the new position.
+    """Write the low ``nbits`` (at most 64) of ``value`` at bit ``pos`` of ``buf`` (uint64 words); return the new position.
 
-    A byte is overwritten when its first bit is written, so the buffer needs no clearing."""
+    Bits go least significant first, so on this little-endian layout the words read
+    as the bytes of the stream.  Bits below ``pos`` in the word are kept and bits above
+    the value are cleared, so the buffer needs no clearing between ticks."""
     if not dry and nbits > 0:
-        off = pos & 7
-        byte = pos >> 3
-        v = (np.uint64(value) & ((np.uint64(1) << np.uint64(nbits)) - np.uint64(1))) << np.uint64(off)
-        if off:
-            buf[byte] |= np.uint8(v & np.uint64(0xFF))
-        else:
-            buf[byte] = np.uint8(v & np.uint64(0xFF))
-        for k in range(1, (off + nbits + 7) >> 3):
-            buf[byte + k] = np.uint8((v >> np.uint64(8 * k)) & np.uint64(0xFF))
+        word = pos >> 6
+        shift = pos & 63
+        off = np.uint64(shift)
+        v = np.uint64(value)
+        if nbits < 64:
+            v &= (np.uint64(1) << np.uint64(nbits)) - np.uint64(1)
+        buf[word] = (buf[word] & ((np.uint64(1) << off) - np.uint64(1))) | (v << off)
+        if shift + nbits > 64:
+            buf[word + 1] = v >> (np.uint64(64) - off)
     return pos + nbits
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _bit_length(v):
+    """Bits needed for ``v`` >= 0, in six steps."""
     n = 0
-    while v > 0:
+    if v >= 1 << 32:
+        v >>= 32
+        n += 32
+    if v >= 1 << 16:
+        v >>= 16
+        n += 16
+    if v >= 1 << 8:
+        v >>= 8
+        n += 8
+    if v >= 1 << 4:
+        v >>= 4
+        n += 4
+    if v >= 1 << 2:
+        v >>= 2
+        n += 2
+    if v >= 2:
         v >>= 1
         n += 1
-    return n
+    return n + v
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -283,9 +301,10 @@ def _put_part_delta(buf, pos, held, cur, part, held_known, axis_bits, dry):
     # position
     width = WIDTH_ABSOLUTE
     if held_known:
-        widest = 0
+        spread = 0  # the widest of the three zigzags has the bit length of their OR
         for a in range(3):
-            widest = max(widest, _bit_length(_zigzag(np.int64(cur[part, a]) - np.int64(held[part, a]))))
+            spread |= _zigzag(np.int64(cur[part, a]) - np.int64(held[part, a]))
+        widest = _bit_length(spread)
         if widest < WIDTH_ABSOLUTE:
             width = widest
     pos = _put(buf, pos, width, WIDTH_BITS, dry)
@@ -302,10 +321,10 @@ def _put_part_delta(buf, pos, held, cur, part, held_known, axis_bits, dry):
         return _put(buf, pos, 0, 1, dry)
     pos = _put(buf, pos, 1, 1, dry)
     if held_known and (cur_q >> QUAT_INDEX_SHIFT) == (held_q >> QUAT_INDEX_SHIFT):
-        widest = 0
+        spread = 0
         for shift in (2 * QUAT_BITS, QUAT_BITS, 0):
-            d = ((cur_q >> shift) & QUAT_MAX) - ((held_q >> shift) & QUAT_MAX)
-            widest = max(widest, _bit_length(_zigzag(d)))
+            spread |= _zigzag(((cur_q >> shift) & QUAT_MAX) - ((held_q >> shift) & QUAT_MAX))
+        widest = _bit_length(spread)
         if widest <= QUAT_DELTA_MAX_WIDTH:
             pos = _put(buf, pos, 1, 1, dry)
             pos = _put(buf, pos, widest, WIDTH_BITS, dry)
@@ -379,21 +398,14 @@ def _load(held, cur, hist_q, q, tick, held_tick, slot):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _copy_bits(out, pos, cache_bits, kind, slot, nbits):
-    whole = nbits >> 3
-    off = pos & 7
-    byte = pos >> 3
-    if off == 0:
-        for k in range(whole):
-            out[byte + k] = cache_bits[kind, slot, k]
-    else:
-        for k in range(whole):
-            v = np.uint32(cache_bits[kind, slot, k])
-            out[byte + k] |= np.uint8((v << off) & 0xFF)
-            out[byte + k + 1] = np.uint8(v >> (8 - off))
-    pos += whole << 3
-    rest = nbits & 7
-    if rest:
-        pos = _put(out, pos, cache_bits[kind, slot, whole] & ((1 << rest) - 1), rest, False)
+    """Append a cached encoding, a 64-bit word at a time."""
+    k = 0
+    while nbits >= 64:
+        pos = _put(out, pos, cache_bits[kind, slot, k], 64, False)
+        nbits -= 64
+        k += 1
+    if nbits:
+        pos = _put(out, pos, cache_bits[kind, slot, k], nbits, False)
     return pos
 
 
@@ -415,7 +427,7 @@ def _fill_cache(kind, slot, tick, hist_q, hist_flags, q, flags, axis_bits, held,
         cache_changed[kind, slot] = changed
         nbits = _put_update(scratch, 0, held, held_flags, True, cur, flags[slot], axis_bits, False) if changed else 0
     cache_len[kind, slot] = nbits
-    for k in range((nbits + 7) >> 3):
+    for k in range((nbits + 63) >> 6):
         cache_bits[kind, slot, k] = scratch[k]
 
 
@@ -452,7 +464,7 @@ def encode_snapshots(
     row_flags = np.empty(width, np.int64)  # the client's copy is current after this snapshot
     held = np.zeros((3, 4), np.int64)  # scratch copies: no array views in the inner loop
     cur = np.zeros((3, 4), np.int64)
-    scratch = np.zeros(cache_bits.shape[2], np.uint8)
+    scratch = np.zeros(cache_bits.shape[2] + 1, np.uint64)
     for ci in range(clients.shape[0]):
         c = clients[ci]
         seq = (client_seq[c] + 1) & 0xFFFF
@@ -566,6 +578,8 @@ def encode_snapshots(
         pos = _put(out, pos, 0 if not full else SNAPSHOT_FULL, 8, False)
         pos = _put(out, pos, seq, 16, False)
         pos = _put(out, pos, 0 if full else ack, 16, False)
+        updates = n_new
+        parts_sent = 0
         for b in range(n_base):
             st = status[b]
             if st == KEEP:
@@ -575,6 +589,8 @@ def encode_snapshots(
             else:
                 slot = base_slot[b]
                 age = tick - ring_tick[c, base_row, b]
+                updates += 1
+                parts_sent += _part_count(flags[slot])
                 pos = _put(out, pos, 1, 2, False)
                 if age <= ages:
                     pos = _copy_bits(out, pos, cache_bits, age, slot, cache_len[age, slot])
@@ -590,12 +606,6 @@ def encode_snapshots(
                 pos = _put(out, pos, new_id[i], ID_BITS, False)
                 pos = _copy_bits(out, pos, cache_bits, 0, new_slot[i], cache_len[0, new_slot[i]])
         out_len[c] = (pos - start + 7) // 8
-        updates = n_new
-        parts_sent = 0
-        for b in range(n_base):
-            if status[b] == UPDATE:
-                updates += 1
-                parts_sent += _part_count(flags[base_slot[b]])
         for i in range(n_new):
             parts_sent += _part_count(flags[new_slot[i]])
         out_updates[c] = updates
