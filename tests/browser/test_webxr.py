@@ -48,3 +48,34 @@ async def test_entering_vr_sends_the_headset_and_controller_poses(server, visit)
         )
         assert abs(moved[0, 1] - 1.7) < 0.01
     assert v.errors == []
+
+
+POINT_DOWN_AND_PULL = """
+async () => {
+  const hand = window.__xrDevice.controllers.right;
+  hand.quaternion.set(-0.3826834, 0, 0, 0.9238795);  // 45 degrees down: the ray meets the floor ahead
+  await new Promise((r) => setTimeout(r, 300));
+  hand.updateButtonValue('trigger', 1);
+  await new Promise((r) => setTimeout(r, 300));
+  hand.updateButtonValue('trigger', 0);
+}
+"""
+
+
+async def test_pointing_and_releasing_the_trigger_teleports(server, visit):
+    iwer = NODE_MODULES / "iwer" / "build" / "iwer.min.js"
+    v = await visit(init_scripts=({"path": str(iwer)}, {"script": INSTALL_EMULATED_HEADSET}))
+    me = await v.join(server.http, "gallery", "Jumper")
+    async with await ThirdSpaceClient.connect(server.ws, "gallery", "Watcher") as watcher:
+        teleports = []
+        watcher.on_snapshot = lambda c: teleports.append(c.poses[me["id"]].copy()) if me["id"] in c.decoder.teleported else None
+        await v.page.locator("#xr button").filter(has_text="ENTER VR").click()
+        await v.page.wait_for_function("thirdspace.xrPresenting()")
+        start = await watcher.wait_for(
+            lambda c: me["id"] in c.poses and abs(c.poses[me["id"]][0, 1] - 1.7) < 0.01 and c.poses[me["id"]].copy()
+        )
+        await v.page.evaluate(POINT_DOWN_AND_PULL)
+        landed = await watcher.wait_for(lambda c: teleports and teleports[0])
+        assert np.linalg.norm(landed[0, [0, 2]] - start[0, [0, 2]]) > 0.5  # a jump, flagged as one
+        assert abs(landed[0, 1] - 1.7) < 0.01  # the head stays at the wearer's height
+    assert v.errors == []
