@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
 from thirdspace.protocol.constants import FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT, FLAGS_KNOWN
@@ -86,8 +87,6 @@ def accept_pose(
 
 
 def warm_up() -> None:
-    import numpy as np
-
     frame = np.zeros((3, 7), np.float32)
     frame[:, 6] = 1
     frame[0, 1] = 1.6
