@@ -7,7 +7,9 @@ import logging
 
 from aiohttp import web
 
+from thirdspace.assets.checks import ImportLimits
 from thirdspace.assets.library import AssetError, AssetLibrary
+from thirdspace.assets.store import AssetStore, StoreSettings
 from thirdspace.config import Settings
 from thirdspace.protocol.constants import CLOSE_GOING_AWAY
 from thirdspace.rooms.room import RoomRules
@@ -41,7 +43,8 @@ def load_scenes(settings: Settings, library: AssetLibrary) -> tuple[dict[str, Sc
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app[SETTINGS] = settings
-    library = AssetLibrary(settings.assets_dir, settings.data_dir / "assets")
+    store = AssetStore(settings.data_dir / "assets", StoreSettings(max_error_m=settings.quantise_max_error_mm / 1000))
+    library = AssetLibrary(settings.assets_dir, store, ImportLimits(max_file_bytes=int(settings.import_max_file_mb * 1024 * 1024)))
     scenes, scene_assets = load_scenes(settings, library)
     rules = RoomRules(
         tick_hz=settings.tick_hz,

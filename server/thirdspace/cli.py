@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from thirdspace.assets.provenance import SOURCE_TYPES
 from thirdspace.config import Settings
 
 
@@ -17,6 +18,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         port=getattr(args, "port", None),
         data_dir=getattr(args, "data_dir", None),
         scenes_dir=getattr(args, "scenes", None),
+        assets_dir=getattr(args, "assets_dir", None),
     )
 
 
@@ -105,6 +107,128 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
     return 0 if result["errors"] == 0 else 1
 
 
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _param(text: str) -> tuple[str, object]:
+    """KEY=VALUE, the value read as JSON when it parses (numbers, lists, true) and as a string otherwise."""
+    import json
+
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, not {text!r}")
+    try:
+        return key, json.loads(value)
+    except ValueError:
+        return key, value
+
+
+def _seeds(text: str) -> list[int]:
+    first, _, last = text.partition("-")
+    try:
+        seeds = list(range(int(first), int(last or first) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N or FIRST-LAST, not {text!r}") from None
+    if not seeds:
+        raise argparse.ArgumentTypeError(f"{text!r} names no seeds")
+    return seeds
+
+
+def _progress(done: int, total: int, label: str) -> None:
+    if total < 2:
+        return
+    width = 30
+    filled = width * done // total
+    end = "\n" if done == total else ""
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:40]:<40}", end=end, file=sys.stderr, flush=True)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from thirdspace.assets.generators import GenerationRequest, GeneratorError, HttpGenerator, RecipeGenerator
+    from thirdspace.assets.recipes import RECIPES, RecipeError
+
+    if args.list:
+        if args.json:
+            print(json.dumps([recipe.describe() for recipe in RECIPES.values()], indent=2))
+            return 0
+        for recipe in RECIPES.values():
+            print(f"{recipe.name:<16} {recipe.title}: {recipe.description}")
+            for key, spec in recipe.schema["properties"].items():
+                print(f"    {key}={json.dumps(spec['default'])}  {spec.get('description', '')}")
+        return 0
+    service = args.service or (_settings(args).generator_url if args.prompt else "")
+    if not args.recipe and not args.prompt:
+        print("thirdspace: name a RECIPE (see --list), or give --prompt for a text-to-3D service", file=sys.stderr)
+        return 2
+    if args.prompt and not service:
+        print("thirdspace: --prompt needs a text-to-3D service: --service URL or the generator_url setting", file=sys.stderr)
+        return 2
+    if not args.output:
+        print("thirdspace: -o/--output is required", file=sys.stderr)
+        return 2
+    generator = HttpGenerator(service) if args.prompt else RecipeGenerator()
+    seeds = args.seeds or [args.seed]
+    batch = len(seeds) > 1
+    out = Path(args.output)
+    if batch:
+        out.mkdir(parents=True, exist_ok=True)
+    made_at = args.made_at or _now()
+    params = dict(args.param or [])
+    for done, seed in enumerate(seeds, 1):
+        request = GenerationRequest(args.made_by, made_at, args.recipe, params, seed, args.prompt)
+        try:
+            data = asyncio.run(generator.generate(request))
+        except (RecipeError, GeneratorError) as err:
+            if batch:
+                print(file=sys.stderr)
+            print(f"thirdspace: {err}", file=sys.stderr)
+            return 2
+        target = out / f"{args.recipe or 'generated'}-{seed}.glb" if batch else out
+        target.write_bytes(data)
+        _progress(done, len(seeds), target.name)
+        if not batch:
+            print(f"{target}: {len(data)} bytes")
+    return 0
+
+
+def cmd_asset_import(args: argparse.Namespace) -> int:
+    import hashlib
+
+    from thirdspace.assets.checks import ImportLimits, ImportRefused, check_upload
+    from thirdspace.assets.gltf import pack
+    from thirdspace.assets.library import label
+    from thirdspace.assets.provenance import Provenance
+
+    settings = _settings(args)
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as err:
+        print(f"thirdspace: {err}", file=sys.stderr)
+        return 2
+    try:
+        gltf = check_upload(data, ImportLimits(max_file_bytes=int(settings.import_max_file_mb * 1024 * 1024)))
+    except ImportRefused as err:
+        print(f"thirdspace: refused {args.file}: {err}", file=sys.stderr)
+        return 1
+    generator = str(gltf.document.get("asset", {}).get("generator", "unknown"))
+    declared = None
+    if args.source_type or args.made_by:
+        declared = Provenance(
+            args.source_type or "digitalCapture", generator, "", args.made_by or "unknown", args.made_at or _now(), title=args.title
+        )
+    glb = pack(label(gltf, declared, made_by=args.made_by or "unknown"))
+    target = settings.assets_dir / f"{args.id}.glb"
+    target.write_bytes(glb)
+    print(f"{target}: {len(glb)} bytes, sha256 {hashlib.sha256(glb).hexdigest()}")
+    return 0
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -150,6 +274,34 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--processes", type=int, default=0, help="bot processes (default: one per 125 clients, at most the cores)")
     load.add_argument("--json", action="store_true")
     load.set_defaults(func=cmd_loadtest)
+
+    generate = sub.add_parser("generate", help="make GLB assets from a recipe (or a text-to-3D service)")
+    generate.add_argument("recipe", nargs="?", help="recipe name (see --list)")
+    generate.add_argument("--list", action="store_true", help="list the recipes and their parameters")
+    generate.add_argument("--json", action="store_true", help="with --list: the recipes and their JSON Schemas as JSON")
+    generate.add_argument("--param", action="append", type=_param, metavar="KEY=VALUE", help="a recipe parameter (repeatable)")
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--seeds", type=_seeds, metavar="FIRST-LAST", help="a batch: one file per seed into the -o directory")
+    generate.add_argument("--made-by", default="Third Space", help="who made it, for the provenance record")
+    generate.add_argument("--made-at", help="when (ISO 8601; default now): give it for byte-identical output")
+    generate.add_argument("--prompt", help="a text prompt for the configured text-to-3D service instead of a recipe")
+    generate.add_argument("--service", help="URL of a text-to-3D service (default: the generator_url setting)")
+    generate.add_argument("-o", "--output", help="output .glb (a directory with --seeds)")
+    generate.set_defaults(func=cmd_generate)
+
+    asset = sub.add_parser("asset", help="curators' own models")
+    asset_sub = asset.add_subparsers(dest="asset_command", required=True)
+    add = asset_sub.add_parser("import", help="check a GLB (or a zip with a .gltf and its files) and add it to the asset directory")
+    add.add_argument("file", type=Path)
+    add.add_argument("--id", required=True, help="the asset id scenes will use")
+    add.add_argument(
+        "--source-type", choices=SOURCE_TYPES, help="IPTC digital source type (default: what the file declares, else digitalCapture)"
+    )
+    add.add_argument("--made-by", help="who made the model")
+    add.add_argument("--made-at", help="when (ISO 8601; default now)")
+    add.add_argument("--title")
+    add.add_argument("--assets-dir", type=Path, help="where scenes' assets live (default: the assets_dir setting)")
+    add.set_defaults(func=cmd_asset_import)
 
     scene = sub.add_parser("scene", help="scene documents")
     scene_sub = scene.add_subparsers(dest="scene_command", required=True)

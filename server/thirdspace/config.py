@@ -37,6 +37,9 @@ class Settings:
     chat_per_s: float = 1.0
     send_queue_messages: int = 256  # control messages queued for one connection before it is closed
     max_errors: int = 20  # error replies before a misbehaving connection is closed
+    quantise_max_error_mm: float = 0.5  # quantise vertex positions only when no vertex moves further
+    import_max_file_mb: float = 32.0  # the largest model a curator or a generator service may add
+    generator_url: str = ""  # an external text-to-3D service (see docs/assets.md); empty: recipes only
     log_level: str = "INFO"
 
     @classmethod

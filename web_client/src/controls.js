@@ -7,12 +7,13 @@ const LOOK_PER_PIXEL = 0.004;
 const CLICK_PIXELS = 6;
 
 export class Locomotion {
-  constructor({ rig, camera, dom, joystick, bounds, walkable }) {
+  constructor({ rig, camera, dom, joystick, bounds, walkable, onPick = () => false }) {
     this.rig = rig;
     this.camera = camera;
     this.dom = dom;
     this.bounds = bounds;
     this.walkable = walkable; // objects a click can land on
+    this.onPick = onPick; // a click on anything but a floor: returns true if it selected something
     this.enabled = true;
     this.yaw = 0;
     this.pitch = 0;
@@ -63,7 +64,9 @@ export class Locomotion {
     const rect = this.dom.getBoundingClientRect();
     const ndc = new THREE.Vector2(((e.clientX - rect.left) / rect.width) * 2 - 1, -((e.clientY - rect.top) / rect.height) * 2 + 1);
     this.raycaster.setFromCamera(ndc, this.camera);
-    const hit = this.raycaster.intersectObjects(this.walkable, true).find((h) => h.face && h.face.normal.y > 0.7);
+    const hits = this.raycaster.intersectObjects(this.walkable, true).filter((h) => h.face);
+    if (hits.length && hits[0].face.normal.y <= 0.7 && this.onPick(hits[0])) return;
+    const hit = hits.find((h) => h.face.normal.y > 0.7);
     if (hit) this.target = this.clamp(hit.point.clone().setY(0));
   }
 

@@ -5,7 +5,8 @@ import { ChatPanel } from "./chat.js";
 import { Locomotion } from "./controls.js";
 import { Connection } from "./net.js";
 import { FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT, MAX_NAME_CHARS } from "./protocol.js";
-import { applyEnvironment, loadNodes } from "./world.js";
+import { ProvenanceLabels } from "./provenance.js";
+import { applyEnvironment, SceneStreamer } from "./world.js";
 import { XRSupport } from "./xr.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -20,6 +21,10 @@ const state = {
   scene: null,
   error: null,
   framesRendered: 0,
+  loadTimings: null, // {lowestVisibleMs}: from asking for the manifest to the whole scene drawn at its lowest level
+  assets: () => [],
+  assetEvents: () => [],
+  labels: () => [],
   avatars: () => [],
   xrPresenting: () => false,
 };
@@ -84,8 +89,10 @@ async function showLobby() {
 
 async function enter(choice) {
   setStatus("loading", "Loading the scene…");
-  const { scene: documentJSON, assets } = await fetchJSON(`/api/scenes/${encodeURIComponent(choice.scene)}`);
+  const { scene: documentJSON } = await fetchJSON(`/api/scenes/${encodeURIComponent(choice.scene)}`);
   state.scene = documentJSON.id;
+  const manifestAskedAt = performance.now();
+  const manifest = await fetchJSON(`/api/scenes/${encodeURIComponent(choice.scene)}/manifest`);
 
   const renderer = new THREE.WebGLRenderer({ antialias: true, canvas: $("#view") });
   renderer.setPixelRatio(Math.min(devicePixelRatio, 2));
@@ -95,23 +102,41 @@ async function enter(choice) {
   camera.position.set(0, EYE_HEIGHT, 0);
   const rig = new THREE.Group();
   rig.add(camera);
+  rig.position.fromArray(manifest.spawn);
+  rig.rotation.y = THREE.MathUtils.degToRad(documentJSON.spawn_points[0].yaw_deg || 0);
   scene.add(rig);
+  applyEnvironment(scene, documentJSON.environment);
+
+  // The lowest level of every asset first, so the whole scene shows early; finer levels stream in later.
+  const streamer = new SceneStreamer(documentJSON, manifest);
+  if (params.has("lod")) streamer.pinnedLevel = Math.max(0, Number.parseInt(params.get("lod"), 10) || 0); // preview one level
+  const progress = $("#progress");
+  progress.hidden = false;
+  await streamer.loadLowest((loaded, total) => {
+    const percent = total ? (100 * loaded) / total : 100;
+    $("#progress-bar").style.width = `${percent}%`;
+    progress.setAttribute("aria-valuenow", String(Math.round(percent)));
+  });
+  const root = streamer.root;
+  scene.add(root);
+  renderer.render(scene, camera);
+  state.loadTimings = { lowestVisibleMs: performance.now() - manifestAskedAt };
+  state.assets = () => streamer.levels();
+  state.assetEvents = () => streamer.events.map((e) => ({ ...e, at: e.at - manifestAskedAt }));
+  progress.hidden = true;
+  $("#title").textContent = pickText(documentJSON.title, choice.language);
+
+  const nameOf = (spec) => pickText(spec.name, choice.language) || spec.id;
+  const labels = new ProvenanceLabels({ streamer, panel: $("#asset-info"), badge: $("#generated-badge"), nameOf });
+  labels.attach();
+  labels.setSize(innerWidth, innerHeight);
+  state.labels = () => labels.visibleLabels();
   addEventListener("resize", () => {
     camera.aspect = innerWidth / innerHeight;
     camera.updateProjectionMatrix();
     renderer.setSize(innerWidth, innerHeight);
+    labels.setSize(innerWidth, innerHeight);
   });
-  applyEnvironment(scene, documentJSON.environment);
-
-  const progress = $("#progress");
-  progress.hidden = false;
-  const { root } = await loadNodes(documentJSON, assets, (loaded, total) => {
-    $("#progress-bar").style.width = `${total ? (100 * loaded) / total : 100}%`;
-    progress.setAttribute("aria-valuenow", String(Math.round(total ? (100 * loaded) / total : 100)));
-  });
-  progress.hidden = true;
-  scene.add(root);
-  $("#title").textContent = pickText(documentJSON.title, choice.language);
 
   setStatus("joining", "Joining…");
   const protocol = location.protocol === "https:" ? "wss:" : "ws:";
@@ -129,6 +154,7 @@ async function enter(choice) {
     joystick: $("#joystick"),
     bounds: welcome.bounds,
     walkable: [root],
+    onPick: (hit) => labels.pick(hit),
   });
   locomotion.setHeading(welcome.spawn.yaw_deg || 0);
   let teleported = false;
@@ -189,6 +215,8 @@ async function enter(choice) {
   const handRotation = new THREE.Quaternion();
   const parts = [new Array(7).fill(0), [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 1]];
   const sendEvery = 1000 / welcome.tick_hz;
+  const eye = new THREE.Vector3();
+  let lastRefine = 0;
   let lastSent = -Infinity;
   let lastFrame = performance.now();
 
@@ -221,7 +249,13 @@ async function enter(choice) {
     locomotion.update(dt);
     if (xr.presenting) xr.update();
     avatars.update(now);
+    streamer.update(dt);
+    if (now - lastRefine > 250) {
+      streamer.refine(camera.getWorldPosition(eye));
+      lastRefine = now;
+    }
     renderer.render(scene, camera);
+    if (!xr.presenting) labels.render(scene, camera);
     state.framesRendered++;
     if (now - lastSent >= sendEvery) sendPose(now);
   });

@@ -1,6 +1,9 @@
-// Builds a three.js scene from a scene document and its assets.
+// Builds a three.js scene from a scene document and streams its assets level by level.
 import * as THREE from "three";
 import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
+
+const REFINE_NEAR_M = 12; // within this distance an asset is shown at full detail
+const REFINE_MID_M = 30; // within this, at the middle level
 
 function colour(hex, fallback) {
   return new THREE.Color(hex || fallback);
@@ -26,52 +29,162 @@ export function applyEnvironment(scene, environment = {}) {
   }
 }
 
-// Loads every asset once (reporting bytes), then places a clone per node.
-// onProgress(loadedBytes, totalBytes). Resolves to {root, nodes: Map(id -> Object3D)}.
-export async function loadNodes(document, assets, onProgress) {
-  const loader = new GLTFLoader();
-  const ids = Object.keys(assets);
-  const total = ids.reduce((sum, id) => sum + assets[id].size, 0);
-  const loaded = new Map();
-  const report = () => onProgress([...loaded.values()].reduce((a, b) => a + b, 0), total);
-  const templates = new Map();
-  await Promise.all(
-    ids.map(
-      (id) =>
-        new Promise((resolve, reject) => {
-          loader.load(
-            assets[id].url,
-            (gltf) => {
-              loaded.set(id, assets[id].size);
-              report();
-              templates.set(id, gltf.scene);
-              resolve();
-            },
-            (event) => {
-              loaded.set(id, event.loaded);
-              report();
-            },
-            (error) => reject(new Error(`could not load asset ${id}: ${error.message || error}`)),
-          );
-        }),
-    ),
-  );
+// Fetch a URL, reporting each chunk's size as it arrives; resolves to an ArrayBuffer.
+async function fetchBytes(url, onBytes) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  const reader = response.body.getReader();
+  const chunks = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    length += value.length;
+    onBytes(value.length);
+  }
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes.buffer;
+}
 
-  const root = new THREE.Group();
-  root.name = document.id;
-  const nodes = new Map();
-  for (const spec of document.nodes) {
-    const object = spec.asset ? templates.get(spec.asset).clone(true) : new THREE.Group();
-    object.name = spec.id;
-    if (spec.position) object.position.fromArray(spec.position);
-    if (spec.rotation) object.quaternion.fromArray(spec.rotation);
-    if (spec.scale) object.scale.fromArray(spec.scale);
-    object.userData.node = spec;
-    nodes.set(spec.id, object);
+// Streams a scene's assets: the lowest level of everything first (nearest first), then finer levels
+// of the assets near the visitor. Each scene node is a holder group; its asset's current clone is a child.
+export class SceneStreamer {
+  constructor(document, manifest) {
+    this.document = document;
+    this.manifest = manifest;
+    this.loader = new GLTFLoader();
+    this.root = new THREE.Group();
+    this.root.name = document.id;
+    this.nodes = new Map(); // node id -> holder group
+    this.assets = new Map(); // asset id -> {entry, level, loading, holders, mixers}
+    this.events = []; // {asset, level, at} in load order, for the page's tests and benchmark
+    this.bytesLoaded = 0;
+    this.refining = false;
+    this.pinnedLevel = null; // a level every asset keeps (previewing levels of detail), or null to refine by distance
+    this.viewer = null;
+    for (const entry of manifest.assets) {
+      this.assets.set(entry.id, { entry, level: null, loading: false, holders: [], mixers: [], scene: null, animations: [] });
+    }
+    for (const spec of document.nodes) {
+      const holder = new THREE.Group();
+      holder.name = spec.id;
+      if (spec.position) holder.position.fromArray(spec.position);
+      if (spec.rotation) holder.quaternion.fromArray(spec.rotation);
+      if (spec.scale) holder.scale.fromArray(spec.scale);
+      holder.userData.node = spec;
+      this.nodes.set(spec.id, holder);
+      if (spec.asset && this.assets.has(spec.asset)) this.assets.get(spec.asset).holders.push(holder);
+    }
+    for (const spec of document.nodes) {
+      (spec.parent ? this.nodes.get(spec.parent) : this.root).add(this.nodes.get(spec.id));
+    }
   }
-  for (const spec of document.nodes) {
-    const parent = spec.parent ? nodes.get(spec.parent) : root;
-    parent.add(nodes.get(spec.id));
+
+  // Load the lowest level of every asset; onProgress(loadedBytes, totalBytes).
+  async loadLowest(onProgress) {
+    const entries = this.manifest.assets;
+    const total = entries.reduce((sum, e) => sum + e.levels[e.levels.length - 1].size, 0);
+    let loaded = 0;
+    await Promise.all(
+      entries.map((entry) =>
+        this.load(entry.id, entry.levels.length - 1, (n) => {
+          loaded += n;
+          onProgress(Math.min(loaded, total), total);
+        }),
+      ),
+    );
   }
-  return { root, nodes };
+
+  async load(assetId, level, onBytes = () => {}) {
+    const asset = this.assets.get(assetId);
+    asset.loading = true;
+    try {
+      const spec = asset.entry.levels[level];
+      const buffer = await fetchBytes(spec.url, (n) => {
+        this.bytesLoaded += n;
+        onBytes(n);
+      });
+      const gltf = await this.loader.parseAsync(buffer, "");
+      if (asset.level !== null && asset.level <= level && this.pinnedLevel === null) return; // a finer level came first
+      asset.level = level;
+      asset.scene = gltf.scene;
+      asset.animations = gltf.animations;
+      this.place(asset);
+      this.events.push({ asset: assetId, level, at: performance.now() });
+    } finally {
+      asset.loading = false;
+    }
+  }
+
+  place(asset) {
+    asset.mixers = [];
+    for (const holder of asset.holders) {
+      const previous = holder.userData.model;
+      if (previous) holder.remove(previous);
+      const model = asset.scene.clone(true);
+      model.userData.assetId = asset.entry.id;
+      holder.userData.model = model;
+      holder.add(model);
+      if (asset.animations.length) {
+        const mixer = new THREE.AnimationMixer(model);
+        for (const clip of asset.animations) mixer.clipAction(clip).play();
+        asset.mixers.push(mixer);
+      }
+    }
+  }
+
+  // The level an asset should have for a viewer at `position`: finer when one of its placements is near.
+  wantedLevel(asset, position) {
+    const lowest = asset.entry.levels.length - 1;
+    if (this.pinnedLevel !== null) return Math.min(this.pinnedLevel, lowest);
+    let nearest = Infinity;
+    for (const holder of asset.holders) {
+      // The distance to the placed model's box, so that a floor under the visitor counts as near.
+      holder.userData.box ??= new THREE.Box3().setFromObject(holder.userData.model);
+      nearest = Math.min(nearest, holder.userData.box.distanceToPoint(position));
+    }
+    if (nearest < REFINE_NEAR_M) return 0;
+    if (nearest < REFINE_MID_M) return Math.min(1, lowest);
+    return lowest;
+  }
+
+  // Start loading the most needed finer level, one at a time.
+  refine(position) {
+    this.viewer = position.clone();
+    if (this.refining) return;
+    let best = null;
+    for (const asset of this.assets.values()) {
+      if (asset.loading || asset.level === null) continue;
+      const wanted = this.wantedLevel(asset, position);
+      if (wanted === asset.level || (wanted > asset.level && this.pinnedLevel === null)) continue;
+      if (!best || asset.entry.distance_m < best.asset.entry.distance_m) best = { asset, wanted };
+    }
+    if (!best) return;
+    this.refining = true;
+    this.load(best.asset.entry.id, best.wanted)
+      .catch((error) => console.warn(`could not refine ${best.asset.entry.id}: ${error.message}`))
+      .finally(() => {
+        this.refining = false;
+        this.refine(this.viewer);
+      });
+  }
+
+  update(dt) {
+    for (const asset of this.assets.values()) for (const mixer of asset.mixers) mixer.update(dt);
+  }
+
+  levels() {
+    return [...this.assets.values()].map((a) => ({
+      id: a.entry.id,
+      level: a.level,
+      levels: a.entry.levels.length,
+      generated: a.entry.provenance.generated,
+    }));
+  }
 }

@@ -1,19 +1,30 @@
-"""The asset library: turns asset ids used by scenes into content-addressed GLB files.
+"""The asset library: turns the asset ids scenes use into stored, optimised, labelled assets.
 
-An asset id ``ID`` names either a curator's file ``assets/ID.glb`` or a recipe
-preset ``assets/ID.json`` (``{"recipe": NAME, "params": {...}}``) that the
-project's procedural code builds.  Built bytes are stored once, by sha256, under
-``DATA_DIR/assets/`` and served from ``/assets/SHA256.glb``.
+An asset id ``ID`` names either a curator's model ``assets/ID.glb`` (or
+``assets/ID.zip``: a ``.gltf`` with its files) or a recipe preset
+``assets/ID.json``::
+
+    {"recipe": "pagoda", "params": {"tiers": 7}, "seed": 3,
+     "made_by": "Museum of the Silk Road", "made_at": "2026-11-01T00:00:00Z"}
+
+Models go through the import checks; every asset gets a provenance packet (the
+one a model declares, else ``digitalCapture``) before the store keeps it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import orjson
+
+from thirdspace.assets import provenance
+from thirdspace.assets.checks import DEFAULT_LIMITS, ImportLimits, ImportRefused, check_upload
+from thirdspace.assets.gltf import Gltf, unpack
+from thirdspace.assets.provenance import Provenance
 from thirdspace.assets.recipes import RecipeError, build_glb
+from thirdspace.assets.store import AssetStore
 
 
 class AssetError(ValueError):
@@ -23,51 +34,79 @@ class AssetError(ValueError):
 @dataclass(frozen=True)
 class Asset:
     id: str
-    sha256: str
-    size: int
-    source: str  # "file" or "recipe:NAME"
+    record: dict[str, Any]
+
+    @property
+    def sha256(self) -> str:
+        return self.record["sha256"]
 
     @property
     def url(self) -> str:
-        return f"/assets/{self.sha256}.glb"
+        return self.record["url"]
+
+    @property
+    def size(self) -> int:
+        return self.record["size"]
+
+    @property
+    def generated(self) -> bool:
+        return bool(self.record["provenance"].get("generated"))
+
+    @property
+    def source(self) -> str:
+        recipe = self.record["provenance"].get("recipe")
+        return f"recipe:{recipe}" if recipe else "file"
+
+
+def label(gltf: Gltf, declared: Provenance | None, made_by: str = "unknown") -> Gltf:
+    """Embed ``declared`` provenance; keep a packet the file already has; otherwise say digitalCapture."""
+    if declared is not None:
+        provenance.embed(gltf.document, declared.to_packet())
+    elif provenance.read_packet(gltf.document) is None or Provenance.from_packet(provenance.read_packet(gltf.document)) is None:
+        generator = str(gltf.document.get("asset", {}).get("generator", "unknown"))
+        provenance.embed(gltf.document, Provenance("digitalCapture", generator, "", made_by, None).to_packet())
+    return gltf
 
 
 class AssetLibrary:
-    def __init__(self, source_dir: Path, store_dir: Path):
+    def __init__(self, source_dir: Path, store: AssetStore, limits: ImportLimits = DEFAULT_LIMITS):
         self.source_dir = source_dir
-        self.store_dir = store_dir
-        self.store_dir.mkdir(parents=True, exist_ok=True)
+        self.store = store
+        self.limits = limits
         self._by_id: dict[str, Asset] = {}
 
     def resolve(self, asset_id: str) -> Asset:
         """Build or import ``asset_id`` once and return its stored record."""
         if asset_id in self._by_id:
             return self._by_id[asset_id]
-        glb_path = self.source_dir / f"{asset_id}.glb"
         preset_path = self.source_dir / f"{asset_id}.json"
-        if glb_path.is_file():
-            data, source = glb_path.read_bytes(), "file"
-        elif preset_path.is_file():
+        model_paths = [self.source_dir / f"{asset_id}.{ext}" for ext in ("glb", "zip")]
+        model = next((p for p in model_paths if p.is_file()), None)
+        if model is not None:
             try:
-                preset = json.loads(preset_path.read_text("utf-8"))
-                data = build_glb(preset["recipe"], preset.get("params"))
-            except (json.JSONDecodeError, KeyError, TypeError, RecipeError) as exc:
-                raise AssetError(f"{preset_path.name}: {exc}") from None
-            source = f"recipe:{preset['recipe']}"
+                gltf = label(check_upload(model.read_bytes(), self.limits), None, made_by=f"curator file {model.name}")
+            except ImportRefused as err:
+                raise AssetError(f"{model.name}: {err}") from None
+        elif preset_path.is_file():
+            gltf = unpack(self._build_preset(preset_path))
         else:
-            raise AssetError(f"no asset {asset_id!r}: expected {glb_path.name} or {preset_path.name} in {self.source_dir}")
-        sha = hashlib.sha256(data).hexdigest()
-        stored = self.store_dir / f"{sha}.glb"
-        if not stored.exists():
-            tmp = stored.with_suffix(".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(stored)
-        asset = Asset(asset_id, sha, len(data), source)
+            raise AssetError(f"no asset {asset_id!r}: expected {asset_id}.glb, .zip or .json in {self.source_dir}")
+        asset = Asset(asset_id, self.store.ingest(gltf))
         self._by_id[asset_id] = asset
         return asset
 
-    def path_for(self, sha256: str) -> Path | None:
-        """The stored file for a sha256 this library has resolved, else None."""
-        if any(a.sha256 == sha256 for a in self._by_id.values()):
-            return self.store_dir / f"{sha256}.glb"
-        return None
+    @staticmethod
+    def _build_preset(path: Path) -> bytes:
+        try:
+            preset = orjson.loads(path.read_bytes())
+            return build_glb(
+                preset["recipe"],
+                preset.get("params"),
+                seed=preset.get("seed", 0),
+                made_by=preset.get("made_by", "Third Space"),
+                made_at=preset.get("made_at"),
+            )
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            raise AssetError(f"{path.name}: not a recipe preset ({exc})") from None
+        except RecipeError as err:
+            raise AssetError(f"{path.name}: {err}") from None

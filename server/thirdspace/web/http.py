@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -9,6 +10,8 @@ import orjson
 import prometheus_client
 from aiohttp import web
 
+from thirdspace.assets.manifest import build_manifest
+from thirdspace.assets.recipes import RECIPES
 from thirdspace.web.keys import ASSETS, HUB, SCENE_ASSETS, SETTINGS
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -50,28 +53,104 @@ async def get_scene(request: web.Request) -> web.Response:
     return json_response(
         {
             "scene": scene.document,
-            "assets": {a.id: {"url": a.url, "sha256": a.sha256, "size": a.size, "source": a.source} for a in assets},
+            "assets": {
+                a.id: {"url": a.url, "sha256": a.sha256, "size": a.size, "source": a.source, "generated": a.generated} for a in assets
+            },
+            "manifest": f"/api/scenes/{scene_id}/manifest",
             "rooms": rooms,
         }
     )
 
 
-async def get_asset(request: web.Request) -> web.StreamResponse:
+async def get_manifest(request: web.Request) -> web.Response:
+    scene_id = request.match_info["scene_id"]
+    scene = request.app[HUB].scenes.get(scene_id)
+    if scene is None:
+        return json_error(404, f"no scene {scene_id!r}", field="scene_id")
+    return json_response(build_manifest(scene.document, request.app[SCENE_ASSETS][scene_id]))
+
+
+async def get_asset_record(request: web.Request) -> web.Response:
     sha = request.match_info["sha256"]
-    path = request.app[ASSETS].path_for(sha) if SHA256.match(sha) else None
-    if path is None or not path.is_file():
+    record = request.app[ASSETS].store.record(sha) if SHA256.match(sha) else None
+    if record is None:
         return json_error(404, f"no asset {sha!r}", field="sha256")
-    etag = f'"{sha}"'
-    if request.headers.get("If-None-Match") == etag:
-        return web.Response(status=304, headers={"ETag": etag})
-    return web.FileResponse(
-        path,
-        headers={
-            "Content-Type": "model/gltf-binary",
-            "ETag": etag,
-            "Cache-Control": "public, max-age=31536000, immutable",
-        },
-    )
+    return json_response({key: value for key, value in record.items() if key != "pipeline"})
+
+
+async def list_recipes(request: web.Request) -> web.Response:
+    return json_response({"recipes": [recipe.describe() for recipe in RECIPES.values()]})
+
+
+def _accepts(header: str) -> dict[str, float]:
+    """Content codings and their q-values from an Accept-Encoding header."""
+    out: dict[str, float] = {}
+    for item in header.split(","):
+        name, _, params = item.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if name:
+            out[name.strip().lower()] = q
+    return out
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | None | bool:
+    """(first, last) for one ``bytes=`` range; None to ignore the header; False if it cannot be satisfied."""
+    unit, _, spec = header.partition("=")
+    if unit.strip() != "bytes" or "," in spec:
+        return None
+    first, _, last = spec.strip().partition("-")
+    try:
+        if first:
+            start, end = int(first), int(last) if last else size - 1
+        elif last:
+            start, end = max(size - int(last), 0), size - 1
+        else:
+            return None
+    except ValueError:
+        return None
+    if start >= size or start > end or start < 0:
+        return False
+    return start, min(end, size - 1)
+
+
+async def get_asset(request: web.Request) -> web.StreamResponse:
+    """A stored GLB: strong ETag per encoding, immutable caching, Range, and br/gzip by Accept-Encoding."""
+    sha = request.match_info["sha256"]
+    store = request.app[ASSETS].store
+    if not SHA256.match(sha) or store.file(sha) is None:
+        return json_error(404, f"no asset {sha!r}", field="sha256")
+    accepted = _accepts(request.headers.get("Accept-Encoding", ""))
+    encoding = next((e for e in ("br", "gzip") if accepted.get(e, accepted.get("*", 0)) > 0 and store.file(sha, e)), None)
+    path = store.file(sha, encoding)
+    etag = f'"{sha}-{encoding}"' if encoding else f'"{sha}"'
+    headers = {
+        "Content-Type": "model/gltf-binary",
+        "ETag": etag,
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "Vary": "Accept-Encoding",
+        "Accept-Ranges": "bytes",
+    }
+    if encoding:
+        headers["Content-Encoding"] = encoding
+    if_none_match = request.headers.get("If-None-Match", "")
+    if if_none_match.strip() == "*" or etag in {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}:
+        return web.Response(status=304, headers=headers)
+    data = await asyncio.get_running_loop().run_in_executor(None, path.read_bytes)
+    wanted = request.headers.get("Range")
+    if wanted and request.headers.get("If-Range", etag) == etag:
+        span = _byte_range(wanted, len(data))
+        if span is False:
+            return web.Response(status=416, headers={**headers, "Content-Range": f"bytes */{len(data)}"})
+        if span is not None:
+            start, end = span
+            headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+            return web.Response(status=206, body=data[start : end + 1], headers=headers)
+    return web.Response(body=data, headers=headers)
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -98,6 +177,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/scenes", list_scenes)
     app.router.add_get("/api/scenes/{scene_id}", get_scene)
+    app.router.add_get("/api/scenes/{scene_id}/manifest", get_manifest)
+    app.router.add_get("/api/assets/{sha256}", get_asset_record)
+    app.router.add_get("/api/recipes", list_recipes)
     app.router.add_get("/assets/{sha256}.glb", get_asset)
     app.router.add_get("/ws", websocket_handler)
     client_dir = app[SETTINGS].client_dir

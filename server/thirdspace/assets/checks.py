@@ -1,0 +1,403 @@
+"""Import checks: turn untrusted GLB or zipped glTF bytes into a GLB this server will keep, or refuse.
+
+Every refusal is an :class:`ImportRefused` whose message names the problem and,
+where there is one, the JSON path in the glTF document (``accessors[3].count``).
+Nothing here writes a file: callers store what :func:`check_upload` returns.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass
+
+import orjson
+
+from thirdspace.assets.gltf import (
+    CHUNK,
+    CHUNK_BIN,
+    CHUNK_JSON,
+    COMPONENT_DTYPES,
+    GLB_MAGIC,
+    HEADER,
+    TYPE_WIDTHS,
+    BufferBuilder,
+    Gltf,
+    element_size,
+    read_accessor,
+    triangle_count,
+)
+
+MiB = 1024 * 1024
+DATA_URI = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?(;[\w=.+-]+)*;base64,", re.ASCII)
+IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/ktx2"}
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    max_file_bytes: int = 32 * MiB
+    max_json_bytes: int = 4 * MiB
+    max_unpacked_bytes: int = 64 * MiB  # everything a zip may expand to
+    max_zip_entries: int = 256
+    max_accessors: int = 20_000
+    max_nodes: int = 20_000
+    max_vertices: int = 1_000_000
+    max_triangles: int = 1_000_000
+    max_textures: int = 32
+
+
+DEFAULT_LIMITS = ImportLimits()
+
+
+class ImportRefused(ValueError):
+    """The upload is refused; ``field`` is the JSON path or part of the file at fault."""
+
+    def __init__(self, message: str, field: str = "file"):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+def check_upload(data: bytes, limits: ImportLimits = DEFAULT_LIMITS) -> Gltf:
+    """Check a GLB, or a zip holding one ``.gltf`` with its files, and return it as one self-contained GLB."""
+    if len(data) > limits.max_file_bytes:
+        raise ImportRefused(f"the file is {len(data)} bytes; the limit is {limits.max_file_bytes}")
+    if data[:4] == GLB_MAGIC:
+        return check_glb(data, limits)
+    if data[:4] == b"PK\x03\x04":
+        return _from_zip(data, limits)
+    raise ImportRefused("not a GLB (magic 'glTF') or a zip holding a .gltf file")
+
+
+def check_glb(data: bytes, limits: ImportLimits = DEFAULT_LIMITS) -> Gltf:
+    if len(data) > limits.max_file_bytes:
+        raise ImportRefused(f"the file is {len(data)} bytes; the limit is {limits.max_file_bytes}")
+    if len(data) < HEADER.size + CHUNK.size:
+        raise ImportRefused(f"truncated: {len(data)} bytes is shorter than a GLB header")
+    magic, version, length = HEADER.unpack_from(data)
+    if magic != GLB_MAGIC:
+        raise ImportRefused("not a GLB: the file does not start with 'glTF'")
+    if version != 2:
+        raise ImportRefused(f"GLB version {version}; only version 2 is supported", "header.version")
+    if length != len(data):
+        raise ImportRefused(f"truncated or padded: the header says {length} bytes, the file has {len(data)}", "header.length")
+    json_length, kind = CHUNK.unpack_from(data, HEADER.size)
+    if kind != CHUNK_JSON:
+        raise ImportRefused("the first chunk is not JSON", "chunks[0]")
+    if json_length > limits.max_json_bytes:
+        raise ImportRefused(f"the JSON chunk is {json_length} bytes; the limit is {limits.max_json_bytes}", "chunks[0]")
+    bin_offset = HEADER.size + CHUNK.size + json_length
+    if bin_offset > length:
+        raise ImportRefused(f"the JSON chunk claims {json_length} bytes, past the end of the file", "chunks[0]")
+    bin_length = 0
+    if bin_offset + CHUNK.size <= length:
+        bin_length, kind = CHUNK.unpack_from(data, bin_offset)
+        if kind != CHUNK_BIN:
+            raise ImportRefused("the second chunk is not BIN", "chunks[1]")
+        if bin_offset + CHUNK.size + bin_length > length:
+            raise ImportRefused(f"the BIN chunk claims {bin_length} bytes, past the end of the file", "chunks[1]")
+    document = _parse_json(data[HEADER.size + CHUNK.size : bin_offset])
+    gltf = Gltf(document, data[bin_offset + CHUNK.size : bin_offset + CHUNK.size + bin_length])
+    buffers = document.get("buffers", [])
+    if buffers and "uri" not in buffers[0] and buffers[0].get("byteLength", 0) > bin_length:
+        declared = buffers[0]["byteLength"]
+        raise ImportRefused(f"buffer 0 declares {declared} bytes but the BIN chunk holds {bin_length}", "buffers[0].byteLength")
+    embedded = 0 if buffers and "uri" not in buffers[0] else None
+    return _check_and_merge(gltf, limits, embedded=embedded, files={}, base="")
+
+
+def _parse_json(raw: bytes) -> dict:
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ImportRefused(f"the glTF JSON does not parse: {exc}", "json") from None
+    if not isinstance(document, dict):
+        raise ImportRefused("the glTF JSON is not an object", "json")
+    version = document.get("asset", {}).get("version") if isinstance(document.get("asset"), dict) else None
+    if not isinstance(version, str) or not version.startswith("2."):
+        raise ImportRefused(f"asset.version is {version!r}; glTF 2.x is required", "asset.version")
+    return document
+
+
+def _from_zip(data: bytes, limits: ImportLimits) -> Gltf:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise ImportRefused(f"not a readable zip: {exc}") from None
+    if len(entries) > limits.max_zip_entries:
+        raise ImportRefused(f"the zip has {len(entries)} entries; the limit is {limits.max_zip_entries}")
+    declared = sum(e.file_size for e in entries)
+    if declared > limits.max_unpacked_bytes:
+        raise ImportRefused(f"the zip expands to {declared} bytes; the limit is {limits.max_unpacked_bytes}")
+    for entry in entries:
+        _safe_path(entry.filename, f"zip entry {entry.filename!r}")
+    gltf_files = [e.filename for e in entries if e.filename.lower().endswith(".gltf")]
+    if len(gltf_files) != 1:
+        raise ImportRefused(f"the zip must hold exactly one .gltf file; it holds {len(gltf_files)}")
+    files: dict[str, bytes] = {}
+    budget = limits.max_unpacked_bytes
+    for entry in entries:
+        if entry.is_dir():
+            continue
+        content = _read_bounded(archive, entry, budget)
+        budget -= len(content)
+        files[posixpath.normpath(entry.filename)] = content
+    name = posixpath.normpath(gltf_files[0])
+    if len(files[name]) > limits.max_json_bytes:
+        raise ImportRefused(f"{name} is {len(files[name])} bytes; the limit for glTF JSON is {limits.max_json_bytes}")
+    document = _parse_json(files[name])
+    return _check_and_merge(Gltf(document), limits, embedded=None, files=files, base=posixpath.dirname(name))
+
+
+def _read_bounded(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, budget: int) -> bytes:
+    """Read one entry, stopping as soon as it passes the budget, whatever its header claims."""
+    out = bytearray()
+    try:
+        with archive.open(entry) as stream:
+            while chunk := stream.read(1024 * 1024):
+                out += chunk
+                if len(out) > budget:
+                    raise ImportRefused(f"zip entry {entry.filename!r} expands past the limit of unpacked bytes")
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+        raise ImportRefused(f"zip entry {entry.filename!r} is unreadable: {exc}") from None
+    return bytes(out)
+
+
+def _safe_path(path: str, where: str) -> str:
+    if "\\" in path or path.startswith("/") or re.match(r"^[A-Za-z]:", path) or "\0" in path:
+        raise ImportRefused(f"{where}: absolute or drive paths are not allowed")
+    parts = path.split("/")
+    if ".." in parts:
+        raise ImportRefused(f"{where}: '..' path traversal is not allowed")
+    return path
+
+
+def _resolve_uri(uri: object, field: str, files: dict[str, bytes], base: str) -> tuple[bytes, str | None]:
+    """Bytes for a buffer or image URI: a data URI, or a relative file inside the zip."""
+    if not isinstance(uri, str) or not uri:
+        raise ImportRefused("the URI must be a non-empty string", field)
+    match = DATA_URI.match(uri)
+    if match:
+        try:
+            return base64.b64decode(uri[match.end() :], validate=True), match.group(1)
+        except (binascii.Error, ValueError):
+            raise ImportRefused("the data URI is not valid base64", field) from None
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", uri) or uri.startswith("//"):
+        raise ImportRefused(f"external URI {uri!r} is not allowed: pack the file into the GLB or the zip", field)
+    from urllib.parse import unquote
+
+    path = unquote(uri)
+    _safe_path(path, f"{field} {uri!r}")
+    full = posixpath.normpath(posixpath.join(base, path))
+    if full not in files:
+        raise ImportRefused(f"{uri!r} is not in the upload", field)
+    return files[full], None
+
+
+def _index(document: dict, name: str, value: object, field: str) -> int:
+    items = document.get(name, [])
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < len(items):
+        raise ImportRefused(f"{value!r} is not an index into {name} (which has {len(items)})", field)
+    return value
+
+
+def _count(document: dict, name: str, limit: int) -> list:
+    items = document.get(name, [])
+    if not isinstance(items, list):
+        raise ImportRefused("must be an array", name)
+    if len(items) > limit:
+        raise ImportRefused(f"{len(items)} {name}; the limit is {limit}", name)
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ImportRefused("must be an object", f"{name}[{i}]")
+    return items
+
+
+def _check_and_merge(gltf: Gltf, limits: ImportLimits, embedded: int | None, files: dict[str, bytes], base: str) -> Gltf:
+    """Check references and sizes, then gather every buffer and image into one embedded buffer."""
+    document = gltf.document
+    accessors = _count(document, "accessors", limits.max_accessors)
+    nodes = _count(document, "nodes", limits.max_nodes)
+    images = _count(document, "images", limits.max_textures)
+    _count(document, "textures", limits.max_textures)
+    buffers = _count(document, "buffers", 64)
+    views = _count(document, "bufferViews", limits.max_accessors * 2)
+
+    # Buffers: the GLB's own BIN chunk, data URIs or files inside the zip; nothing from outside.
+    contents: list[bytes] = []
+    for i, buffer in enumerate(buffers):
+        field = f"buffers[{i}]"
+        length = buffer.get("byteLength")
+        if not isinstance(length, int) or length < 1:
+            raise ImportRefused("byteLength must be a positive integer", f"{field}.byteLength")
+        if i == embedded:
+            content = gltf.binary
+        elif "uri" in buffer:
+            content, _ = _resolve_uri(buffer["uri"], f"{field}.uri", files, base)
+        else:
+            raise ImportRefused("only the first buffer of a GLB may omit its uri", field)
+        if length > len(content):
+            raise ImportRefused(f"declares {length} bytes but its data holds {len(content)}", f"{field}.byteLength")
+        contents.append(content[:length])
+    for i, view in enumerate(views):
+        field = f"bufferViews[{i}]"
+        buffer = _index(document, "buffers", view.get("buffer"), f"{field}.buffer")
+        offset, length = view.get("byteOffset", 0), view.get("byteLength")
+        if not isinstance(offset, int) or offset < 0 or not isinstance(length, int) or length < 1:
+            raise ImportRefused("byteOffset and byteLength must be non-negative integers", field)
+        if offset + length > len(contents[buffer]):
+            raise ImportRefused(f"spans bytes {offset}..{offset + length} of a {len(contents[buffer])}-byte buffer", f"{field}.byteLength")
+        stride = view.get("byteStride")
+        if stride is not None and (not isinstance(stride, int) or not 4 <= stride <= 252 or stride % 4):
+            raise ImportRefused(f"byteStride {stride!r} must be a multiple of 4 from 4 to 252", f"{field}.byteStride")
+    for i, accessor in enumerate(accessors):
+        _check_accessor(document, accessor, f"accessors[{i}]")
+    _check_nodes(document, nodes)
+
+    vertices = 0
+    for m, mesh in enumerate(_count(document, "meshes", limits.max_accessors)):
+        primitives = mesh.get("primitives")
+        if not isinstance(primitives, list) or not primitives:
+            raise ImportRefused("a mesh needs at least one primitive", f"meshes[{m}].primitives")
+        for p, primitive in enumerate(primitives):
+            field = f"meshes[{m}].primitives[{p}]"
+            attributes = primitive.get("attributes")
+            if not isinstance(attributes, dict) or "POSITION" not in attributes:
+                raise ImportRefused("a primitive needs a POSITION attribute", f"{field}.attributes")
+            for name, ref in attributes.items():
+                _index(document, "accessors", ref, f"{field}.attributes.{name}")
+            for t, target in enumerate(primitive.get("targets", [])):
+                for name, ref in target.items():
+                    _index(document, "accessors", ref, f"{field}.targets[{t}].{name}")
+            position_count = accessors[attributes["POSITION"]]["count"]
+            vertices += position_count
+            if "indices" in primitive:
+                _index(document, "accessors", primitive["indices"], f"{field}.indices")
+            if "material" in primitive:
+                _index(document, "materials", primitive["material"], f"{field}.material")
+    if vertices > limits.max_vertices:
+        raise ImportRefused(f"{vertices} vertices; the limit is {limits.max_vertices}", "meshes")
+    triangles = triangle_count(document)
+    if triangles > limits.max_triangles:
+        raise ImportRefused(f"{triangles} triangles; the limit is {limits.max_triangles}", "meshes")
+    for i, texture in enumerate(document.get("textures", [])):
+        if "source" in texture:
+            _index(document, "images", texture["source"], f"textures[{i}].source")
+
+    # Gather everything into one buffer: buffer views first, then images held as URIs.
+    builder = BufferBuilder({})
+    for view in views:
+        source = contents[view["buffer"]]
+        start = view.get("byteOffset", 0)
+        new = builder.view(source[start : start + view["byteLength"]], view.get("byteStride"), view.get("target"))
+        view.clear()
+        view.update(builder.document["bufferViews"][new])
+    for i, image in enumerate(images):
+        field = f"images[{i}]"
+        if "uri" in image:
+            content, mime = _resolve_uri(image.pop("uri"), f"{field}.uri", files, base)
+            mime = mime or image.get("mimeType") or _sniff_image(content)
+            if mime not in IMAGE_TYPES:
+                raise ImportRefused(f"unsupported image type {mime!r}", f"{field}.mimeType")
+            views.append(builder.document["bufferViews"][builder.view(content)])
+            image["bufferView"] = len(views) - 1
+            image["mimeType"] = mime
+        elif "bufferView" in image:
+            _index(document, "bufferViews", image["bufferView"], f"{field}.bufferView")
+            if image.get("mimeType") not in IMAGE_TYPES:
+                raise ImportRefused(f"mimeType {image.get('mimeType')!r} is not one of {sorted(IMAGE_TYPES)}", f"{field}.mimeType")
+        else:
+            raise ImportRefused("an image needs a uri or a bufferView", field)
+    if views:
+        document["bufferViews"] = views
+    merged = Gltf(document, builder.binary())
+    if not merged.binary:
+        merged.document.pop("buffers", None)
+    # Index values must stay inside their vertex arrays (a renderer would read out of bounds).
+    for m, mesh in enumerate(document.get("meshes", [])):
+        for p, primitive in enumerate(mesh["primitives"]):
+            if "indices" in primitive:
+                indices = read_accessor(merged, primitive["indices"])
+                limit = accessors[primitive["attributes"]["POSITION"]]["count"]
+                if indices.size and int(indices.max()) >= limit:
+                    where = f"meshes[{m}].primitives[{p}].indices"
+                    raise ImportRefused(f"an index reaches {int(indices.max())} but there are {limit} vertices", where)
+    return merged
+
+
+def _check_accessor(document: dict, accessor: dict, field: str) -> None:
+    component = accessor.get("componentType")
+    if component not in COMPONENT_DTYPES:
+        raise ImportRefused(f"componentType {component!r} is not a glTF component type", f"{field}.componentType")
+    if accessor.get("type") not in TYPE_WIDTHS:
+        raise ImportRefused(f"type {accessor.get('type')!r} is not a glTF accessor type", f"{field}.type")
+    count = accessor.get("count")
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ImportRefused(f"count {count!r} must be a positive integer", f"{field}.count")
+    size = element_size(accessor)
+    if "bufferView" in accessor:
+        view = document["bufferViews"][_index(document, "bufferViews", accessor["bufferView"], f"{field}.bufferView")]
+        offset = accessor.get("byteOffset", 0)
+        if not isinstance(offset, int) or offset < 0:
+            raise ImportRefused("byteOffset must be a non-negative integer", f"{field}.byteOffset")
+        stride = view.get("byteStride") or size
+        needed = offset + stride * (count - 1) + size
+        if needed > view["byteLength"]:
+            raise ImportRefused(f"{count} elements need {needed} bytes but the buffer view holds {view['byteLength']}", f"{field}.count")
+    sparse = accessor.get("sparse")
+    if sparse is not None:
+        if not isinstance(sparse, dict) or not isinstance(sparse.get("count"), int) or not 1 <= sparse["count"] <= count:
+            raise ImportRefused("sparse.count must be from 1 to the accessor's count", f"{field}.sparse.count")
+        for part, dtype_size in (("indices", None), ("values", size)):
+            ref = sparse.get(part)
+            if not isinstance(ref, dict):
+                raise ImportRefused("missing", f"{field}.sparse.{part}")
+            view = document["bufferViews"][_index(document, "bufferViews", ref.get("bufferView"), f"{field}.sparse.{part}.bufferView")]
+            if part == "indices":
+                if ref.get("componentType") not in (5121, 5123, 5125):
+                    raise ImportRefused("sparse indices must be unsigned integers", f"{field}.sparse.indices.componentType")
+                dtype_size = COMPONENT_DTYPES[ref["componentType"]].itemsize
+            if ref.get("byteOffset", 0) + dtype_size * sparse["count"] > view["byteLength"]:
+                raise ImportRefused("sparse data runs past its buffer view", f"{field}.sparse.{part}")
+
+
+def _check_nodes(document: dict, nodes: list) -> None:
+    """Children must be valid indices, each node has at most one parent, and there are no cycles."""
+    parent: dict[int, int] = {}
+    for i, node in enumerate(nodes):
+        for k, child in enumerate(node.get("children", [])):
+            _index(document, "nodes", child, f"nodes[{i}].children[{k}]")
+            if child in parent or child == i:
+                raise ImportRefused(f"node {child} has more than one parent", f"nodes[{i}].children[{k}]")
+            parent[child] = i
+        for name in ("mesh", "skin", "camera"):
+            if name in node:
+                _index(document, name + ("es" if name == "mesh" else "s"), node[name], f"nodes[{i}].{name}")
+    for start in parent:
+        seen, node = {start}, start
+        while node in parent:
+            node = parent[node]
+            if node in seen:
+                raise ImportRefused(f"node {start} is its own ancestor", f"nodes[{start}]")
+            seen.add(node)
+    for s, scene in enumerate(document.get("scenes", [])):
+        for k, root in enumerate(scene.get("nodes", [])):
+            _index(document, "nodes", root, f"scenes[{s}].nodes[{k}]")
+
+
+def _sniff_image(content: bytes) -> str | None:
+    if content.startswith(b"\x89PNG"):
+        return "image/png"
+    if content.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    return None
