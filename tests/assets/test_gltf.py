@@ -1,28 +1,11 @@
 """Every GLB the demo scenes serve passes the Khronos glTF-Validator with zero errors."""
 
-import json
-import shutil
-import subprocess
-
 import aiohttp
 import pygltflib
 import pytest
 
-from tests.conftest import NODE_MODULES, PROJECT_ROOT
+from tests.assets.helpers import khronos_validate
 from thirdspace.assets.recipes import RECIPES, RecipeError, build_glb
-
-VALIDATE = PROJECT_ROOT / "tests" / "tools" / "validate_gltf.mjs"
-
-
-def khronos_validate(paths) -> list[dict]:
-    if not (NODE_MODULES / "gltf-validator").is_dir():
-        pytest.fail("gltf-validator is not installed: run the README's test command (it runs npm ci in web_client/)")
-    node = shutil.which("node")
-    assert node, "Node.js is needed for the Khronos glTF-Validator"
-    env = {"NODE_PATH": str(NODE_MODULES), "PATH": ""}
-    result = subprocess.run([node, str(VALIDATE), *map(str, paths)], capture_output=True, text=True, env=env, timeout=120, check=True)
-    return json.loads(result.stdout)
-
 
 async def test_every_served_glb_passes_the_khronos_validator(server, tmp_path):
     paths = []

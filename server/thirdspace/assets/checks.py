@@ -138,7 +138,7 @@ def _from_zip(data: bytes, limits: ImportLimits) -> Gltf:
     if declared > limits.max_unpacked_bytes:
         raise ImportRefused(f"the zip expands to {declared} bytes; the limit is {limits.max_unpacked_bytes}")
     for entry in entries:
-        _safe_path(entry.filename, f"zip entry {entry.filename!r}")
+        _safe_path(entry.filename, "zip", f"zip entry {entry.filename!r}")
     gltf_files = [e.filename for e in entries if e.filename.lower().endswith(".gltf")]
     if len(gltf_files) != 1:
         raise ImportRefused(f"the zip must hold exactly one .gltf file; it holds {len(gltf_files)}")
@@ -171,12 +171,11 @@ def _read_bounded(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, budget: int)
     return bytes(out)
 
 
-def _safe_path(path: str, where: str) -> str:
+def _safe_path(path: str, field: str, label: str) -> str:
     if "\\" in path or path.startswith("/") or re.match(r"^[A-Za-z]:", path) or "\0" in path:
-        raise ImportRefused(f"{where}: absolute or drive paths are not allowed")
-    parts = path.split("/")
-    if ".." in parts:
-        raise ImportRefused(f"{where}: '..' path traversal is not allowed")
+        raise ImportRefused(f"{label}: absolute or drive paths are not allowed", field)
+    if ".." in path.split("/"):
+        raise ImportRefused(f"{label}: '..' path traversal is not allowed", field)
     return path
 
 
@@ -195,7 +194,7 @@ def _resolve_uri(uri: object, field: str, files: dict[str, bytes], base: str) ->
     from urllib.parse import unquote
 
     path = unquote(uri)
-    _safe_path(path, f"{field} {uri!r}")
+    _safe_path(path, field, repr(uri))
     full = posixpath.normpath(posixpath.join(base, path))
     if full not in files:
         raise ImportRefused(f"{uri!r} is not in the upload", field)

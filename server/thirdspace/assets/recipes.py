@@ -438,15 +438,16 @@ def vessel(p: Params, rng: np.random.Generator) -> trimesh.Scene:
 )
 def stele(p: Params, rng: np.random.Generator) -> trimesh.Scene:
     """An inscribed stone slab on a low base, rounded at the top."""
-    height, width = p["height"], p["width"]
+    width = p["width"]
+    slab = max(p["height"] - width / 2, 0.1)  # the straight part below the rounded top
     b = _Builder()
     stone = b.material("basalt", p["colour"], roughness=0.7)
     b.box(stone, (width + 0.1, 0.08, 0.3), (0, 0.04, 0))
-    b.box(stone, (width, height - width / 2, 0.16), (0, 0.08 + (height - width / 2) / 2, 0))
+    b.box(stone, (width, slab, 0.16), (0, 0.08 + slab / 2, 0))
     top = trimesh.creation.cylinder(radius=width / 2, height=0.16, sections=24)
-    b.add(stone, top, (0, 0.08 + height - width / 2, 0))
+    b.add(stone, top, (0, 0.08 + slab, 0))
     lines = b.material("inscription", "#c9b27a", roughness=0.5)
-    spacing = (height - width / 2 - 0.2) / max(p["lines"], 1)
+    spacing = max(slab - 0.2, 0.05) / max(p["lines"], 1)
     for i in range(p["lines"]):
         b.box(lines, (width * 0.7, 0.025, 0.01), (0, 0.25 + i * spacing, 0.085))
     return b.scene("stele")
@@ -622,8 +623,8 @@ def build_glb(
     gltf = unpack(scene.export(file_type="glb", include_normals=True))
     document = gltf.document
     document["asset"] = {"version": "2.0", "generator": f"Third Space recipe {name} v{spec.version}"}
-    for mesh in document.get("meshes", []):
-        mesh.pop("extras", None)
+    for item in (*document.get("meshes", []), *document.get("scenes", [])):
+        item.pop("extras", None)
     builder = BufferBuilder(document, gltf.binary)
     for animation in scene.metadata.get("animations", []):
         _add_turntable(document, builder, animation["node"], animation["period_s"])
