@@ -7,6 +7,7 @@ import pytest
 from tests.assets.helpers import khronos_validate
 from thirdspace.assets.recipes import RECIPES, RecipeError, build_glb
 
+
 async def test_every_served_glb_passes_the_khronos_validator(server, tmp_path):
     paths = []
     async with aiohttp.ClientSession() as http:

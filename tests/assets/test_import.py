@@ -12,7 +12,7 @@ import pytest
 
 from tests.assets.helpers import third_party_models, validate_bytes
 from tests.conftest import start_server
-from thirdspace.assets.checks import ImportLimits, ImportRefused, check_upload
+from thirdspace.assets.checks import DEFAULT_LIMITS, ImportLimits, ImportRefused, check_upload
 from thirdspace.assets.gltf import Gltf, pack, unpack
 from thirdspace.assets.library import AssetError, AssetLibrary
 from thirdspace.assets.provenance import read_packet
@@ -61,7 +61,7 @@ def plinth_document() -> dict:
     return orjson.loads(orjson.dumps(unpack(PLINTH).document))
 
 
-def refused(data: bytes, limits: ImportLimits = ImportLimits()) -> ImportRefused:
+def refused(data: bytes, limits: ImportLimits = DEFAULT_LIMITS) -> ImportRefused:
     with pytest.raises(ImportRefused) as err:
         check_upload(data, limits)
     return err.value

@@ -127,3 +127,43 @@ def test_detailed_recipes_do_get_coarser_levels():
         levels = build_levels(check_upload(build_glb(name)))
         assert len(levels) >= 2, name
         assert levels[-1].triangles <= levels[0].triangles * 0.5, name
+
+
+def _dequantised_positions(glb: bytes) -> list[np.ndarray]:
+    """Each primitive's positions after the node transform quantisation added (its translation and uniform scale)."""
+    from thirdspace.assets.gltf import read_accessor
+
+    gltf = unpack(glb)
+    out = []
+    for node in gltf.document["nodes"]:
+        if "mesh" not in node:
+            continue
+        scale = np.array(node.get("scale", [1, 1, 1]))
+        translation = np.array(node.get("translation", [0, 0, 0]))
+        for primitive in gltf.document["meshes"][node["mesh"]]["primitives"]:
+            out.append(read_accessor(gltf, primitive["attributes"]["POSITION"]) * scale + translation)
+    return out
+
+
+@pytest.mark.parametrize("name", ["tiled_floor", "vessel", "arcade_walls", "terrain"])
+def test_quantised_positions_stay_within_the_error_bound(name):
+    source = build_glb(name)
+    (full, *_) = build_levels(check_upload(source), max_error_m=0.0005)
+    assert full.quantised and 0 < full.max_error_m <= 0.0005
+    document = unpack(full.glb).document
+    assert "KHR_mesh_quantization" in document["extensionsRequired"]
+    assert all(
+        document["accessors"][p["attributes"]["POSITION"]]["componentType"] == 5122 for m in document["meshes"] for p in m["primitives"]
+    )
+    before = _dequantised_positions(source)
+    after = _dequantised_positions(full.glb)
+    assert len(before) == len(after)
+    error = max(float(np.abs(a - b).max()) for a, b in zip(after, before, strict=True))
+    assert error <= 0.0005 + 1e-6
+    assert len(full.glb) < len(source)
+
+
+def test_quantisation_is_skipped_when_it_would_exceed_the_bound():
+    (full, *_) = build_levels(check_upload(build_glb("tiled_floor", {"size": 120})), max_error_m=0.00001)
+    assert not full.quantised
+    assert "KHR_mesh_quantization" not in unpack(full.glb).document.get("extensionsUsed", [])
