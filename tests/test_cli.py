@@ -103,3 +103,88 @@ def test_bad_settings_are_named(tmp_path, environ, message):
     config.write_text("colour_of_sky = 1\n" if not environ else "", "utf-8")
     with pytest.raises(ValueError, match=message):
         Settings.load(config, environ=environ)
+
+
+def run_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "thirdspace", *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def test_generate_lists_the_recipes_with_their_parameters():
+    listing = run_cli("generate", "--list")
+    assert listing.returncode == 0
+    assert "pagoda" in listing.stdout and "tiers=5" in listing.stdout
+    schemas = json.loads(run_cli("generate", "--list", "--json").stdout)
+    assert {"pagoda", "memorial_gate", "terrain"} <= {r["name"] for r in schemas}
+
+
+def test_generate_writes_identical_glb_for_the_same_inputs(tmp_path):
+    from thirdspace.assets.gltf import unpack
+    from thirdspace.assets.provenance import Provenance, read_packet
+
+    args = [
+        "generate",
+        "pagoda",
+        "--param",
+        "tiers=7",
+        "--param",
+        "roof_colour=#223344",
+        "--seed",
+        "3",
+        "--made-at",
+        "2026-01-01T00:00:00Z",
+    ]
+    first = run_cli(*args, "-o", str(tmp_path / "a.glb"))
+    second = run_cli(*args, "-o", str(tmp_path / "b.glb"))
+    assert first.returncode == second.returncode == 0, first.stderr
+    assert (tmp_path / "a.glb").read_bytes() == (tmp_path / "b.glb").read_bytes()
+    record = Provenance.from_packet(read_packet(unpack((tmp_path / "a.glb").read_bytes()).document))
+    assert record.params["tiers"] == 7 and record.params["roof_colour"] == "#223344" and record.seed == 3
+
+
+def test_generate_a_batch_shows_progress(tmp_path):
+    result = run_cli("generate", "terrain", "--seeds", "1-4", "--param", "resolution=8", "-o", str(tmp_path / "hills"))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "hills").iterdir()) == [f"terrain-{i}.glb" for i in range(1, 5)]
+    assert "4/4" in result.stderr and "#" in result.stderr
+
+
+def test_generate_names_bad_parameters(tmp_path):
+    result = run_cli("generate", "pagoda", "--param", "tiers=40", "-o", str(tmp_path / "x.glb"))
+    assert result.returncode == 2 and "params.tiers" in result.stderr
+    result = run_cli("generate", "no_such_recipe", "-o", str(tmp_path / "x.glb"))
+    assert result.returncode == 2 and "unknown recipe" in result.stderr
+    result = run_cli("generate", "--prompt", "a bell", "-o", str(tmp_path / "x.glb"))
+    assert result.returncode == 2 and "service" in result.stderr
+    assert not (tmp_path / "x.glb").exists()
+
+
+def test_asset_import_labels_a_curators_model(tmp_path):
+    from tests.assets.helpers import third_party_models
+    from thirdspace.assets.gltf import unpack
+    from thirdspace.assets.provenance import Provenance, read_packet
+
+    model = tmp_path / "controller.glb"
+    model.write_bytes(third_party_models()["oculus-go/none.glb"])
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    result = run_cli(
+        "asset",
+        "import",
+        str(model),
+        "--id",
+        "go-controller",
+        "--source-type",
+        "digitalCreation",
+        "--made-by",
+        "Museum",
+        "--assets-dir",
+        str(assets),
+    )
+    assert result.returncode == 0, result.stderr
+    record = Provenance.from_packet(read_packet(unpack((assets / "go-controller.glb").read_bytes()).document))
+    assert (record.source_type, record.made_by, record.generated) == ("digitalCreation", "Museum", False)
+    truncated = tmp_path / "broken.glb"
+    truncated.write_bytes(model.read_bytes()[:1000])
+    result = run_cli("asset", "import", str(truncated), "--id", "broken", "--assets-dir", str(assets))
+    assert result.returncode == 1 and "header.length" in result.stderr
+    assert not (assets / "broken.glb").exists()

@@ -21,6 +21,7 @@ const state = {
   scene: null,
   error: null,
   framesRendered: 0,
+  loadBytes: null, // {loaded, total}: the progress bar's bytes of the lowest levels
   loadTimings: null, // {lowestVisibleMs}: from asking for the manifest to the whole scene drawn at its lowest level
   assets: () => [],
   assetEvents: () => [],
@@ -113,6 +114,7 @@ async function enter(choice) {
   const progress = $("#progress");
   progress.hidden = false;
   await streamer.loadLowest((loaded, total) => {
+    state.loadBytes = { loaded, total };
     const percent = total ? (100 * loaded) / total : 100;
     $("#progress-bar").style.width = `${percent}%`;
     progress.setAttribute("aria-valuenow", String(Math.round(percent)));
