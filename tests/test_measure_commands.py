@@ -52,3 +52,29 @@ def test_loadtest_without_a_server_says_so():
     )  # fmt: skip
     assert result.returncode == 2
     assert "no server at http://127.0.0.1:9" in result.stderr
+
+
+def test_bench_assets_compares_lowest_levels_with_full_detail():
+    result = subprocess.run(
+        [sys.executable, "-m", "thirdspace", "bench", "assets", "--json"], capture_output=True, text=True, check=True, timeout=300
+    )
+    figures = json.loads(result.stdout)
+    courtyard = figures["scenes"]["caravanserai"]
+    assert courtyard["assets"] >= 5
+    assert 0 < courtyard["lowest_bytes"] < courtyard["full_bytes"]
+    assert courtyard["lowest_over_full"] == round(courtyard["lowest_bytes"] / courtyard["full_bytes"], 3)
+    assert courtyard["full_bytes_br"] < courtyard["full_bytes"]
+
+
+async def test_bench_scene_load_times_the_page(server):
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "thirdspace", "bench", "scene-load", "--url", server.http, "--scene", "gallery", "--runs", "2", "--json",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 180)
+    assert process.returncode == 0, stderr.decode()
+    figures = json.loads(stdout)
+    assert (
+        figures["runs"] == 2
+        and 0 < figures["lowest_visible_ms_min"] <= figures["lowest_visible_ms_median"] <= figures["lowest_visible_ms_max"]
+    )

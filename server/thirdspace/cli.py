@@ -89,6 +89,44 @@ def cmd_bench_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_assets(args: argparse.Namespace) -> int:
+    import json
+
+    from thirdspace.assets.bench import scene_bytes
+
+    result = scene_bytes(_settings(args))
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    for scene_id, figures in result["scenes"].items():
+        print(
+            f"{scene_id}: {figures['assets']} assets, full {figures['full_bytes']} B, lowest {figures['lowest_bytes']} B "
+            f"({figures['lowest_over_full']:.1%}); with br: full {figures['full_bytes_br']} B, lowest {figures['lowest_bytes_br']} B"
+        )
+    print(f"pipeline: {result['pipeline_seconds']} s")
+    return 0
+
+
+def cmd_bench_scene_load(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+    import shutil
+
+    from thirdspace.assets.bench import scene_load
+
+    chromium = args.chromium or shutil.which("chromium")
+    if not chromium:
+        print("thirdspace: Chromium is needed (Debian: apt-get install chromium) or give --chromium PATH", file=sys.stderr)
+        return 2
+    try:
+        result = asyncio.run(scene_load(args.url.rstrip("/"), args.scene, args.runs, chromium))
+    except RuntimeError as err:
+        print(f"thirdspace: {err}", file=sys.stderr)
+        return 2
+    print(json.dumps(result) if args.json else "\n".join(f"{k:>28}: {v}" for k, v in result.items()))
+    return 0
+
+
 def cmd_loadtest(args: argparse.Namespace) -> int:
     import json
 
@@ -264,6 +302,18 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--budget", type=int, default=1200, help="bytes per client per tick")
     sync.add_argument("--json", action="store_true")
     sync.set_defaults(func=cmd_bench_sync)
+
+    assets = bench_sub.add_parser("assets", help="bytes of each scene's lowest levels against full detail")
+    assets.add_argument("--scenes", type=Path, help="directory of scene documents")
+    assets.add_argument("--json", action="store_true")
+    assets.set_defaults(func=cmd_bench_assets)
+    scene_load = bench_sub.add_parser("scene-load", help="time to the whole scene at its lowest level, in headless Chromium")
+    scene_load.add_argument("--url", required=True, help="http://HOST:PORT of a running server")
+    scene_load.add_argument("--scene", default="caravanserai")
+    scene_load.add_argument("--runs", type=_positive_int, default=10)
+    scene_load.add_argument("--chromium", help="the Chromium binary (default: chromium on PATH)")
+    scene_load.add_argument("--json", action="store_true")
+    scene_load.set_defaults(func=cmd_bench_scene_load)
 
     load = sub.add_parser("loadtest", help="bot visitors against a running server")
     load.add_argument("--url", required=True, help="ws://HOST:PORT/ws")
