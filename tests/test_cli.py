@@ -188,3 +188,12 @@ def test_asset_import_labels_a_curators_model(tmp_path):
     result = run_cli("asset", "import", str(truncated), "--id", "broken", "--assets-dir", str(assets))
     assert result.returncode == 1 and "header.length" in result.stderr
     assert not (assets / "broken.glb").exists()
+    result = run_cli("asset", "import", str(model), "--id", "../escape", "--assets-dir", str(assets))
+    assert result.returncode == 2 and "asset id" in result.stderr
+    assert not (tmp_path / "escape.glb").exists()
+    # Without --source-type, a declared packet is kept and only the stamp is changed.
+    result = run_cli(
+        "asset", "import", str(assets / "go-controller.glb"), "--id", "again", "--made-by", "Archive", "--assets-dir", str(assets)
+    )
+    record = Provenance.from_packet(read_packet(unpack((assets / "again.glb").read_bytes()).document))
+    assert (record.source_type, record.made_by) == ("digitalCreation", "Archive")

@@ -241,7 +241,7 @@ def cmd_asset_import(args: argparse.Namespace) -> int:
     from thirdspace.assets.checks import ImportLimits, ImportRefused, check_upload
     from thirdspace.assets.gltf import pack
     from thirdspace.assets.library import label
-    from thirdspace.assets.provenance import Provenance
+    from thirdspace.assets.provenance import Provenance, read_packet
 
     settings = _settings(args)
     try:
@@ -254,17 +254,32 @@ def cmd_asset_import(args: argparse.Namespace) -> int:
     except ImportRefused as err:
         print(f"thirdspace: refused {args.file}: {err}", file=sys.stderr)
         return 1
-    generator = str(gltf.document.get("asset", {}).get("generator", "unknown"))
+    packet = read_packet(gltf.document)
+    existing = Provenance.from_packet(packet) if packet else None
     declared = None
-    if args.source_type or args.made_by:
+    if args.source_type or args.made_by or args.made_at or args.title:
         declared = Provenance(
-            args.source_type or "digitalCapture", generator, "", args.made_by or "unknown", args.made_at or _now(), title=args.title
+            source_type=args.source_type or (existing.source_type if existing else "digitalCapture"),
+            generator=existing.generator if existing else str(gltf.document.get("asset", {}).get("generator", "unknown")),
+            generator_version=existing.generator_version if existing else "",
+            made_by=args.made_by or (existing.made_by if existing else "unknown"),
+            made_at=args.made_at or (existing.made_at if existing else _now()),
+            title=args.title,
         )
     glb = pack(label(gltf, declared, made_by=args.made_by or "unknown"))
+    settings.assets_dir.mkdir(parents=True, exist_ok=True)
     target = settings.assets_dir / f"{args.id}.glb"
     target.write_bytes(glb)
     print(f"{target}: {len(glb)} bytes, sha256 {hashlib.sha256(glb).hexdigest()}")
     return 0
+
+
+def _asset_id(text: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", text):
+        raise argparse.ArgumentTypeError(f"{text!r}: an asset id is 1-64 lower-case letters, digits, '-' or '_'")
+    return text
 
 
 def _positive_int(text: str) -> int:
@@ -343,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     asset_sub = asset.add_subparsers(dest="asset_command", required=True)
     add = asset_sub.add_parser("import", help="check a GLB (or a zip with a .gltf and its files) and add it to the asset directory")
     add.add_argument("file", type=Path)
-    add.add_argument("--id", required=True, help="the asset id scenes will use")
+    add.add_argument("--id", required=True, type=_asset_id, help="the asset id scenes will use")
     add.add_argument(
         "--source-type", choices=SOURCE_TYPES, help="IPTC digital source type (default: what the file declares, else digitalCapture)"
     )
