@@ -152,6 +152,24 @@ def test_other_broken_references_are_refused():
     struct.pack_into("<I", binary, index_view.get("byteOffset", 0), 10**6)  # an index past the vertices
     error = refused(raw_glb(gltf.document, bytes(binary)))
     assert error.field.endswith(".indices") and "vertices" in error.message
+    document = plinth_document()
+    del document["bufferViews"]  # found by the fuzz test below
+    assert refused(raw_glb(document, unpack(PLINTH).binary)).field == "accessors[0].bufferView"
+    document = plinth_document()
+    primitive = document["meshes"][0]["primitives"][0]
+    document["accessors"][primitive["attributes"]["NORMAL"]]["count"] -= 3
+    assert "values for" in refused(raw_glb(document, unpack(PLINTH).binary)).message
+    document = plinth_document()
+    document["accessors"][document["meshes"][0]["primitives"][0]["indices"]]["count"] -= 1
+    assert "multiple of 3" in refused(raw_glb(document, unpack(PLINTH).binary)).message
+    document = plinth_document()
+    document["scene"] = 5
+    assert refused(raw_glb(document, unpack(PLINTH).binary)).field == "scene"
+    gltf = unpack(PLINTH)
+    binary = bytearray(gltf.binary)
+    position_view = gltf.document["bufferViews"][gltf.document["accessors"][primitive["attributes"]["POSITION"]]["bufferView"]]
+    struct.pack_into("<f", binary, position_view.get("byteOffset", 0), float("nan"))
+    assert "not finite" in refused(raw_glb(gltf.document, bytes(binary))).message
     assert refused(b"not a model at all").field == "file"
     assert refused(raw_glb_from_json(b'{"asset":{"version":"1.0"}}')).field == "asset.version"
     assert refused(raw_glb_from_json(b'{"asset":')).field == "json"
@@ -250,3 +268,37 @@ async def test_third_party_models_are_served_and_still_validate(tmp_path, scenes
             assert report["numErrors"] == 0, (name, report["messages"])
     finally:
         await runner.cleanup()
+
+
+# -- any bytes at all -----------------------------------------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+JSON_MUTATIONS = st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(list(b'0123456789-.,:[]{}"aez '))), min_size=1, max_size=6)
+
+
+@given(JSON_MUTATIONS)
+def test_mutated_glb_json_is_accepted_or_refused_never_a_crash(mutations):
+    """Changed characters in the JSON chunk: the importer refuses cleanly or accepts a file the optimiser can process."""
+    from thirdspace.assets.optimise import build_levels
+
+    data = bytearray(PLINTH)
+    json_length = struct.unpack_from("<I", data, 12)[0]
+    for position, value in mutations:
+        data[20 + position % json_length] = value
+    try:
+        gltf = check_upload(bytes(data))
+    except ImportRefused as err:
+        assert err.message and err.field
+        return
+    build_levels(gltf)
+
+
+@given(st.binary(max_size=256), st.integers(0, len(PLINTH)))
+def test_arbitrary_bytes_spliced_into_a_glb_never_crash_the_importer(noise, at):
+    data = PLINTH[:at] + noise + PLINTH[at + len(noise) :]
+    try:
+        check_upload(data)
+    except ImportRefused as err:
+        assert err.message

@@ -45,18 +45,24 @@ def test_there_are_at_least_eight_recipe_families_each_with_a_schema():
 
 
 def test_every_recipe_validates_with_defaults_and_random_parameters(tmp_path):
+    """Each recipe's output and every one of its levels of detail, for the defaults and random parameters."""
     rng = np.random.default_rng(20261128)
-    files = {}
+    sources = {}
     for name, recipe in RECIPES.items():
-        files[f"{name}-defaults"] = build_glb(name)
+        sources[f"{name}-defaults"] = build_glb(name)
         for i in range(RANDOM_SETS):
             params = random_params(recipe.schema, rng)
-            files[f"{name}-random-{i}"] = build_glb(name, params, seed=int(rng.integers(0, 2**32)))
-    files["astrolabe-turning"] = build_glb("astrolabe", {"turntable_s": 30})
+            sources[f"{name}-random-{i}"] = build_glb(name, params, seed=int(rng.integers(0, 2**32)))
+    sources["astrolabe-turning"] = build_glb("astrolabe", {"turntable_s": 30})
+    files = dict(sources)
+    for key, data in sources.items():
+        for level in build_levels(check_upload(data)):
+            files[f"{key}-level-{level.level}"] = level.glb
     reports = validate_bytes(tmp_path, files)
     for name, report in reports.items():
         assert report["numErrors"] == 0, (name, report["messages"])
-    assert len(reports) == len(RECIPES) * (1 + RANDOM_SETS) + 1
+    assert len(sources) == len(RECIPES) * (1 + RANDOM_SETS) + 1
+    assert len(reports) >= 2 * len(sources)
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))

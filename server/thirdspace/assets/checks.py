@@ -15,6 +15,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 
+import numpy as np
 import orjson
 
 from thirdspace.assets.gltf import (
@@ -208,6 +209,11 @@ def _index(document: dict, name: str, value: object, field: str) -> int:
     return value
 
 
+def _item(document: dict, name: str, value: object, field: str) -> dict:
+    index = _index(document, name, value, field)  # raises before document[name] is looked up
+    return document[name][index]
+
+
 def _count(document: dict, name: str, limit: int) -> list:
     items = document.get(name, [])
     if not isinstance(items, list):
@@ -278,8 +284,22 @@ def _check_and_merge(gltf: Gltf, limits: ImportLimits, embedded: int | None, fil
                     _index(document, "accessors", ref, f"{field}.targets[{t}].{name}")
             position_count = accessors[attributes["POSITION"]]["count"]
             vertices += position_count
+            for name, ref in attributes.items():
+                if accessors[ref]["count"] != position_count:
+                    raise ImportRefused(f"has {accessors[ref]['count']} values for {position_count} vertices", f"{field}.attributes.{name}")
+            if accessors[attributes["POSITION"]]["type"] != "VEC3":
+                raise ImportRefused("POSITION must be VEC3", f"{field}.attributes.POSITION")
+            mode = primitive.get("mode", 4)
+            if mode not in range(7):
+                raise ImportRefused(f"mode {mode!r} is not a glTF primitive mode", f"{field}.mode")
+            drawn = position_count
             if "indices" in primitive:
-                _index(document, "accessors", primitive["indices"], f"{field}.indices")
+                indices = accessors[_index(document, "accessors", primitive["indices"], f"{field}.indices")]
+                if indices["componentType"] not in (5121, 5123, 5125) or indices["type"] != "SCALAR":
+                    raise ImportRefused("indices must be unsigned integer scalars", f"{field}.indices")
+                drawn = indices["count"]
+            if mode == 4 and drawn % 3:
+                raise ImportRefused(f"{drawn} vertices drawn as triangles is not a multiple of 3", f"{field}.mode")
             if "material" in primitive:
                 _index(document, "materials", primitive["material"], f"{field}.material")
     if vertices > limits.max_vertices:
@@ -320,9 +340,13 @@ def _check_and_merge(gltf: Gltf, limits: ImportLimits, embedded: int | None, fil
     merged = Gltf(document, builder.binary())
     if not merged.binary:
         merged.document.pop("buffers", None)
-    # Index values must stay inside their vertex arrays (a renderer would read out of bounds).
+    # Index values must stay inside their vertex arrays (a renderer would read out of bounds),
+    # and vertex data must be finite numbers.
     for m, mesh in enumerate(document.get("meshes", [])):
         for p, primitive in enumerate(mesh["primitives"]):
+            for name, ref in primitive["attributes"].items():
+                if accessors[ref]["componentType"] == 5126 and not np.isfinite(read_accessor(merged, ref)).all():
+                    raise ImportRefused("holds values that are not finite numbers", f"meshes[{m}].primitives[{p}].attributes.{name}")
             if "indices" in primitive:
                 indices = read_accessor(merged, primitive["indices"])
                 limit = accessors[primitive["attributes"]["POSITION"]]["count"]
@@ -343,7 +367,7 @@ def _check_accessor(document: dict, accessor: dict, field: str) -> None:
         raise ImportRefused(f"count {count!r} must be a positive integer", f"{field}.count")
     size = element_size(accessor)
     if "bufferView" in accessor:
-        view = document["bufferViews"][_index(document, "bufferViews", accessor["bufferView"], f"{field}.bufferView")]
+        view = _item(document, "bufferViews", accessor["bufferView"], f"{field}.bufferView")
         offset = accessor.get("byteOffset", 0)
         if not isinstance(offset, int) or offset < 0:
             raise ImportRefused("byteOffset must be a non-negative integer", f"{field}.byteOffset")
@@ -359,7 +383,7 @@ def _check_accessor(document: dict, accessor: dict, field: str) -> None:
             ref = sparse.get(part)
             if not isinstance(ref, dict):
                 raise ImportRefused("missing", f"{field}.sparse.{part}")
-            view = document["bufferViews"][_index(document, "bufferViews", ref.get("bufferView"), f"{field}.sparse.{part}.bufferView")]
+            view = _item(document, "bufferViews", ref.get("bufferView"), f"{field}.sparse.{part}.bufferView")
             if part == "indices":
                 if ref.get("componentType") not in (5121, 5123, 5125):
                     raise ImportRefused("sparse indices must be unsigned integers", f"{field}.sparse.indices.componentType")
@@ -387,9 +411,26 @@ def _check_nodes(document: dict, nodes: list) -> None:
             if node in seen:
                 raise ImportRefused(f"node {start} is its own ancestor", f"nodes[{start}]")
             seen.add(node)
-    for s, scene in enumerate(document.get("scenes", [])):
+    for s, scene in enumerate(_count(document, "scenes", 64)):
         for k, root in enumerate(scene.get("nodes", [])):
             _index(document, "nodes", root, f"scenes[{s}].nodes[{k}]")
+    if "scene" in document:
+        _index(document, "scenes", document["scene"], "scene")
+    for i, skin in enumerate(_count(document, "skins", 1024)):
+        if "inverseBindMatrices" in skin:
+            _index(document, "accessors", skin["inverseBindMatrices"], f"skins[{i}].inverseBindMatrices")
+        for k, joint in enumerate(skin.get("joints", [])):
+            _index(document, "nodes", joint, f"skins[{i}].joints[{k}]")
+    for a, animation in enumerate(_count(document, "animations", 1024)):
+        samplers = animation.get("samplers", [])
+        for k, sampler in enumerate(samplers):
+            _index(document, "accessors", sampler.get("input"), f"animations[{a}].samplers[{k}].input")
+            _index(document, "accessors", sampler.get("output"), f"animations[{a}].samplers[{k}].output")
+        for k, channel in enumerate(animation.get("channels", [])):
+            if not isinstance(channel.get("sampler"), int) or not 0 <= channel["sampler"] < len(samplers):
+                raise ImportRefused("is not an index into this animation's samplers", f"animations[{a}].channels[{k}].sampler")
+            if "node" in channel.get("target", {}):
+                _index(document, "nodes", channel["target"]["node"], f"animations[{a}].channels[{k}].target.node")
 
 
 def _sniff_image(content: bytes) -> str | None:
