@@ -8,44 +8,34 @@ import logging
 from aiohttp import web
 
 from thirdspace.assets.checks import ImportLimits
-from thirdspace.assets.library import AssetError, AssetLibrary
+from thirdspace.assets.library import AssetLibrary
 from thirdspace.assets.store import AssetStore, StoreSettings
 from thirdspace.config import Settings
 from thirdspace.protocol.constants import CLOSE_GOING_AWAY
 from thirdspace.rooms.room import RoomRules
-from thirdspace.scenes.model import Scene, load_directory
+from thirdspace.store import Database
 from thirdspace.sync.engine import SyncSettings, warm_up
+from thirdspace.web.auth import auth_middleware
 from thirdspace.web.http import add_routes
 from thirdspace.web.hub import Hub
-from thirdspace.web.keys import ASSETS, HUB, SCENE_ASSETS, SETTINGS
+from thirdspace.web.keys import ASSETS, DB, HUB, PUBLISHER, SCENE_ASSETS, SETTINGS
+from thirdspace.web.publishing import Publisher
 
 log = logging.getLogger(__name__)
 
 
-def load_scenes(settings: Settings, library: AssetLibrary) -> tuple[dict[str, Scene], dict[str, list]]:
-    """Load valid scenes and build their assets; report, and skip, the invalid ones."""
-    scenes, issues = load_directory(settings.scenes_dir)
-    for issue in issues:
-        log.error("invalid scene %s", issue)
-    usable: dict[str, Scene] = {}
-    scene_assets: dict[str, list] = {}
-    for scene_id, scene in scenes.items():
-        try:
-            scene_assets[scene_id] = [library.resolve(asset_id) for asset_id in scene.asset_ids]
-        except AssetError as err:
-            log.error("invalid scene %s: %s", scene_id, err)
-            continue
-        usable[scene_id] = scene
-    log.info("serving %d scene(s): %s", len(usable), ", ".join(usable) or "none")
-    return usable, scene_assets
-
-
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=int(settings.import_max_file_mb * 1024 * 1024) + 1024, middlewares=[auth_middleware])
     app[SETTINGS] = settings
     store = AssetStore(settings.data_dir / "assets", StoreSettings(max_error_m=settings.quantise_max_error_mm / 1000))
-    library = AssetLibrary(settings.assets_dir, store, ImportLimits(max_file_bytes=int(settings.import_max_file_mb * 1024 * 1024)))
-    scenes, scene_assets = load_scenes(settings, library)
+    db = Database(settings.data_dir / "thirdspace.sqlite3")
+
+    def registry(asset_id: str) -> str | None:
+        row = db.asset(asset_id)
+        return row["sha256"] if row else None
+
+    limits = ImportLimits(max_file_bytes=int(settings.import_max_file_mb * 1024 * 1024))
+    library = AssetLibrary(settings.assets_dir, store, limits, registry)
     rules = RoomRules(
         tick_hz=settings.tick_hz,
         max_speed_mps=settings.max_speed_mps,
@@ -59,9 +49,16 @@ def create_app(settings: Settings) -> web.Application:
             budget_bytes=settings.snapshot_budget_bytes,
         ),
     )
+    scene_assets: dict = {}
+    hub = Hub({}, rules)
+    publisher = Publisher(db, library, hub, scene_assets)
+    publisher.import_directory(settings.scenes_dir)  # scene files the store does not know yet
+    publisher.refresh_all()
+    app[DB] = db
     app[ASSETS] = library
     app[SCENE_ASSETS] = scene_assets
-    app[HUB] = Hub(scenes, rules)
+    app[HUB] = hub
+    app[PUBLISHER] = publisher
 
     async def close_rooms(app: web.Application) -> None:
         await app[HUB].close(CLOSE_GOING_AWAY, "server shutting down")
@@ -70,7 +67,11 @@ def create_app(settings: Settings) -> web.Application:
         # The first visitor must not wait for a JIT compile: load or build the kernels now.
         await asyncio.get_running_loop().run_in_executor(None, warm_up)
 
+    async def close_store(app: web.Application) -> None:
+        app[DB].close()
+
     app.on_startup.append(compile_kernels)
     app.on_shutdown.append(close_rooms)
+    app.on_cleanup.append(close_store)
     add_routes(app)
     return app

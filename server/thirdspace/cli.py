@@ -282,6 +282,57 @@ def _asset_id(text: str) -> str:
     return text
 
 
+def _database(args: argparse.Namespace):
+    from thirdspace.store import Database
+
+    return Database(_settings(args).data_dir / "thirdspace.sqlite3")
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    db = _database(args)
+    try:
+        user, token = db.add_user(args.name, args.role)
+    except sqlite3.IntegrityError:
+        print(f"thirdspace: there is already a user {args.name!r}", file=sys.stderr)
+        return 2
+    print(f"Added {user.role} {user.name!r}. Their token (shown only this once; keep it secret):")
+    print(token)
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    for user in _database(args).users():
+        print(f"{user.id:>4}  {user.role:<8} {user.name}")
+    return 0
+
+
+def cmd_scene_export(args: argparse.Namespace) -> int:
+    import json
+
+    from thirdspace.store import NotFound
+
+    db = _database(args)
+    try:
+        record = db.scene(args.id)
+        number = args.revision or (record.published_revision if args.published else record.draft_revision)
+        if number is None:
+            print(f"thirdspace: scene {args.id!r} has no published revision", file=sys.stderr)
+            return 2
+        document = db.revision(args.id, number)["document"]
+    except NotFound as err:
+        print(f"thirdspace: not found: {err}", file=sys.stderr)
+        return 2
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, "utf-8")
+        print(f"{args.output}: scene {args.id} revision {number}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -373,6 +424,24 @@ def build_parser() -> argparse.ArgumentParser:
     validate = scene_sub.add_parser("validate", help="check scene files against the schema")
     validate.add_argument("files", nargs="+")
     validate.set_defaults(func=cmd_scene_validate)
+    export = scene_sub.add_parser("export", help="write a stored scene back to a JSON file")
+    export.add_argument("id")
+    export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    export.add_argument("--revision", type=_positive_int, help="a revision number (default: the draft head)")
+    export.add_argument("--published", action="store_true", help="the published revision instead of the draft")
+    export.add_argument("--data-dir", type=Path)
+    export.set_defaults(func=cmd_scene_export)
+
+    users = sub.add_parser("user", help="people who curate or administer")
+    user_sub = users.add_subparsers(dest="user_command", required=True)
+    user_add = user_sub.add_parser("add", help="add a user and print their token once")
+    user_add.add_argument("name")
+    user_add.add_argument("--role", choices=("visitor", "curator", "admin"), required=True)
+    user_add.add_argument("--data-dir", type=Path)
+    user_add.set_defaults(func=cmd_user_add)
+    user_list = user_sub.add_parser("list", help="list the users")
+    user_list.add_argument("--data-dir", type=Path)
+    user_list.set_defaults(func=cmd_user_list)
     return parser
 
 

@@ -40,6 +40,8 @@ class Settings:
     quantise_max_error_mm: float = 0.5  # quantise vertex positions only when no vertex moves further
     import_max_file_mb: float = 32.0  # the largest model a curator or a generator service may add
     generator_url: str = ""  # an external text-to-3D service (see docs/assets.md); empty: recipes only
+    allowed_origins: str = ""  # comma-separated origins allowed to open /ws from a browser; empty: this server's own
+    session_hours: float = 12.0  # how long a curator's sign-in cookie lasts
     log_level: str = "INFO"
 
     @classmethod

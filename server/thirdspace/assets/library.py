@@ -13,6 +13,7 @@ one a model declares, else ``digitalCapture``) before the store keeps it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,16 +70,30 @@ def label(gltf: Gltf, declared: Provenance | None, made_by: str = "unknown") -> 
 
 
 class AssetLibrary:
-    def __init__(self, source_dir: Path, store: AssetStore, limits: ImportLimits = DEFAULT_LIMITS):
+    def __init__(
+        self,
+        source_dir: Path,
+        store: AssetStore,
+        limits: ImportLimits = DEFAULT_LIMITS,
+        registry: Callable[[str], str | None] = lambda asset_id: None,
+    ):
         self.source_dir = source_dir
         self.store = store
         self.limits = limits
+        self.registry = registry  # asset id -> sha256 of an asset added through the authoring API
         self._by_id: dict[str, Asset] = {}
 
     def resolve(self, asset_id: str) -> Asset:
         """Build or import ``asset_id`` once and return its stored record."""
         if asset_id in self._by_id:
             return self._by_id[asset_id]
+        sha = self.registry(asset_id)
+        if sha is not None:
+            record = self.store.load(sha)
+            if record is None:
+                raise AssetError(f"asset {asset_id!r}: its file {sha} is missing from the store")
+            asset = self._by_id[asset_id] = Asset(asset_id, record)
+            return asset
         preset_path = self.source_dir / f"{asset_id}.json"
         model_paths = [self.source_dir / f"{asset_id}.{ext}" for ext in ("glb", "zip")]
         model = next((p for p in model_paths if p.is_file()), None)
@@ -94,6 +109,10 @@ class AssetLibrary:
         asset = Asset(asset_id, self.store.ingest(gltf))
         self._by_id[asset_id] = asset
         return asset
+
+    def file_ids(self) -> list[str]:
+        """Asset ids that files in the asset directory provide."""
+        return sorted({p.stem for p in self.source_dir.glob("*") if p.suffix in (".glb", ".zip", ".json")})
 
     @staticmethod
     def _build_preset(path: Path) -> bytes:

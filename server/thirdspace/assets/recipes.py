@@ -141,6 +141,8 @@ class Recipe:
 
     def resolve(self, params: Params | None) -> Params:
         """Check ``params`` against the schema and fill in the defaults; errors name the parameter."""
+        if params is not None and not isinstance(params, dict):
+            raise RecipeError("must be an object of parameter values", "params")
         params = dict(params or {})
         errors = sorted(jsonschema.Draft202012Validator(self.schema).iter_errors(params), key=lambda e: list(e.absolute_path))
         if errors:

@@ -54,6 +54,13 @@ class AssetStore:
         self._remember(record)
         return record
 
+    def load(self, sha: str) -> dict[str, Any] | None:
+        """The record of an asset stored earlier (by this process or a previous one), or None."""
+        record = self._records.get(sha) or self._load(sha)
+        if record is not None:
+            self._remember(record)
+        return record
+
     def _load(self, sha: str) -> dict[str, Any] | None:
         path = self.root / f"{sha}.json"
         try:

@@ -122,10 +122,22 @@ def _decode_ping(msg: dict[str, Any]) -> Ping:
     return Ping(nonce=nonce)
 
 
-CLIENT_MESSAGES = {"hello": _decode_hello, "chat": _decode_chat, "ping": _decode_ping}
+@dataclass(frozen=True)
+class Watch:
+    scene: str
 
 
-def decode_control(data: str | bytes) -> Hello | Chat | Ping:
+def _decode_watch(msg: dict[str, Any]) -> Watch:
+    scene = msg.get("scene")
+    if not isinstance(scene, str) or not scene:
+        raise ProtocolError("bad_request", "scene must be a scene id", "scene")
+    return Watch(scene=scene)
+
+
+CLIENT_MESSAGES = {"hello": _decode_hello, "chat": _decode_chat, "ping": _decode_ping, "watch": _decode_watch}
+
+
+def decode_control(data: str | bytes) -> Hello | Chat | Ping | Watch:
     """Decode one client text frame into a message value."""
     try:
         msg = orjson.loads(data)

@@ -40,3 +40,5 @@ MAX_CHAT_CHARS = 500
 CLOSE_GOING_AWAY = 1001  # the server is shutting down
 CLOSE_INVALID_PAYLOAD = 1007  # undecodable JSON or UTF-8, wrong binary length, unknown frame kind
 CLOSE_POLICY = 1008  # anything but a hello first, or too many invalid messages
+CLOSE_KICKED = 4003  # a moderator removed the visitor from the room (the reason says for how long)
+CLOSE_ROOM_CLOSED = 4004  # a moderator closed the room (a "closed" message with their words came first)

@@ -91,6 +91,8 @@ class Room:
         self.chat_log: deque[dict[str, Any]] = deque(maxlen=self.rules.chat_history)
         self._chat_seq = 0
         self._next_id = 1
+        self.muted: set[int] = set()  # visitors whose chat the room refuses
+        self.locked = False  # a locked room takes no new visitors
         self._free_slots = list(range(capacity - 1, -1, -1))
         # Structure of arrays, one row per slot.
         self.ids = np.zeros(capacity, dtype=np.uint16)
@@ -177,6 +179,7 @@ class Room:
         ]
 
     def leave(self, visitor_id: int) -> list[Outbound]:
+        self.muted.discard(visitor_id)
         visitor = self.visitors.pop(visitor_id, None)
         if visitor is None:
             return []
@@ -241,6 +244,8 @@ class Room:
 
     def chat(self, visitor_id: int, text: str, now: float, wall_time: float | None = None) -> list[Outbound]:
         visitor = self.visitors[visitor_id]
+        if visitor_id in self.muted:
+            return [Outbound(ProtocolError("muted", "a moderator has muted you in this room", "text").to_message(), to=visitor_id)]
         rules = self.rules
         visitor.chat_tokens = min(rules.chat_burst, visitor.chat_tokens + (now - visitor.chat_checked_at) * rules.chat_per_s)
         visitor.chat_checked_at = now

@@ -21,6 +21,25 @@ def json_response(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
 
 
+async def read_json(request: web.Request, fields: set[str] | None, allow_empty: bool = False) -> dict[str, Any]:
+    """The request's JSON object; 400 naming the problem (``body``, or the first unknown field)."""
+    from thirdspace.web.auth import http_error
+
+    raw = await request.read()
+    if not raw.strip() and allow_empty:
+        return {}
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise http_error(400, "the body must be JSON", "body") from None
+    if not isinstance(body, dict):
+        raise http_error(400, "the body must be a JSON object", "body")
+    unknown = sorted(set(body) - fields) if fields is not None else []
+    if unknown:
+        raise http_error(400, f"unknown field; known: {', '.join(sorted(fields))}", unknown[0])
+    return body
+
+
 def json_error(status: int, message: str, **extra: Any) -> web.Response:
     """An error response whose JSON body says what is wrong and, where it applies, which field."""
     return json_response({"error": message, **extra}, status)
@@ -169,10 +188,31 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": prometheus_client.CONTENT_TYPE_LATEST})
 
 
+async def curate_page(request: web.Request) -> web.StreamResponse:
+    page = request.app[SETTINGS].client_dir / "curate.html"
+    if not page.is_file():
+        return json_error(503, "the web client is not built: run `thirdspace build-client`")
+    return web.FileResponse(page, headers={"Cache-Control": "no-cache"})
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    from thirdspace.web.openapi import document
+
+    return json_response(document())
+
+
 def add_routes(app: web.Application) -> None:
+    from thirdspace.web import admin, auth, curate
     from thirdspace.web.ws import websocket_handler
 
     app.router.add_get("/", index)
+    app.router.add_get("/curate", curate_page)
+    app.router.add_get("/api/openapi.json", openapi_document)
+    app.router.add_post("/api/session", auth.sign_in)
+    app.router.add_get("/api/session", auth.whoami)
+    app.router.add_delete("/api/session", auth.sign_out)
+    curate.add_routes(app)
+    admin.add_routes(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/scenes", list_scenes)

@@ -7,9 +7,12 @@ import time
 from aiohttp import WSMsgType, web
 
 from thirdspace.metrics import BYTES_IN, CHAT_MESSAGES, POSES
-from thirdspace.protocol.codec import Chat, Hello, Ping, ProtocolError, decode_control, decode_pose, encode_control
+from thirdspace.protocol.codec import Chat, Hello, Ping, ProtocolError, Watch, decode_control, decode_pose, encode_control
 from thirdspace.protocol.constants import CLOSE_POLICY, MAX_FRAME_BYTES
-from thirdspace.web.keys import HUB, SETTINGS
+from thirdspace.store import ROLES, NotFound
+from thirdspace.web.auth import identify, origin_allowed
+from thirdspace.web.http import json_error
+from thirdspace.web.keys import DB, HUB, SETTINGS
 from thirdspace.web.session import Session
 
 TEXT_IN = BYTES_IN.labels("text")
@@ -18,9 +21,23 @@ POSES_ACCEPTED = POSES.labels("accepted")
 POSES_DROPPED = POSES.labels("dropped")
 
 
+def watch_error(code: str, message: str, field: str) -> ProtocolError:
+    err = ProtocolError(code, message, field)
+    err.message_type = "watch"  # answered with an error, like a faulty hello; the connection stays open
+    return err
+
+
 async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     settings = request.app[SETTINGS]
     hub = request.app[HUB]
+    if not origin_allowed(request):
+        return json_error(403, f"WebSocket connections from {request.headers['Origin']!r} are not allowed", field="Origin")
+    try:
+        user, _ = identify(request)
+    except web.HTTPException as err:
+        return web.Response(status=err.status, body=err.text, content_type="application/json")
+    identity = f"user:{user.id}" if user else f"addr:{request.remote}"
+    watching: str | None = None  # a curator's connection that watches a draft instead of joining
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=20.0, compress=False, decode_text=False)
     await ws.prepare(request)
     session = Session(ws, request.transport, settings.send_queue_messages)
@@ -36,7 +53,25 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
                 if msg.type == WSMsgType.TEXT:
                     TEXT_IN.inc(len(msg.data))
                     message = decode_control(msg.data)
-                    if member is None:
+                    if isinstance(message, Ping):
+                        session.send(encode_control({"type": "pong", "nonce": message.nonce}))
+                    elif isinstance(message, Watch):
+                        if member is not None:
+                            raise ProtocolError("bad_request", "a visitor's connection cannot also watch a draft", "type")
+                        if user is None or ROLES.index(user.role) < ROLES.index("curator"):
+                            raise watch_error("forbidden", "watching a draft needs the curator role", "type")
+                        try:
+                            record = request.app[DB].scene(message.scene)
+                        except NotFound:
+                            raise watch_error("unknown_scene", f"no scene {message.scene!r}", "scene") from None
+                        if watching is not None:
+                            hub.unwatch(session)
+                        watching = message.scene
+                        hub.watch(watching, session)
+                        session.send(encode_control({"type": "watching", "scene": record.id, "revision": record.draft_revision}))
+                    elif member is None:
+                        if watching is not None:
+                            raise ProtocolError("bad_request", "a watching connection cannot join a room", "type")
                         if not isinstance(message, Hello):
                             await close(CLOSE_POLICY, "send hello first")
                             break
@@ -45,15 +80,13 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
                             err = ProtocolError("unknown_scene", f"no scene {message.scene!r}", "scene")
                             err.message_type = "hello"  # answered with an error; a corrected hello may follow
                             raise err
-                        member = hub.join(scene, message.name, message.language, message.colour, session)
+                        member = hub.join(scene, message.name, message.language, message.colour, session, identity)
                     elif isinstance(message, Chat):
                         runner, visitor = member
                         outbound = runner.room.chat(visitor.id, message.text, time.monotonic())
                         if outbound and outbound[0].message["type"] == "chat":
                             CHAT_MESSAGES.inc()
                         runner.deliver(outbound)
-                    elif isinstance(message, Ping):
-                        session.send(encode_control({"type": "pong", "nonce": message.nonce}))
                     else:
                         raise ProtocolError("bad_request", "hello was already accepted", "type")
                 elif msg.type == WSMsgType.BINARY:
@@ -71,7 +104,7 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
                 if err.close_code is not None:
                     await close(err.close_code, err.message)
                     break
-                if member is None and err.message_type != "hello":
+                if member is None and watching is None and err.message_type not in ("hello", "watch"):
                     await close(CLOSE_POLICY, "send hello first")  # only a hello may come first, even a faulty one
                     break
                 errors += 1
@@ -82,6 +115,7 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     finally:
         if member is not None:
             hub.leave(*member)
+        hub.unwatch(session)
         await session.finish()
         if not ws.closed:
             await ws.close()

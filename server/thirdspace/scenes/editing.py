@@ -1,0 +1,160 @@
+"""Edits to scene documents, diffs between revisions, and what visitors may see.
+
+Pure functions on plain documents: each edit returns a new document (the input is
+never changed) and raises :class:`EditError` naming the JSON path it refuses.
+The caller validates the result with :func:`thirdspace.scenes.model.validate`.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+NODE_FIELDS = {"id", "asset", "parent", "position", "rotation", "scale", "name", "description"}
+TEXT_FIELDS = ("name", "description")
+
+
+class EditError(ValueError):
+    def __init__(self, path: str, message: str, status: int = 400):
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+        self.status = status
+
+
+def _node_index(document: dict[str, Any], node_id: str) -> int:
+    for i, node in enumerate(document["nodes"]):
+        if node["id"] == node_id:
+            return i
+    raise EditError("$.nodes", f"no node {node_id!r}", 404)
+
+
+def add_node(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(node) - NODE_FIELDS)
+    if unknown:
+        raise EditError(f"$.{unknown[0]}", f"unknown node field; known: {', '.join(sorted(NODE_FIELDS))}")
+    if any(existing["id"] == node.get("id") for existing in document["nodes"]):
+        raise EditError("$.id", f"there is already a node {node.get('id')!r}", 409)
+    out = copy.deepcopy(document)
+    out["nodes"].append(copy.deepcopy(node))
+    return out
+
+
+def update_node(document: dict[str, Any], node_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Move, rotate, scale, reparent, re-asset or retitle a node; ``None`` removes an optional field."""
+    unknown = sorted(set(changes) - (NODE_FIELDS - {"id"}))
+    if unknown:
+        raise EditError(f"$.{unknown[0]}", f"cannot change this field; changeable: {', '.join(sorted(NODE_FIELDS - {'id'}))}")
+    out = copy.deepcopy(document)
+    node = out["nodes"][_node_index(out, node_id)]
+    for key, value in changes.items():
+        if value is None:
+            node.pop(key, None)
+        elif key in TEXT_FIELDS and isinstance(value, dict) and isinstance(node.get(key), dict):
+            merged = {**node[key], **value}  # per-language edits; a null removes that language
+            node[key] = {lang: text for lang, text in merged.items() if text is not None}
+            if not node[key]:
+                del node[key]
+        else:
+            node[key] = copy.deepcopy(value)
+    return out
+
+
+def remove_node(document: dict[str, Any], node_id: str) -> dict[str, Any]:
+    """Remove a node and everything under it."""
+    _node_index(document, node_id)
+    doomed = {node_id}
+    grew = True
+    while grew:
+        before = len(doomed)
+        doomed |= {n["id"] for n in document["nodes"] if n.get("parent") in doomed}
+        grew = len(doomed) > before
+    out = copy.deepcopy(document)
+    out["nodes"] = [n for n in out["nodes"] if n["id"] not in doomed]
+    return out
+
+
+def text_paths(document: dict[str, Any]):
+    """(path, texts) for every multilingual text: title, description, nodes.ID.name, nodes.ID.description."""
+    for key in ("title", "description"):
+        if isinstance(document.get(key), dict):
+            yield key, document[key]
+    for node in document["nodes"]:
+        for key in TEXT_FIELDS:
+            if isinstance(node.get(key), dict):
+                yield f"nodes.{node['id']}.{key}", node[key]
+
+
+def set_text(document: dict[str, Any], path: str, language: str, text: str | None) -> dict[str, Any]:
+    out = copy.deepcopy(document)
+    parts = path.split(".")
+    if parts in (["title"], ["description"]):
+        holder, key = out, parts[0]
+    elif len(parts) == 3 and parts[0] == "nodes" and parts[2] in TEXT_FIELDS:
+        holder, key = out["nodes"][_node_index(out, parts[1])], parts[2]
+    else:
+        raise EditError("$.path", "a text path is title, description, nodes.NODE.name or nodes.NODE.description")
+    texts = dict(holder.get(key) or {})
+    if text is None:
+        texts.pop(language, None)
+    else:
+        texts[language] = text
+    if texts:
+        holder[key] = texts
+    else:
+        holder.pop(key, None)
+    return out
+
+
+def text_subject(scene_id: str, path: str, language: str, text: str) -> str:
+    """The review-queue subject of one text in one language (changing the text makes a new subject)."""
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return f"{scene_id}:{path}:{language}:{digest}"
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """What changed between two documents: scene fields, and nodes added, removed and changed (field by field)."""
+    scene = {
+        key: {"from": before.get(key), "to": after.get(key)}
+        for key in sorted((set(before) | set(after)) - {"nodes"})
+        if before.get(key) != after.get(key)
+    }
+    old = {n["id"]: n for n in before["nodes"]}
+    new = {n["id"]: n for n in after["nodes"]}
+    changed = {}
+    for node_id in sorted(old.keys() & new.keys()):
+        fields = {
+            key: {"from": old[node_id].get(key), "to": new[node_id].get(key)}
+            for key in sorted(set(old[node_id]) | set(new[node_id]))
+            if old[node_id].get(key) != new[node_id].get(key)
+        }
+        if fields:
+            changed[node_id] = fields
+    return {
+        "scene": scene,
+        "nodes": {"added": sorted(new.keys() - old.keys()), "removed": sorted(old.keys() - new.keys()), "changed": changed},
+    }
+
+
+def visitor_view(
+    document: dict[str, Any], asset_visible: Callable[[str], bool], text_visible: Callable[[str, str, str], bool]
+) -> dict[str, Any]:
+    """The document visitors receive: nodes keep their place but lose assets not approved for them,
+    and texts awaiting review are left out (the default-language title is always kept)."""
+    out = copy.deepcopy(document)
+    for node in out["nodes"]:
+        if "asset" in node and not asset_visible(node["asset"]):
+            del node["asset"]
+    for path, texts in list(text_paths(out)):
+        for language, text in list(texts.items()):
+            if path == "title" and language == out["default_language"]:
+                continue
+            if not text_visible(path, language, text):
+                del texts[language]
+    for holder in (out, *out["nodes"]):
+        for key in ("description", *TEXT_FIELDS):
+            if isinstance(holder.get(key), dict) and not holder[key] and key != "title":
+                del holder[key]
+    return out

@@ -1,0 +1,129 @@
+"""Room administration and users under /api/admin: list rooms, mute, kick, lock, close; add users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from thirdspace.store import ROLES
+from thirdspace.web.auth import http_error, require
+from thirdspace.web.http import json_response, read_json
+from thirdspace.web.hub import RoomRunner
+from thirdspace.web.keys import DB, HUB
+
+
+async def list_rooms(request: web.Request) -> web.Response:
+    require(request, "curator")
+    hub = request.app[HUB]
+    rooms = []
+    for room in hub.directory.rooms():
+        runner = hub.runners.get(room.id)
+        rooms.append(
+            {
+                "id": room.id,
+                "scene": room.scene.id,
+                "capacity": room.capacity,
+                "locked": room.locked,
+                "visitors": [
+                    {
+                        **visitor.presence(),
+                        "muted": visitor.id in room.muted,
+                        "signed_in": bool(runner and runner.identities.get(visitor.id, "").startswith("user:")),
+                    }
+                    for visitor in room.visitors.values()
+                ],
+            }
+        )
+    return json_response({"rooms": rooms})
+
+
+def _runner(request: web.Request) -> RoomRunner:
+    runner = request.app[HUB].runner(request.match_info["room_id"])
+    if runner is None:
+        raise http_error(404, f"no open room {request.match_info['room_id']!r}", "room_id")
+    return runner
+
+
+def _visitor(runner: RoomRunner, body: dict[str, Any]) -> int:
+    visitor = body.get("visitor")
+    if not isinstance(visitor, int) or isinstance(visitor, bool) or visitor not in runner.room.visitors:
+        raise http_error(404, f"no visitor {visitor!r} in room {runner.room.id}", "visitor")
+    return visitor
+
+
+async def mute(request: web.Request) -> web.Response:
+    require(request, "curator")
+    runner = _runner(request)
+    body = await read_json(request, {"visitor", "muted"})
+    visitor = _visitor(runner, body)
+    muted = body.get("muted", True)
+    if not isinstance(muted, bool):
+        raise http_error(400, "muted must be true or false", "muted")
+    request.app[HUB].mute(runner, visitor, muted)
+    return json_response({"room": runner.room.id, "visitor": visitor, "muted": muted})
+
+
+async def kick(request: web.Request) -> web.Response:
+    require(request, "curator")
+    runner = _runner(request)
+    body = await read_json(request, {"visitor", "minutes"})
+    visitor = _visitor(runner, body)
+    minutes = body.get("minutes", 10)
+    if not isinstance(minutes, (int, float)) or isinstance(minutes, bool) or not 0 <= minutes <= 7 * 24 * 60:
+        raise http_error(400, "minutes must be a number from 0 to 10080", "minutes")
+    await request.app[HUB].kick(runner, visitor, float(minutes))
+    return json_response({"room": runner.room.id, "visitor": visitor, "banned_minutes": minutes})
+
+
+async def lock(request: web.Request) -> web.Response:
+    require(request, "curator")
+    runner = _runner(request)
+    body = await read_json(request, {"locked"})
+    locked = body.get("locked", True)
+    if not isinstance(locked, bool):
+        raise http_error(400, "locked must be true or false", "locked")
+    runner.room.locked = locked
+    return json_response({"room": runner.room.id, "locked": locked})
+
+
+async def close(request: web.Request) -> web.Response:
+    require(request, "curator")
+    runner = _runner(request)
+    body = await read_json(request, {"message"})
+    message = body.get("message", "")
+    if not isinstance(message, str) or not message.strip() or len(message) > 500:
+        raise http_error(400, "message must be a non-empty string of at most 500 characters", "message")
+    await request.app[HUB].close_room(runner.room.id, message.strip())
+    return json_response({"room": runner.room.id, "closed": True})
+
+
+async def add_user(request: web.Request) -> web.Response:
+    require(request, "admin")
+    body = await read_json(request, {"name", "role"})
+    name, role = body.get("name"), body.get("role")
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 64:
+        raise http_error(400, "name must be 1 to 64 characters", "name")
+    if role not in ROLES:
+        raise http_error(400, f"role must be one of {', '.join(ROLES)}", "role")
+    db = request.app[DB]
+    if any(user.name == name.strip() for user in db.users()):
+        raise http_error(409, f"there is already a user {name.strip()!r}", "name")
+    user, token = db.add_user(name.strip(), role)
+    return json_response({"user": user.public(), "token": token}, 201)
+
+
+async def list_users(request: web.Request) -> web.Response:
+    require(request, "admin")
+    return json_response({"users": [user.public() for user in request.app[DB].users()]})
+
+
+def add_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/api/admin/rooms", list_rooms)
+    r.add_post("/api/admin/rooms/{room_id}/mute", mute)
+    r.add_post("/api/admin/rooms/{room_id}/kick", kick)
+    r.add_post("/api/admin/rooms/{room_id}/lock", lock)
+    r.add_post("/api/admin/rooms/{room_id}/close", close)
+    r.add_get("/api/admin/users", list_users)
+    r.add_post("/api/admin/users", add_user)

@@ -1,0 +1,497 @@
+"""The authoring API under /api/curate: scenes, drafts, revisions, publishing, assets and reviews.
+
+Every write to a draft names the revision it was based on in ``If-Match`` (the
+draft's ``ETag``, ``"rN"``); a write based on an older revision gets 412 with
+the current revision, and a write without ``If-Match`` gets 428. Each accepted
+write is a new revision; nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+
+from thirdspace.assets.checks import ImportLimits, ImportRefused, check_upload
+from thirdspace.assets.generators import GenerationRequest, GeneratorError, HttpGenerator, RecipeGenerator
+from thirdspace.assets.gltf import unpack
+from thirdspace.assets.library import label
+from thirdspace.assets.provenance import GENERATED_TYPES, SOURCE_TYPES, Provenance
+from thirdspace.assets.recipes import RECIPES, RecipeError, build_glb
+from thirdspace.scenes import editing
+from thirdspace.scenes.editing import EditError
+from thirdspace.scenes.model import SceneError, validate
+from thirdspace.store import Conflict, NotFound, User, now
+from thirdspace.web.auth import http_error, require
+from thirdspace.web.http import json_response, read_json
+from thirdspace.web.keys import ASSETS, DB, HUB, PUBLISHER, SETTINGS
+
+ETAG = re.compile(r'^"r(\d{1,9})"$')
+MAX_NUMBER = 2**31 - 1  # revision and review numbers (SQLite integers; anything larger names nothing)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_NUMBER
+ASSET_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def etag(revision: int) -> str:
+    return f'"r{revision}"'
+
+
+def if_match(request: web.Request) -> int:
+    header = request.headers.get("If-Match")
+    if header is None:
+        raise http_error(428, "send If-Match with the draft's ETag (\"rN\") so that no one's change is overwritten", "If-Match")
+    match = ETAG.match(header.strip())
+    if match is None:
+        raise http_error(412, 'If-Match must be a draft ETag such as "r12"', "If-Match")
+    return int(match.group(1))
+
+
+def scene_record(request: web.Request):
+    try:
+        return request.app[DB].scene(request.match_info["scene_id"])
+    except NotFound:
+        raise http_error(404, f"no scene {request.match_info['scene_id']!r}", "scene_id") from None
+
+
+def draft_response(request: web.Request, status: int = 200) -> web.Response:
+    record = scene_record(request)
+    document = request.app[DB].revision(record.id, record.draft_revision)["document"]
+    response = json_response({"scene": record.public(), "revision": record.draft_revision, "document": document}, status)
+    response.headers["ETag"] = etag(record.draft_revision)
+    return response
+
+
+def check_document(document: Any) -> dict[str, Any]:
+    try:
+        return validate(document).document
+    except SceneError as err:
+        issues = [{"path": issue.path, "reason": issue.reason} for issue in err.issues]
+        raise http_error(422, issues[0]["reason"], issues[0]["path"], issues=issues) from None
+
+
+def write(request: web.Request, user: User, document: dict[str, Any], message: str) -> web.Response:
+    """Validate and store a new draft revision on top of If-Match; tell the draft's watchers."""
+    record = scene_record(request)
+    base = if_match(request)
+    document = check_document(document)
+    if document["id"] != record.id:
+        raise http_error(422, "a scene's id cannot change; copy the scene instead", "$.id")
+    try:
+        updated = request.app[DB].write_draft(record.id, base, document, user.name, message)
+    except Conflict as err:
+        raise stale(err) from None
+    request.app[HUB].notify_draft(record.id, {"type": "draft", "scene": record.id, "revision": updated.draft_revision, "author": user.name})
+    return draft_response(request)
+
+
+def stale(err: Conflict) -> web.HTTPException:
+    message = f"the draft has changed: it is at revision {err.current}; reload it and try again"
+    error = http_error(412, message, "If-Match", current_revision=err.current)
+    error.headers["ETag"] = etag(err.current)
+    return error
+
+
+def current_draft(request: web.Request) -> dict[str, Any]:
+    record = scene_record(request)
+    return request.app[DB].revision(record.id, record.draft_revision)["document"]
+
+
+def edit(request: web.Request, change) -> dict[str, Any]:
+    try:
+        return change(current_draft(request))
+    except EditError as err:
+        raise http_error(err.status, err.message, err.path) from None
+
+
+# -- scenes -------------------------------------------------------------------------------------
+
+
+async def list_scenes(request: web.Request) -> web.Response:
+    require(request, "curator")
+    db = request.app[DB]
+    out = []
+    for record in db.scenes():
+        document = db.revision(record.id, record.draft_revision)["document"]
+        out.append({**record.public(), "title": document["title"], "live": record.id in request.app[HUB].scenes})
+    return json_response({"scenes": out})
+
+
+async def create_scene(request: web.Request) -> web.Response:
+    user = require(request, "curator")
+    body = await read_json(request, {"document", "copy_from", "id", "message"})
+    db = request.app[DB]
+    if "copy_from" in body:
+        source = body["copy_from"]
+        if not isinstance(source, str) or not db.scene_exists(source):
+            raise http_error(404, f"no scene {source!r} to copy", "copy_from")
+        document = db.revision(source, db.scene(source).draft_revision)["document"]
+        document = {**document, "id": body.get("id")}
+        message = body.get("message") or f"copied from {source}"
+    elif "document" in body:
+        document = body["document"]
+        message = body.get("message") or "created"
+    else:
+        raise http_error(400, "send a document, or copy_from with a new id", "document")
+    document = check_document(document)
+    if not isinstance(message, str):
+        raise http_error(400, "message must be a string", "message")
+    try:
+        db.create_scene(document, user.name, message)
+    except FileExistsError:
+        raise http_error(409, f"there is already a scene {document['id']!r}", "$.id") from None
+    request.match_info["scene_id"] = document["id"]
+    return draft_response(request, 201)
+
+
+async def get_draft(request: web.Request) -> web.Response:
+    require(request, "curator")
+    return draft_response(request)
+
+
+async def replace_draft(request: web.Request) -> web.Response:
+    user = require(request, "curator")
+    body = await read_json(request, {"document", "message"})
+    if "document" not in body:
+        raise http_error(400, "document is required", "document")
+    return write(request, user, body["document"], _message(body, "edited"))
+
+
+async def delete_scene(request: web.Request) -> web.Response:
+    require(request, "admin")
+    record = scene_record(request)
+    base = if_match(request)
+    try:
+        request.app[DB].delete_scene(record.id, base)
+    except Conflict as err:
+        raise stale(err) from None
+    await request.app[PUBLISHER].unpublish(record.id, "this scene has been taken down")
+    return web.Response(status=204)
+
+
+def _message(body: dict[str, Any], default: str) -> str:
+    message = body.get("message", default)
+    if not isinstance(message, str) or len(message) > 500:
+        raise http_error(400, "message must be a string of at most 500 characters", "message")
+    return message or default
+
+
+# -- nodes and texts ----------------------------------------------------------------------------
+
+
+async def add_node(request: web.Request) -> web.Response:
+    user = require(request, "curator")
+    body = await read_json(request, {"node", "recipe", "message"})
+    node = body.get("node")
+    if not isinstance(node, dict):
+        raise http_error(400, "node must be an object", "node")
+    if "recipe" in body:
+        node = {**node, "asset": (await generate_recipe_asset(request, user, body["recipe"]))["id"]}
+    document = edit(request, lambda doc: editing.add_node(doc, node))
+    return write(request, user, document, _message(body, f"added {node.get('id')}"))
+
+
+async def update_node(request: web.Request) -> web.Response:
+    user = require(request, "curator")
+    node_id = request.match_info["node_id"]
+    body = await read_json(request, None)
+    message = _message(body, f"changed {node_id}")
+    changes = {k: v for k, v in body.items() if k != "message"}
+    document = edit(request, lambda doc: editing.update_node(doc, node_id, changes))
+    return write(request, user, document, message)
+
+
+async def remove_node(request: web.Request) -> web.Response:
+    user = require(request, "curator")
+    node_id = request.match_info["node_id"]
+    document = edit(request, lambda doc: editing.remove_node(doc, node_id))
+    return write(request, user, document, f"removed {node_id}")
+
+
+async def set_text(request: web.Request) -> web.Response:
+    user = require(request, "curator")
+    body = await read_json(request, {"path", "language", "text", "machine_translated", "message"})
+    path, language, text = body.get("path"), body.get("language"), body.get("text")
+    if not isinstance(path, str):
+        raise http_error(400, "path must be a string such as title or nodes.NODE.name", "path")
+    if not isinstance(language, str) or not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", language):
+        raise http_error(400, "language must be a BCP 47 tag", "language")
+    if text is not None and not isinstance(text, str):
+        raise http_error(400, "text must be a string, or null to remove it", "text")
+    machine = body.get("machine_translated", False)
+    if not isinstance(machine, bool):
+        raise http_error(400, "machine_translated must be true or false", "machine_translated")
+    document = edit(request, lambda doc: editing.set_text(doc, path, language, text))
+    response = write(request, user, document, _message(body, f"{path} [{language}]"))
+    if machine and text:
+        scene_id = request.match_info["scene_id"]
+        subject = editing.text_subject(scene_id, path, language, text)
+        request.app[DB].add_review("text", subject, {"path": path, "language": language, "text": text}, user.name, scene_id)
+    return response
+
+
+# -- revisions ----------------------------------------------------------------------------------
+
+
+async def publish(request: web.Request) -> web.Response:
+    user = require(request, "curator")
+    body = await read_json(request, {"revision"}, allow_empty=True)
+    revision = body.get("revision")
+    if revision is not None and not is_number(revision):
+        raise http_error(400, "revision must be a revision number", "revision")
+    record = scene_record(request)
+    try:
+        request.app[DB].publish(record.id, if_match(request), user.name, revision)
+    except Conflict as err:
+        raise stale(err) from None
+    except NotFound:
+        raise http_error(404, f"no revision {revision}", "revision") from None
+    request.app[PUBLISHER].refresh(record.id)
+    return draft_response(request)
+
+
+async def list_revisions(request: web.Request) -> web.Response:
+    require(request, "curator")
+    record = scene_record(request)
+    return json_response({"scene": record.public(), "revisions": request.app[DB].revisions(record.id)})
+
+
+def _revision_number(value: str, field: str) -> int:
+    if not value.isdigit() or not is_number(int(value)):
+        raise http_error(400, f"{field} must be a revision number", field)
+    return int(value)
+
+
+def _revision(request: web.Request, number: int, field: str) -> dict[str, Any]:
+    record = scene_record(request)
+    try:
+        return request.app[DB].revision(record.id, number)
+    except NotFound:
+        raise http_error(404, f"no revision {number} of {record.id}", field) from None
+
+
+async def get_revision(request: web.Request) -> web.Response:
+    require(request, "curator")
+    return json_response(_revision(request, _revision_number(request.match_info["number"], "number"), "number"))
+
+
+async def diff_revisions(request: web.Request) -> web.Response:
+    require(request, "curator")
+    before = _revision(request, _revision_number(request.query.get("from", ""), "from"), "from")
+    after = _revision(request, _revision_number(request.query.get("to", ""), "to"), "to")
+    return json_response({"from": before["revision"], "to": after["revision"], "diff": editing.diff(before["document"], after["document"])})
+
+
+async def rollback(request: web.Request) -> web.Response:
+    """A new draft revision with an earlier revision's content; published too if asked."""
+    user = require(request, "curator")
+    body = await read_json(request, {"revision", "publish"})
+    number = body.get("revision")
+    if not is_number(number):
+        raise http_error(400, "revision must be a revision number", "revision")
+    if not isinstance(body.get("publish", False), bool):
+        raise http_error(400, "publish must be true or false", "publish")
+    document = _revision(request, number, "revision")["document"]
+    response = write(request, user, document, f"rolled back to revision {number}")
+    if body.get("publish"):
+        record = scene_record(request)
+        request.app[DB].publish(record.id, record.draft_revision, user.name)
+        request.app[PUBLISHER].refresh(record.id)
+        response = draft_response(request)
+    return response
+
+
+# -- assets and reviews -------------------------------------------------------------------------
+
+
+async def list_assets(request: web.Request) -> web.Response:
+    require(request, "curator")
+    db, library = request.app[DB], request.app[ASSETS]
+    out = [{"id": asset_id, "origin": "file", "status": "approved"} for asset_id in library.file_ids()]
+    for row in db.assets():
+        out.append(
+            {
+                "id": row["id"],
+                "origin": row["origin"],
+                "sha256": row["sha256"],
+                "generated": bool(row["generated"]),
+                "status": db.review_status("asset", row["id"]) or "approved",
+                "created_by": row["created_by"],
+                "created_at": row["created_at"],
+            }
+        )
+    return json_response({"assets": out, "recipes": [recipe.describe() for recipe in RECIPES.values()]})
+
+
+def _new_asset_id(request: web.Request, wanted: Any, fallback: str) -> str:
+    asset_id = wanted if wanted is not None else fallback
+    if not isinstance(asset_id, str) or not ASSET_ID.match(asset_id):
+        raise http_error(400, "id must be 1-64 lower-case letters, digits, '-' or '_'", "id")
+    if request.app[DB].asset(asset_id) is not None or asset_id in request.app[ASSETS].file_ids():
+        raise http_error(409, f"there is already an asset {asset_id!r}", "id")
+    return asset_id
+
+
+def _store(request: web.Request, asset_id: str, glb: bytes, origin: str, user: User, generated: bool) -> dict[str, Any]:
+    record = request.app[ASSETS].store.ingest(unpack(glb))
+    db = request.app[DB]
+    db.add_asset(asset_id, record["sha256"], origin, generated, user.name)
+    review = None
+    if generated:
+        detail = {"sha256": record["sha256"], "provenance": record["provenance"]}
+        review = db.add_review("asset", asset_id, detail, user.name)
+    return {
+        "id": asset_id,
+        "sha256": record["sha256"],
+        "status": "pending" if generated else "approved",
+        "review": review,
+        "record": record,
+    }
+
+
+async def generate_recipe_asset(request: web.Request, user: User, spec: Any) -> dict[str, Any]:
+    if not isinstance(spec, dict):
+        raise http_error(400, "recipe must be an object: {name, params, seed}", "recipe")
+    name, params, seed = spec.get("name"), spec.get("params", {}), spec.get("seed", 0)
+    try:
+        glb = await RecipeGenerator().generate(GenerationRequest(user.name, now(), name, params, seed))
+    except RecipeError as err:
+        raise http_error(400, err.message, f"recipe.{err.field}") from None
+    except (GeneratorError, TypeError) as err:
+        raise http_error(400, str(err), "recipe") from None
+    asset_id = _new_asset_id(request, spec.get("id"), f"{name}-{_short(glb)}")
+    return _store(request, asset_id, glb, "recipe", user, True)
+
+
+def _short(glb: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(glb).hexdigest()[:10]
+
+
+async def generate_asset(request: web.Request) -> web.Response:
+    """POST /api/curate/assets/generate: a recipe ({"recipe": {...}}) or the text-to-3D service ({"prompt"})."""
+    user = require(request, "curator")
+    body = await read_json(request, {"recipe", "prompt", "seed", "params", "id"})
+    if "recipe" in body:
+        spec = body["recipe"]
+        if isinstance(spec, dict) and "id" in body:
+            spec = {**spec, "id": body["id"]}
+        return json_response(await generate_recipe_asset(request, user, spec), 201)
+    url = request.app[SETTINGS].generator_url
+    if "prompt" not in body:
+        raise http_error(400, "send a recipe, or a prompt for the text-to-3D service", "recipe")
+    if not url:
+        raise http_error(400, "this server has no text-to-3D service configured (the generator_url setting)", "prompt")
+    seed = body.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise http_error(400, "seed must be an integer", "seed")
+    limits = request.app[ASSETS].limits
+    try:
+        glb = await HttpGenerator(url, limits=limits).generate(
+            GenerationRequest(user.name, now(), None, body.get("params") or {}, seed, body["prompt"])
+        )
+    except GeneratorError as err:
+        raise http_error(502, str(err), "prompt") from None
+    asset_id = _new_asset_id(request, body.get("id"), f"generated-{_short(glb)}")
+    return json_response(_store(request, asset_id, glb, "service", user, True), 201)
+
+
+async def upload_asset(request: web.Request) -> web.Response:
+    """POST /api/curate/assets?id=ID&source_type=T with a GLB or zip body: checked, labelled, stored."""
+    user = require(request, "curator")
+    asset_id = _new_asset_id(request, request.query.get("id"), "")
+    source_type = request.query.get("source_type", "digitalCapture")
+    if source_type not in SOURCE_TYPES:
+        raise http_error(400, f"source_type must be one of {', '.join(SOURCE_TYPES)}", "source_type")
+    limits: ImportLimits = request.app[ASSETS].limits
+    if request.content_length is not None and request.content_length > limits.max_file_bytes:
+        raise http_error(413, f"the file is larger than the limit of {limits.max_file_bytes} bytes", "body")
+    data = bytearray()
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        data += chunk
+        if len(data) > limits.max_file_bytes:
+            raise http_error(413, f"the file is larger than the limit of {limits.max_file_bytes} bytes", "body")
+    try:
+        gltf = check_upload(bytes(data), limits)
+    except ImportRefused as err:
+        raise http_error(422, err.message, err.field) from None
+    generator = str(gltf.document.get("asset", {}).get("generator", "unknown"))
+    declared = Provenance(source_type, generator, "", user.name, now(), title=request.query.get("title"))
+    from thirdspace.assets.gltf import pack
+
+    glb = pack(label(gltf, declared))
+    return json_response(_store(request, asset_id, glb, "upload", user, source_type in GENERATED_TYPES), 201)
+
+
+async def preview_recipe(request: web.Request) -> web.Response:
+    """POST /api/curate/recipes/{name}/preview {"params", "seed"}: the GLB, not stored."""
+    require(request, "curator")
+    body = await read_json(request, {"params", "seed"}, allow_empty=True)
+    name = request.match_info["name"]
+    if name not in RECIPES:
+        raise http_error(404, f"no recipe {name!r}", "name")
+    seed = body.get("seed", 0)
+    try:
+        glb = build_glb(name, body.get("params"), seed if isinstance(seed, int) else -1, "preview", None)
+    except RecipeError as err:
+        raise http_error(400, err.message, err.field) from None
+    return web.Response(body=glb, content_type="model/gltf-binary")
+
+
+async def list_reviews(request: web.Request) -> web.Response:
+    require(request, "curator")
+    status = request.query.get("status")
+    if status is not None and status not in ("pending", "approved", "rejected"):
+        raise http_error(400, "status must be pending, approved or rejected", "status")
+    return json_response({"reviews": request.app[DB].reviews(status)})
+
+
+async def decide_review(request: web.Request) -> web.Response:
+    user = require(request, "curator")
+    body = await read_json(request, {"decision", "note"})
+    decision, note = body.get("decision"), body.get("note", "")
+    if decision not in ("approve", "reject"):
+        raise http_error(400, "decision must be approve or reject", "decision")
+    if not isinstance(note, str) or len(note) > 2000:
+        raise http_error(400, "note must be a string of at most 2000 characters", "note")
+    review_id = request.match_info["review_id"]
+    if not review_id.isdigit() or not is_number(int(review_id)):
+        raise http_error(404, f"no review {review_id!r}", "review_id")
+    try:
+        review = request.app[DB].decide(int(review_id), "approved" if decision == "approve" else "rejected", user.name, note)
+    except NotFound:
+        raise http_error(404, f"no review {review_id!r}", "review_id") from None
+    publisher = request.app[PUBLISHER]
+    for scene_id in list(request.app[HUB].scenes) if review["scene_id"] is None else [review["scene_id"]]:
+        publisher.refresh(scene_id)
+    if review["kind"] == "asset":  # an approved asset may make a scene showable that was not
+        publisher.refresh_all()
+    return json_response(review)
+
+
+def add_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/api/curate/scenes", list_scenes)
+    r.add_post("/api/curate/scenes", create_scene)
+    r.add_get("/api/curate/scenes/{scene_id}", get_draft)
+    r.add_put("/api/curate/scenes/{scene_id}", replace_draft)
+    r.add_delete("/api/curate/scenes/{scene_id}", delete_scene)
+    r.add_post("/api/curate/scenes/{scene_id}/nodes", add_node)
+    r.add_patch("/api/curate/scenes/{scene_id}/nodes/{node_id}", update_node)
+    r.add_delete("/api/curate/scenes/{scene_id}/nodes/{node_id}", remove_node)
+    r.add_put("/api/curate/scenes/{scene_id}/texts", set_text)
+    r.add_post("/api/curate/scenes/{scene_id}/publish", publish)
+    r.add_get("/api/curate/scenes/{scene_id}/revisions", list_revisions)
+    r.add_get("/api/curate/scenes/{scene_id}/revisions/{number}", get_revision)
+    r.add_get("/api/curate/scenes/{scene_id}/diff", diff_revisions)
+    r.add_post("/api/curate/scenes/{scene_id}/rollback", rollback)
+    r.add_get("/api/curate/assets", list_assets)
+    r.add_post("/api/curate/assets", upload_asset)
+    r.add_post("/api/curate/assets/generate", generate_asset)
+    r.add_post("/api/curate/recipes/{name}/preview", preview_recipe)
+    r.add_get("/api/curate/reviews", list_reviews)
+    r.add_post("/api/curate/reviews/{review_id}", decide_review)
