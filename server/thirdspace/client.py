@@ -47,6 +47,7 @@ class ThirdSpaceClient:
         self.chat: list[dict[str, Any]] = list(welcome["chat"])
         self.errors: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
+        self.scene_document: dict[str, Any] | None = None  # the latest published scene, when one arrives live
         self.poses: dict[int, np.ndarray] = {}  # visitor id -> (3, 7) head, left, right
         self.pose_flags: dict[int, int] = {}  # visitor id -> FLAG_* bits of their latest pose
         self.snapshots = 0
@@ -64,9 +65,11 @@ class ThirdSpaceClient:
         colour: str = "#4a90d9",
         timeout: float = 10.0,
         decode: bool = True,
+        token: str | None = None,
         **hello: Any,
     ) -> ThirdSpaceClient:
-        ws = await websockets.connect(url, max_size=2**22, open_timeout=timeout)
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        ws = await websockets.connect(url, max_size=2**22, open_timeout=timeout, additional_headers=headers)
         message = {"type": "hello", "protocol": PROTOCOL_VERSION, "scene": scene, "name": name, "language": language, "colour": colour}
         await ws.send(orjson.dumps({**message, **hello}).decode())
         reply = orjson.loads(await asyncio.wait_for(ws.recv(), timeout))
@@ -182,3 +185,5 @@ class ThirdSpaceClient:
             self.chat.append(message)
         elif kind == "error":
             self.errors.append(message)
+        elif kind == "scene":
+            self.scene_document = message["document"]
