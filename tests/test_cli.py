@@ -197,3 +197,38 @@ def test_asset_import_labels_a_curators_model(tmp_path):
     )
     record = Provenance.from_packet(read_packet(unpack((assets / "again.glb").read_bytes()).document))
     assert (record.source_type, record.made_by) == ("digitalCreation", "Archive")
+
+
+def test_user_add_prints_a_token_once_and_keeps_only_its_hash(tmp_path):
+    import sqlite3
+
+    result = run_cli("user", "add", "Amina", "--role", "curator", "--data-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip().splitlines()[-1]
+    assert len(token) >= 40
+    with sqlite3.connect(tmp_path / "thirdspace.sqlite3") as db:
+        stored = db.execute("SELECT name, role, token_sha256 FROM users").fetchall()
+    assert stored[0][:2] == ("Amina", "curator") and token not in stored[0][2]
+    assert "Amina" in run_cli("user", "list", "--data-dir", str(tmp_path)).stdout
+    assert run_cli("user", "add", "Amina", "--role", "curator", "--data-dir", str(tmp_path)).returncode == 2
+    assert run_cli("user", "add", "Bo", "--role", "emperor", "--data-dir", str(tmp_path)).returncode == 2
+
+
+def test_scene_export_writes_a_stored_scene_back_to_json(tmp_path):
+    from thirdspace.store import Database
+
+    db = Database(tmp_path / "thirdspace.sqlite3")
+    document = demo_scene("gallery")
+    db.create_scene(document, "test", "imported", publish=True)
+    moved = json.loads(json.dumps(document))
+    moved["nodes"][1]["position"] = [0, 0, 0]
+    db.write_draft("gallery", 1, moved, "test", "moved")
+    db.close()
+    out = tmp_path / "gallery.json"
+    assert run_cli("scene", "export", "gallery", "-o", str(out), "--data-dir", str(tmp_path)).returncode == 0
+    assert json.loads(out.read_text("utf-8")) == moved  # the draft head by default
+    published = run_cli("scene", "export", "gallery", "--published", "--data-dir", str(tmp_path))
+    assert json.loads(published.stdout) == document
+    assert run_cli("scene", "validate", str(out)).returncode == 0
+    missing = run_cli("scene", "export", "nowhere", "--data-dir", str(tmp_path))
+    assert missing.returncode == 2 and "not found" in missing.stderr
