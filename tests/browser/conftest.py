@@ -69,7 +69,7 @@ async def visit(browser):
     contexts = []
 
     async def open_page(init_scripts: tuple = (), **context_options) -> Visit:
-        context = await browser.new_context(viewport={"width": 960, "height": 600}, **context_options)
+        context = await browser.new_context(**{"viewport": {"width": 960, "height": 600}, **context_options})
         contexts.append(context)
         page = await context.new_page()
         for script in init_scripts:

@@ -124,6 +124,8 @@ async function enter(choice) {
   renderer.render(scene, camera);
   state.loadTimings = { lowestVisibleMs: performance.now() - manifestAskedAt };
   state.assets = () => streamer.levels();
+  state.nodes = () =>
+    Object.fromEntries([...streamer.nodes].map(([id, holder]) => [id, { position: holder.position.toArray(), asset: holder.userData.node.asset }]));
   state.assetEvents = () => streamer.events.map((e) => ({ ...e, at: e.at - manifestAskedAt }));
   progress.hidden = true;
   $("#title").textContent = pickText(documentJSON.title, choice.language);
@@ -206,6 +208,20 @@ async function enter(choice) {
   });
   connection.addEventListener("chat", (e) => chat.add(e.detail, welcome.id));
   connection.addEventListener("error", (e) => chat.system(e.detail.message));
+  connection.addEventListener("scene", async (e) => {
+    // A curator published: move, add and remove what changed, without a reload.
+    const live = e.detail;
+    try {
+      const fresh = await fetchJSON(`/api/scenes/${encodeURIComponent(live.scene)}/manifest`);
+      await streamer.update(live.document, fresh);
+      labels.refresh();
+      state.revision = live.revision;
+      $("#title").textContent = pickText(live.document.title, choice.language);
+    } catch (error) {
+      chat.system(`Could not update the scene: ${error.message}`);
+    }
+  });
+  connection.addEventListener("closed", (e) => chat.system(e.detail.message));
   connection.addEventListener("snapshot", (e) => avatars.onSnapshot(e.detail, performance.now()));
   connection.addEventListener("close", (e) => {
     setStatus("closed", `Disconnected (${e.detail.code}${e.detail.reason ? `: ${e.detail.reason}` : ""}). Reload to rejoin.`);
@@ -251,7 +267,7 @@ async function enter(choice) {
     locomotion.update(dt);
     if (xr.presenting) xr.update();
     avatars.update(now);
-    streamer.update(dt);
+    streamer.animate(dt);
     if (now - lastRefine > 250) {
       streamer.refine(camera.getWorldPosition(eye));
       lastRefine = now;

@@ -34,6 +34,17 @@ export class ProvenanceLabels {
     this.badge.addEventListener("click", () => this.showList());
   }
 
+  // Remove every label and list, then label the scene as it is now (after a live update).
+  refresh() {
+    for (const { label } of this.labels) {
+      label.element.remove();
+      label.removeFromParent();
+    }
+    this.labels = [];
+    this.setPieces = [];
+    this.attach();
+  }
+
   // Call once the lowest levels are placed: sizes are known then. Small objects get a floating label; set pieces
   // and objects that carry generated objects (a plinth under a vase) are listed behind the HUD badge instead.
   attach() {

@@ -68,22 +68,63 @@ export class SceneStreamer {
     this.refining = false;
     this.pinnedLevel = null; // a level every asset keeps (previewing levels of detail), or null to refine by distance
     this.viewer = null;
+    this.arrange(document, manifest);
+  }
+
+  // Make the scene graph match a document: new, moved, reparented, re-assetted and removed nodes.
+  // Returns the assets that have placements but nothing loaded yet.
+  arrange(document, manifest) {
+    this.document = document;
+    this.manifest = manifest;
     for (const entry of manifest.assets) {
-      this.assets.set(entry.id, { entry, level: null, loading: false, holders: [], mixers: [], scene: null, animations: [] });
+      const known = this.assets.get(entry.id);
+      if (known) known.entry = entry;
+      else this.assets.set(entry.id, { entry, level: null, loading: false, holders: [], mixers: [], scene: null, animations: [] });
     }
+    const seen = new Set();
     for (const spec of document.nodes) {
-      const holder = new THREE.Group();
-      holder.name = spec.id;
-      if (spec.position) holder.position.fromArray(spec.position);
-      if (spec.rotation) holder.quaternion.fromArray(spec.rotation);
-      if (spec.scale) holder.scale.fromArray(spec.scale);
+      seen.add(spec.id);
+      let holder = this.nodes.get(spec.id);
+      if (!holder) {
+        holder = new THREE.Group();
+        holder.name = spec.id;
+        this.nodes.set(spec.id, holder);
+      }
+      holder.position.fromArray(spec.position || [0, 0, 0]);
+      holder.quaternion.fromArray(spec.rotation || [0, 0, 0, 1]);
+      holder.scale.fromArray(spec.scale || [1, 1, 1]);
+      const before = holder.userData.node?.asset;
       holder.userData.node = spec;
-      this.nodes.set(spec.id, holder);
-      if (spec.asset && this.assets.has(spec.asset)) this.assets.get(spec.asset).holders.push(holder);
+      holder.userData.box = null;
+      if (before !== spec.asset || !holder.userData.model) this.reassign(holder, before, spec.asset);
     }
-    for (const spec of document.nodes) {
-      (spec.parent ? this.nodes.get(spec.parent) : this.root).add(this.nodes.get(spec.id));
+    for (const [id, holder] of this.nodes) {
+      if (seen.has(id)) continue;
+      this.reassign(holder, holder.userData.node.asset, undefined);
+      holder.removeFromParent();
+      this.nodes.delete(id);
     }
+    for (const spec of document.nodes) (spec.parent ? this.nodes.get(spec.parent) : this.root).add(this.nodes.get(spec.id));
+    return [...this.assets.values()].filter((a) => a.holders.length && a.level === null && !a.loading);
+  }
+
+  reassign(holder, from, to) {
+    const old = from && this.assets.get(from);
+    if (old) old.holders = old.holders.filter((h) => h !== holder);
+    if (holder.userData.model) {
+      holder.remove(holder.userData.model);
+      holder.userData.model = null;
+    }
+    const next = to && this.assets.get(to);
+    if (!next) return;
+    next.holders.push(holder);
+    if (next.scene) this.place(next);
+  }
+
+  // Apply a newly published document: the changes show at once, new assets stream in lowest level first.
+  async update(document, manifest) {
+    const unloaded = this.arrange(document, manifest);
+    await Promise.all(unloaded.map((asset) => this.load(asset.entry.id, asset.entry.levels.length - 1)));
   }
 
   // Load the lowest level of every asset; onProgress(loadedBytes, totalBytes).
@@ -125,6 +166,7 @@ export class SceneStreamer {
   place(asset) {
     asset.mixers = [];
     for (const holder of asset.holders) {
+      holder.userData.box = null;
       const previous = holder.userData.model;
       if (previous) holder.remove(previous);
       const model = asset.scene.clone(true);
@@ -175,7 +217,7 @@ export class SceneStreamer {
       });
   }
 
-  update(dt) {
+  animate(dt) {
     for (const asset of this.assets.values()) for (const mixer of asset.mixers) mixer.update(dt);
   }
 

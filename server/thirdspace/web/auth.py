@@ -134,9 +134,7 @@ async def whoami(request: web.Request) -> web.Response:
     from thirdspace.web.http import json_response
 
     user = request.get(USER)
-    if user is None:
-        raise http_error(401, "not signed in", "Authorization")
-    return json_response({"user": user.public(), "csrf": request.get(CSRF)})
+    return json_response({"user": user.public() if user else None, "csrf": request.get(CSRF)})
 
 
 async def sign_out(request: web.Request) -> web.Response:

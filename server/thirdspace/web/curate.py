@@ -16,7 +16,8 @@ from aiohttp import web
 from thirdspace.assets.checks import ImportLimits, ImportRefused, check_upload
 from thirdspace.assets.generators import GenerationRequest, GeneratorError, HttpGenerator, RecipeGenerator
 from thirdspace.assets.gltf import unpack
-from thirdspace.assets.library import label
+from thirdspace.assets.library import AssetError, label
+from thirdspace.assets.manifest import build_manifest
 from thirdspace.assets.provenance import GENERATED_TYPES, SOURCE_TYPES, Provenance
 from thirdspace.assets.recipes import RECIPES, RecipeError, build_glb
 from thirdspace.scenes import editing
@@ -33,6 +34,8 @@ MAX_NUMBER = 2**31 - 1  # revision and review numbers (SQLite integers; anything
 
 def is_number(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_NUMBER
+
+
 ASSET_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -150,6 +153,24 @@ async def create_scene(request: web.Request) -> web.Response:
 async def get_draft(request: web.Request) -> web.Response:
     require(request, "curator")
     return draft_response(request)
+
+
+async def draft_manifest(request: web.Request) -> web.Response:
+    """The draft's assets, pending ones included (curators see what they are reviewing)."""
+    require(request, "curator")
+    document = current_draft(request)
+    library = request.app[ASSETS]
+    assets, missing = [], []
+    for asset_id in dict.fromkeys(n["asset"] for n in document["nodes"] if "asset" in n):
+        try:
+            assets.append(library.resolve(asset_id))
+        except AssetError:
+            missing.append(asset_id)
+    manifest = build_manifest(document, assets)
+    db = request.app[DB]
+    for entry in manifest["assets"]:
+        entry["status"] = db.review_status("asset", entry["id"]) or "approved"
+    return json_response({**manifest, "missing": missing})
 
 
 async def replace_draft(request: web.Request) -> web.Response:
@@ -479,6 +500,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/api/curate/scenes", create_scene)
     r.add_get("/api/curate/scenes/{scene_id}", get_draft)
     r.add_put("/api/curate/scenes/{scene_id}", replace_draft)
+    r.add_get("/api/curate/scenes/{scene_id}/manifest", draft_manifest)
     r.add_delete("/api/curate/scenes/{scene_id}", delete_scene)
     r.add_post("/api/curate/scenes/{scene_id}/nodes", add_node)
     r.add_patch("/api/curate/scenes/{scene_id}/nodes/{node_id}", update_node)

@@ -93,7 +93,7 @@ def _schemas() -> dict[str, Any]:
             ("error",),
         ),
         "User": user,
-        "Session": obj({"user": user, "csrf": NULLABLE_STRING}, ("user",)),
+        "Session": obj({"user": {"anyOf": [user, {"type": "null"}]}, "csrf": NULLABLE_STRING}, ("user",)),
         "NewUser": obj({"user": user, "token": STRING}, ("user", "token")),
         "SceneRecord": record,
         "Draft": obj({"scene": record, "revision": INTEGER, "document": ref("SceneDocument")}, ("scene", "revision", "document")),
@@ -254,6 +254,9 @@ def _paths() -> dict[str, Any]:
                 params=[SCENE_ID, IF_MATCH],
                 roles=admin,
             ),  # fmt: skip
+        },
+        "/api/curate/scenes/{scene_id}/manifest": {
+            "get": op("The draft's assets, pending ones included", ok(ref("Manifest")), tags=["scenes"], params=[SCENE_ID], roles=curator)
         },
         "/api/curate/scenes/{scene_id}/nodes": {
             "post": op(
