@@ -50,6 +50,7 @@ export class ProvenanceLabels {
   attach() {
     const box = new THREE.Box3();
     const size = new THREE.Vector3();
+    this.streamer.root.updateMatrixWorld(true); // after a live update, before the next frame has done it
     const generated = [...this.streamer.nodes.values()].filter((holder) => {
       const assetId = holder.userData.node.asset;
       return holder.userData.model && assetId && this.streamer.assets.get(assetId)?.entry.provenance.generated;
