@@ -10,6 +10,7 @@ from aiohttp import web
 from thirdspace.assets.checks import ImportLimits
 from thirdspace.assets.library import AssetLibrary
 from thirdspace.assets.store import AssetStore, StoreSettings
+from thirdspace.chat.translate import ChatTranslations, make_translator
 from thirdspace.config import Settings
 from thirdspace.protocol.constants import CLOSE_GOING_AWAY
 from thirdspace.rooms.room import RoomRules
@@ -51,6 +52,8 @@ def create_app(settings: Settings) -> web.Application:
     )
     scene_assets: dict = {}
     hub = Hub({}, rules)
+    translator = make_translator(settings.translator, settings.translator_url, settings.translator_api_key, settings.translator_timeout_s)
+    hub.translations = ChatTranslations(translator, settings.translator_timeout_s, settings.translator_concurrency)
     publisher = Publisher(db, library, hub, scene_assets)
     publisher.import_directory(settings.scenes_dir)  # scene files the store does not know yet
     publisher.refresh_all()
@@ -69,6 +72,8 @@ def create_app(settings: Settings) -> web.Application:
 
     async def close_store(app: web.Application) -> None:
         app[DB].close()
+        if hasattr(translator, "close"):
+            await translator.close()
 
     app.on_startup.append(compile_kernels)
     app.on_shutdown.append(close_rooms)

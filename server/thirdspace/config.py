@@ -34,7 +34,12 @@ class Settings:
     snapshot_budget_bytes: int = 1200
     chat_history: int = 100
     chat_burst: int = 5
-    chat_per_s: float = 1.0
+    chat_per_s: float = 0.5  # after a burst of chat_burst lines, about one line every 2 s
+    translator: str = "none"  # none, libretranslate or argos (see docs/chat.md)
+    translator_url: str = ""  # a LibreTranslate-compatible server, for translator = "libretranslate"
+    translator_api_key: str = ""
+    translator_timeout_s: float = 5.0
+    translator_concurrency: int = 4  # translation requests in flight at once, for the whole server
     send_queue_messages: int = 256  # control messages queued for one connection before it is closed
     max_errors: int = 20  # error replies before a misbehaving connection is closed
     quantise_max_error_mm: float = 0.5  # quantise vertex positions only when no vertex moves further

@@ -18,3 +18,9 @@ BYTES_OUT = Counter("thirdspace_ws_bytes_out_total", "Bytes sent on WebSocket co
 BYTES_IN = Counter("thirdspace_ws_bytes_in_total", "Bytes received on WebSocket connections.", ["kind"])
 POSES = Counter("thirdspace_poses_total", "Poses received, by outcome.", ["outcome"])
 CHAT_MESSAGES = Counter("thirdspace_chat_messages_total", "Chat lines broadcast.")
+TRANSLATIONS = Counter("thirdspace_chat_translations_total", "Chat translations delivered, by outcome.", ["outcome"])
+TRANSLATION_SECONDS = Histogram(
+    "thirdspace_chat_translation_seconds",
+    "Time a translation backend took for one line into one language.",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)

@@ -84,6 +84,17 @@ MIGRATIONS = [
     );
     CREATE INDEX reviews_subject ON reviews(kind, subject);
     """,
+    """
+    CREATE TABLE reports (
+        id INTEGER PRIMARY KEY,
+        room TEXT NOT NULL,
+        scene_id TEXT NOT NULL,
+        line TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        reported_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """,
 ]
 
 
@@ -352,6 +363,18 @@ class Database:
         query = "SELECT status FROM reviews WHERE kind = ? AND subject = ? ORDER BY id DESC LIMIT 1"
         row = self.db.execute(query, (kind, subject)).fetchone()
         return row[0] if row else None
+
+    def add_report(self, room: str, scene_id: str, line: dict[str, Any], reason: str, reported_by: str) -> int:
+        with self._tx():
+            cursor = self.db.execute(
+                "INSERT INTO reports (room, scene_id, line, reason, reported_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (room, scene_id, orjson.dumps(line).decode(), reason, reported_by, now()),
+            )
+        return cursor.lastrowid
+
+    def reports(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT * FROM reports ORDER BY id DESC LIMIT 500")
+        return [{**dict(r), "line": orjson.loads(r["line"])} for r in rows]
 
     def unapproved_texts(self) -> set[str]:
         rows = self.db.execute("SELECT subject, status FROM reviews WHERE kind = 'text' ORDER BY id")

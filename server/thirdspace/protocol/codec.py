@@ -134,10 +134,45 @@ def _decode_watch(msg: dict[str, Any]) -> Watch:
     return Watch(scene=scene)
 
 
-CLIENT_MESSAGES = {"hello": _decode_hello, "chat": _decode_chat, "ping": _decode_ping, "watch": _decode_watch}
+@dataclass(frozen=True)
+class Quick:
+    phrase: str
+    thing: str | None
 
 
-def decode_control(data: str | bytes) -> Hello | Chat | Ping | Watch:
+def _decode_quick(msg: dict[str, Any]) -> Quick:
+    phrase, thing = msg.get("phrase"), msg.get("thing")
+    if not isinstance(phrase, str) or not phrase or len(phrase) > 64:
+        raise ProtocolError("bad_request", "phrase must be a quick-chat phrase id", "phrase")
+    if thing is not None and (not isinstance(thing, str) or not thing or len(thing) > 64):
+        raise ProtocolError("bad_request", "thing must be a node id", "thing")
+    return Quick(phrase, thing)
+
+
+@dataclass(frozen=True)
+class Report:
+    message: int
+    reason: str
+
+
+def _decode_report(msg: dict[str, Any]) -> Report:
+    message = msg.get("message")
+    if type(message) is not int or message < 1:
+        raise ProtocolError("bad_request", "message must be a chat line's id", "message")
+    return Report(message, _text(msg.get("reason", "no reason given"), "reason", 500))
+
+
+CLIENT_MESSAGES = {
+    "hello": _decode_hello,
+    "chat": _decode_chat,
+    "quick": _decode_quick,
+    "report": _decode_report,
+    "ping": _decode_ping,
+    "watch": _decode_watch,
+}
+
+
+def decode_control(data: str | bytes) -> Hello | Chat | Quick | Report | Ping | Watch:
     """Decode one client text frame into a message value."""
     try:
         msg = orjson.loads(data)

@@ -11,13 +11,16 @@ from __future__ import annotations
 import logging
 import math
 import time
-import unicodedata
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from thirdspace.chat import glossary
+from thirdspace.chat.languages import mismatch
+from thirdspace.chat.moderation import Blocklist, clean, match_key
+from thirdspace.chat.quick import needs_thing, node_name, phrases, render
 from thirdspace.protocol.codec import ProtocolError
 from thirdspace.protocol.constants import FLAG_ACK, FLAG_TELEPORT, PART_FLOATS, PARTS, PROTOCOL_VERSION
 from thirdspace.rooms import validate
@@ -25,6 +28,7 @@ from thirdspace.scenes.model import Scene
 from thirdspace.sync.engine import SyncEngine, SyncSettings, TickOutput
 
 EYE_HEIGHT_M = 1.6
+DUPLICATE_WINDOW_S = 30.0  # the same line again within this is refused
 log = logging.getLogger(__name__)
 
 
@@ -43,7 +47,7 @@ class RoomRules:
     hand_reach_m: float = 1.5  # hands stay this close to the head
     chat_history: int = 100
     chat_burst: int = 5
-    chat_per_s: float = 1.0
+    chat_per_s: float = 0.5
     sync: SyncSettings = field(default_factory=SyncSettings)
 
 
@@ -66,6 +70,8 @@ class Visitor:
     chat_tokens: float
     chat_checked_at: float
     dropped_poses: int = 0
+    last_key: str = ""  # the match key of the visitor's last free-text line (duplicate suppression)
+    last_said_at: float = -1e9
 
     def presence(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "language": self.language, "colour": self.colour}
@@ -93,6 +99,7 @@ class Room:
         self._next_id = 1
         self.muted: set[int] = set()  # visitors whose chat the room refuses
         self.locked = False  # a locked room takes no new visitors
+        self.set_scene_rules(self.scene.document, list(self.scene.blocklist) or None)
         self._free_slots = list(range(capacity - 1, -1, -1))
         # Structure of arrays, one row per slot.
         self.ids = np.zeros(capacity, dtype=np.uint16)
@@ -178,6 +185,13 @@ class Room:
             Outbound({"type": "join", "visitor": visitor.presence()}, exclude=visitor.id),
         ]
 
+    def set_scene_rules(self, document: dict[str, Any], blocklist: list[str] | None = None) -> None:
+        """The scene as visitors see it now (for quick-chat names) and its chat rules (blocklist, glossary)."""
+        self.document = document
+        rules = document.get("chat", {})
+        self.blocklist = Blocklist(rules.get("blocklist", []) if blocklist is None else blocklist)
+        self.glossary = glossary.parse(rules.get("glossary"))
+
     def leave(self, visitor_id: int) -> list[Outbound]:
         self.muted.discard(visitor_id)
         visitor = self.visitors.pop(visitor_id, None)
@@ -242,10 +256,36 @@ class Room:
 
     # -- chat ---------------------------------------------------------------------
 
-    def chat(self, visitor_id: int, text: str, now: float, wall_time: float | None = None) -> list[Outbound]:
+    def chat(
+        self, visitor_id: int, text: str, now: float, wall_time: float | None = None, quick: dict[str, str] | None = None
+    ) -> list[Outbound]:
+        """A line of free text, or a quick-chat phrase (``quick``: ``{"phrase", "thing"?}``), to everyone in the room."""
         visitor = self.visitors[visitor_id]
+
+        def refuse(code: str, message: str, field: str = "text") -> list[Outbound]:
+            return [Outbound(ProtocolError(code, message, field).to_message(), to=visitor_id)]
+
         if visitor_id in self.muted:
-            return [Outbound(ProtocolError("muted", "a moderator has muted you in this room", "text").to_message(), to=visitor_id)]
+            return refuse("muted", "a moderator has muted you in this room")
+        key = ""
+        if quick is not None:
+            phrase, thing = quick["phrase"], quick.get("thing")
+            if phrase not in phrases():
+                return refuse("bad_request", f"no quick-chat phrase {phrase!r}", "phrase")
+            if needs_thing(phrase) != (thing is not None):
+                return refuse("bad_request", f"phrase {phrase!r} {'needs' if needs_thing(phrase) else 'takes no'} thing", "thing")
+            if thing is not None and not any(n["id"] == thing for n in self.document["nodes"]):
+                return refuse("bad_request", f"no node {thing!r} in this scene", "thing")
+            text = render(phrase, visitor.language, node_name(self.document, thing, visitor.language) if thing else "")
+        else:
+            text = clean(text)
+            if not text:
+                return refuse("bad_request", "text is empty once invisible characters are removed")
+            if self.blocklist.matches(text):
+                return refuse("blocked", "this line contains words this scene's curators do not allow")
+            key = match_key(text)
+            if key == visitor.last_key and now - visitor.last_said_at < DUPLICATE_WINDOW_S:
+                return refuse("duplicate", "you just said that")
         rules = self.rules
         visitor.chat_tokens = min(rules.chat_burst, visitor.chat_tokens + (now - visitor.chat_checked_at) * rules.chat_per_s)
         visitor.chat_checked_at = now
@@ -254,6 +294,8 @@ class Room:
             error = ProtocolError("rate_limited", f"too many messages; try again in {math.ceil(wait * 10) / 10} s", "text")
             return [Outbound(error.to_message(), to=visitor_id)]
         visitor.chat_tokens -= 1
+        if quick is None:
+            visitor.last_key, visitor.last_said_at = key, now
         self._chat_seq += 1
         message = {
             "type": "chat",
@@ -261,8 +303,14 @@ class Room:
             "from": visitor.id,
             "name": visitor.name,
             "language": visitor.language,
-            "text": unicodedata.normalize("NFC", text),
+            "text": text,
             "time": round((time.time() if wall_time is None else wall_time) * 1000),
         }
+        if quick is not None:
+            message["quick"] = dict(quick)
+        else:
+            detected = mismatch(text, visitor.language, {v.language for v in self.visitors.values()})
+            if detected:
+                message["detected"] = detected
         self.chat_log.append(message)
         return [Outbound(message)]

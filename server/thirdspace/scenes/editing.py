@@ -144,6 +144,7 @@ def visitor_view(
     """The document visitors receive: nodes keep their place but lose assets not approved for them,
     and texts awaiting review are left out (the default-language title is always kept)."""
     out = copy.deepcopy(document)
+    out.get("chat", {}).pop("blocklist", None)  # the room applies it; visitors do not get the list
     for node in out["nodes"]:
         if "asset" in node and not asset_visible(node["asset"]):
             del node["asset"]

@@ -47,6 +47,7 @@ class Scene:
     bounds_max: tuple[float, float, float]
     languages: tuple[str, ...]
     asset_ids: tuple[str, ...] = field(default=())
+    blocklist: tuple[str, ...] = field(default=())  # chat rules kept from visitors (the document they get has none)
 
     @property
     def title(self) -> dict[str, str]:

@@ -118,8 +118,14 @@ async def list_users(request: web.Request) -> web.Response:
     return json_response({"users": [user.public() for user in request.app[DB].users()]})
 
 
+async def list_reports(request: web.Request) -> web.Response:
+    require(request, "curator")
+    return json_response({"reports": request.app[DB].reports()})
+
+
 def add_routes(app: web.Application) -> None:
     r = app.router
+    r.add_get("/api/admin/reports", list_reports)
     r.add_get("/api/admin/rooms", list_rooms)
     r.add_post("/api/admin/rooms/{room_id}/mute", mute)
     r.add_post("/api/admin/rooms/{room_id}/kick", kick)

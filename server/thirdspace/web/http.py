@@ -188,6 +188,12 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": prometheus_client.CONTENT_TYPE_LATEST})
 
 
+async def chat_phrases(request: web.Request) -> web.Response:
+    from thirdspace.chat.quick import phrases
+
+    return json_response({"phrases": phrases()})
+
+
 async def curate_page(request: web.Request) -> web.StreamResponse:
     page = request.app[SETTINGS].client_dir / "curate.html"
     if not page.is_file():
@@ -208,6 +214,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
     app.router.add_get("/curate", curate_page)
     app.router.add_get("/api/openapi.json", openapi_document)
+    app.router.add_get("/api/chat/phrases", chat_phrases)
     app.router.add_post("/api/session", auth.sign_in)
     app.router.add_get("/api/session", auth.whoami)
     app.router.add_delete("/api/session", auth.sign_out)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 
+from thirdspace.chat.translate import ChatTranslations, NoTranslator
 from thirdspace.metrics import TICK_SECONDS
 from thirdspace.protocol.codec import encode_control
 from thirdspace.protocol.constants import CLOSE_KICKED, CLOSE_ROOM_CLOSED
@@ -69,6 +70,15 @@ class Hub:
         self.runners: dict[str, RoomRunner] = {}
         self.bans: dict[tuple[str, str], float] = {}  # (room id, visitor identity) -> monotonic time the ban ends
         self.watchers: dict[str, set[Session]] = {}  # scene id -> curators' connections watching its draft
+        self.translations = ChatTranslations(NoTranslator())
+
+    def translate(self, runner: RoomRunner, line: dict) -> None:
+        """Send each listener the line in their language, when a backend is configured (in the background)."""
+        room = runner.room
+        listeners = {visitor_id: visitor.language for visitor_id, visitor in room.visitors.items()}
+        self.translations.fan_out(
+            line, listeners, room.glossary, lambda visitor_id, update: runner.deliver([Outbound(update, to=visitor_id)])
+        )
 
     def join(self, scene: Scene, name: str, language: str, colour: str, session: Session, identity: str = "") -> tuple[RoomRunner, Visitor]:
         now = time.monotonic()
@@ -101,6 +111,8 @@ class Hub:
         changed = self.scenes.get(scene.id) is None or self.scenes[scene.id].document != scene.document
         self.scenes[scene.id] = scene
         self.revisions[scene.id] = revision
+        for room in self.directory.rooms(scene.id):
+            room.set_scene_rules(scene.document, list(scene.blocklist))
         if not changed:
             return
         message = {"type": "scene", "scene": scene.id, "revision": revision, "document": scene.document}

@@ -444,6 +444,10 @@ def _paths() -> dict[str, Any]:
                 ("close", "Close a room, telling its visitors why", {"message": STRING}, ("message",)),
             )
         },
+        "/api/admin/reports": {
+            "get": op("Chat lines visitors reported, newest first", ok(obj({"reports": {"type": "array"}})), tags=["rooms"], roles=curator)
+        },  # fmt: skip
+        "/api/chat/phrases": {"get": op("Quick-chat phrases per language", ok(obj({"phrases": ANY_OBJECT})), tags=["public"])},
         "/api/admin/users": {
             "get": op("Users", ok(obj({"users": {"type": "array", "items": ref("User")}})), tags=["users"], roles=admin),
             "post": op(

@@ -8,6 +8,7 @@ assets and hands it to the hub, which sends it to the scene's rooms at once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,7 @@ class Publisher:
         document = self.db.revision(scene_id, record.published_revision)["document"]
         try:
             scene: Scene = validate(self.visitor_document(scene_id, document), f"{scene_id} revision {record.published_revision}")
+            scene = dataclasses.replace(scene, blocklist=tuple(document.get("chat", {}).get("blocklist", [])))
             assets = [self.library.resolve(asset_id) for asset_id in scene.asset_ids]
         except (SceneError, AssetError) as err:
             log.error("cannot show scene %s: %s", scene_id, err)

@@ -7,7 +7,7 @@ import time
 from aiohttp import WSMsgType, web
 
 from thirdspace.metrics import BYTES_IN, CHAT_MESSAGES, POSES
-from thirdspace.protocol.codec import Chat, Hello, Ping, ProtocolError, Watch, decode_control, decode_pose, encode_control
+from thirdspace.protocol.codec import Chat, Hello, Ping, ProtocolError, Quick, Report, Watch, decode_control, decode_pose, encode_control
 from thirdspace.protocol.constants import CLOSE_POLICY, MAX_FRAME_BYTES
 from thirdspace.store import ROLES, NotFound
 from thirdspace.web.auth import identify, origin_allowed
@@ -81,12 +81,27 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
                             err.message_type = "hello"  # answered with an error; a corrected hello may follow
                             raise err
                         member = hub.join(scene, message.name, message.language, message.colour, session, identity)
-                    elif isinstance(message, Chat):
+                    elif isinstance(message, Chat | Quick):
                         runner, visitor = member
-                        outbound = runner.room.chat(visitor.id, message.text, time.monotonic())
-                        if outbound and outbound[0].message["type"] == "chat":
-                            CHAT_MESSAGES.inc()
+                        if isinstance(message, Chat):
+                            outbound = runner.room.chat(visitor.id, message.text, time.monotonic())
+                        else:
+                            quick = {"phrase": message.phrase} | ({"thing": message.thing} if message.thing else {})
+                            outbound = runner.room.chat(visitor.id, "", time.monotonic(), quick=quick)
                         runner.deliver(outbound)
+                        line = outbound[0].message if outbound else {}
+                        if line.get("type") == "chat":
+                            CHAT_MESSAGES.inc()
+                            if "quick" not in line:  # phrases come from curated tables; free text may need translating
+                                hub.translate(runner, line)
+                    elif isinstance(message, Report):
+                        runner, visitor = member
+                        line = next((m for m in runner.room.chat_log if m["id"] == message.message), None)
+                        if line is None:
+                            raise ProtocolError("bad_request", f"no recent line {message.message} in this room", "message")
+                        who = f"{visitor.name} ({identity})"
+                        request.app[DB].add_report(runner.room.id, runner.room.scene.id, line, message.reason, who)
+                        session.send(encode_control({"type": "reported", "message": message.message}))
                     else:
                         raise ProtocolError("bad_request", "hello was already accepted", "type")
                 elif msg.type == WSMsgType.BINARY:

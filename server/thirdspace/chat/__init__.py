@@ -1,0 +1,1 @@
+"""Chat: moderation, languages, glossaries and translation."""
