@@ -208,3 +208,22 @@ def test_a_line_in_another_room_language_is_flagged():
     assert "detected" not in plain
     short = room.chat(ama.id, "Merci !", now=2)[0].message
     assert "detected" not in short
+
+
+async def test_the_server_says_which_backend_and_languages_it_has(libre, server, scenes_dir, tmp_path):
+    import aiohttp
+
+    from tests.curate.conftest import fresh_data_dir
+
+    async with aiohttp.ClientSession() as http, http.get(f"{server.http}/api/chat/languages") as response:
+        assert await response.json() == {"backend": "none", "languages": []}
+    fake, url = libre
+    settings = Settings.load(environ={}, scenes_dir=scenes_dir, data_dir=fresh_data_dir(server, tmp_path), translator="libretranslate",
+                             translator_url=url)  # fmt: skip
+    runner, running = await start_server(settings)
+    try:
+        async with aiohttp.ClientSession() as http, http.get(f"{running.http}/api/chat/languages") as response:
+            body = await response.json()
+        assert body["backend"] == "libretranslate" and {"en", "fr", "ar"} <= set(body["languages"])
+    finally:
+        await runner.cleanup()

@@ -1,7 +1,8 @@
 // Third Space web client: lobby, scene loading, avatars, chat, desktop/mobile/VR.
 import * as THREE from "three";
 import { Avatars } from "./avatars.js";
-import { ChatPanel } from "./chat.js";
+import { ChatPanel, QuickChat } from "./chat.js";
+import { setLanguage, t } from "./i18n.js";
 import { Locomotion } from "./controls.js";
 import { Connection } from "./net.js";
 import { FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT, MAX_NAME_CHARS } from "./protocol.js";
@@ -53,6 +54,8 @@ async function showLobby() {
   const language = params.get("lang") || navigator.language.split("-")[0] || "en";
   const languageSelect = $("#language");
   if ([...languageSelect.options].some((o) => o.value === language)) languageSelect.value = language;
+  setLanguage(languageSelect.value);
+  languageSelect.addEventListener("change", () => setLanguage(languageSelect.value));
   $("#name").value = params.get("name") || localStorage.getItem("thirdspace.name") || "";
   $("#name").maxLength = MAX_NAME_CHARS;
   $("#colour").value = localStorage.getItem("thirdspace.colour") || `#${Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, "0")}`;
@@ -89,7 +92,10 @@ async function showLobby() {
 }
 
 async function enter(choice) {
-  setStatus("loading", "Loading the scene…");
+  setLanguage(choice.language);
+  state.language = choice.language;
+  setStatus("loading", t("loading"));
+  const phrasesReady = fetchJSON("/api/chat/phrases");
   const { scene: documentJSON } = await fetchJSON(`/api/scenes/${encodeURIComponent(choice.scene)}`);
   state.scene = documentJSON.id;
   const manifestAskedAt = performance.now();
@@ -142,7 +148,7 @@ async function enter(choice) {
     labels.setSize(innerWidth, innerHeight);
   });
 
-  setStatus("joining", "Joining…");
+  setStatus("joining", t("joining"));
   const protocol = location.protocol === "https:" ? "wss:" : "ws:";
   const connection = new Connection(`${protocol}//${location.host}/ws`);
   const welcome = await connection.join(choice);
@@ -183,12 +189,39 @@ async function enter(choice) {
       position: a.position.toArray(),
     }));
 
+  const { phrases } = await phrasesReady;
+  let currentDocument = documentJSON;
+  const nodeName = (id) => {
+    const spec = currentDocument.nodes.find((n) => n.id === id);
+    return (spec && pickText(spec.name, choice.language)) || id;
+  };
   const chat = new ChatPanel({
     log: $("#chat-log"),
     form: $("#chat-form"),
     input: $("#chat-input"),
     onSend: (text) => connection.sendChat(text),
+    reader: choice.language,
+    phrases,
+    nameOf: nodeName,
+    onReport: (id) => connection.send({ type: "report", message: id, reason: "reported from the chat panel" }),
   });
+  new QuickChat({
+    phraseSelect: $("#quick-phrase"),
+    thingSelect: $("#quick-thing"),
+    button: $("#quick-send"),
+    phrases,
+    reader: choice.language,
+    things: documentJSON.nodes.filter((n) => n.name).map((n) => [n.id, pickText(n.name, choice.language)]),
+    onSend: (phrase, thing) => connection.send({ type: "quick", phrase, ...(thing ? { thing } : {}) }),
+  });
+  state.chat = () =>
+    [...document.querySelectorAll("#chat-log li[data-chat]")].map((li) => ({
+      id: Number(li.dataset.chat),
+      text: li.querySelector(".text").textContent,
+      lang: li.querySelector(".text").lang,
+      meta: li.querySelector(".meta").textContent,
+      hidden: li.hidden,
+    }));
   for (const message of welcome.chat) chat.add(message, welcome.id);
   $("#hud").hidden = false;
   $("#room").textContent = welcome.room;
@@ -197,16 +230,17 @@ async function enter(choice) {
 
   connection.addEventListener("join", (e) => {
     avatars.add(e.detail.visitor);
-    chat.system(`${e.detail.visitor.name} joined`);
+    chat.system(t("joined", { name: e.detail.visitor.name }));
     updateCount();
   });
   connection.addEventListener("leave", (e) => {
     const name = avatars.byId.get(e.detail.id)?.visitor.name;
     avatars.remove(e.detail.id);
-    if (name) chat.system(`${name} left`);
+    if (name) chat.system(t("left", { name }));
     updateCount();
   });
   connection.addEventListener("chat", (e) => chat.add(e.detail, welcome.id));
+  connection.addEventListener("chat_translation", (e) => chat.translation(e.detail));
   connection.addEventListener("error", (e) => chat.system(e.detail.message));
   connection.addEventListener("scene", async (e) => {
     // A curator published: move, add and remove what changed, without a reload.
@@ -214,6 +248,7 @@ async function enter(choice) {
     try {
       const fresh = await fetchJSON(`/api/scenes/${encodeURIComponent(live.scene)}/manifest`);
       await streamer.update(live.document, fresh);
+      currentDocument = live.document;
       labels.refresh();
       state.revision = live.revision;
       $("#title").textContent = pickText(live.document.title, choice.language);

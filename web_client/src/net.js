@@ -79,6 +79,10 @@ export class Connection extends EventTarget {
     return true;
   }
 
+  send(message) {
+    if (this.open) this.ws.send(JSON.stringify(message));
+  }
+
   sendChat(text) {
     if (this.open) this.ws.send(JSON.stringify({ type: "chat", text }));
   }

@@ -1,6 +1,7 @@
 // "generated" labels on machine-made objects, and their provenance details on selection.
 import * as THREE from "three";
 import { CSS2DObject, CSS2DRenderer } from "three/addons/renderers/CSS2DRenderer.js";
+import { t } from "./i18n.js";
 
 const LABEL_MAX_SIZE_M = 8; // larger set pieces (floors, walls) are listed in the HUD badge instead
 const LABEL_RANGE_M = 15;
@@ -68,7 +69,7 @@ export class ProvenanceLabels {
       const button = document.createElement("button");
       button.className = "generated-label";
       button.type = "button";
-      button.textContent = "generated";
+      button.textContent = t("generated");
       button.title = describeSource(entry.provenance);
       button.addEventListener("click", () => this.show(holder));
       button.addEventListener("pointerdown", (e) => e.stopPropagation());

@@ -194,6 +194,21 @@ async def chat_phrases(request: web.Request) -> web.Response:
     return json_response({"phrases": phrases()})
 
 
+async def chat_languages(request: web.Request) -> web.Response:
+    """Which translation backend runs and what it can translate (for Argos: the installed pairs)."""
+    from thirdspace.chat.translate import TranslationError
+
+    translator = request.app[HUB].translations.translator
+    body: dict[str, Any] = {"backend": translator.name, "languages": []}
+    try:
+        body["languages"] = sorted(await translator.languages())
+        if hasattr(translator, "pairs"):
+            body["pairs"] = sorted(f"{a}-{b}" for a, b in translator.pairs())
+    except TranslationError as err:
+        body["error"] = str(err)
+    return json_response(body)
+
+
 async def curate_page(request: web.Request) -> web.StreamResponse:
     page = request.app[SETTINGS].client_dir / "curate.html"
     if not page.is_file():
@@ -215,6 +230,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/curate", curate_page)
     app.router.add_get("/api/openapi.json", openapi_document)
     app.router.add_get("/api/chat/phrases", chat_phrases)
+    app.router.add_get("/api/chat/languages", chat_languages)
     app.router.add_post("/api/session", auth.sign_in)
     app.router.add_get("/api/session", auth.whoami)
     app.router.add_delete("/api/session", auth.sign_out)

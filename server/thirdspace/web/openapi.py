@@ -447,6 +447,13 @@ def _paths() -> dict[str, Any]:
         "/api/admin/reports": {
             "get": op("Chat lines visitors reported, newest first", ok(obj({"reports": {"type": "array"}})), tags=["rooms"], roles=curator)
         },  # fmt: skip
+        "/api/chat/languages": {
+            "get": op(
+                "The translation backend and the languages it has",
+                ok(obj({"backend": STRING, "languages": {"type": "array"}})),
+                tags=["public"],
+            )  # fmt: skip
+        },
         "/api/chat/phrases": {"get": op("Quick-chat phrases per language", ok(obj({"phrases": ANY_OBJECT})), tags=["public"])},
         "/api/admin/users": {
             "get": op("Users", ok(obj({"users": {"type": "array", "items": ref("User")}})), tags=["users"], roles=admin),

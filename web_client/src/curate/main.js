@@ -297,7 +297,26 @@ function renderNodePanel() {
     }
   }
   $("#texts").replaceChildren(...rows);
+  $("#chat-rules").hidden = Boolean(spec);
+  if (!spec) {
+    $("#blocklist").value = (draft.chat?.blocklist || []).join("\n");
+    $("#glossary").value = JSON.stringify(draft.chat?.glossary || [], null, 1);
+  }
 }
+
+$("#save-chat-rules").addEventListener("click", async () => {
+  let glossary;
+  try {
+    glossary = JSON.parse($("#glossary").value || "[]");
+  } catch (error) {
+    return say(`Not saved: the glossary is not valid JSON (${error.message})`);
+  }
+  const blocklist = $("#blocklist").value.split("\n").map((line) => line.trim()).filter(Boolean);
+  const chat = { ...(draft.chat || {}), blocklist, glossary };
+  if (await write("PUT", `/api/curate/scenes/${encodeURIComponent(state.scene)}`, { document: { ...draft, chat }, message: "chat rules" }, "the chat rules")) {
+    renderNodePanel();
+  }
+});
 
 function saveTypedTransform() {
   const read = (selector) => [...document.querySelectorAll(`${selector} input`)].map((i) => Number(i.value));
