@@ -79,7 +79,7 @@ export class ProvenanceLabels {
       holder.add(label);
       this.labels.push({ label, holder, button });
     }
-    this.badge.textContent = `generated: ${this.labels.length + this.setPieces.length}`;
+    this.badge.textContent = `${t("generated")}: ${this.labels.length + this.setPieces.length}`;
     this.badge.hidden = this.labels.length + this.setPieces.length === 0;
   }
 
