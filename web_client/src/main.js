@@ -69,7 +69,7 @@ async function showLobby() {
   }
   const wanted = params.get("scene");
   if (wanted && scenes.some((s) => s.id === wanted)) select.value = wanted;
-  else if (wanted) setStatus("lobby", `There is no scene "${wanted}"; pick one below.`);
+  else if (wanted) setStatus("lobby", t("no_scene", { scene: wanted }));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const choice = {
@@ -83,7 +83,7 @@ async function showLobby() {
     history.replaceState(null, "", `?scene=${encodeURIComponent(choice.scene)}`);
     enter(choice).catch((error) => {
       state.error = String(error.message || error);
-      setStatus("error", `Could not enter: ${state.error}`);
+      setStatus("error", t("could_not_enter", { error: state.error }));
       form.hidden = false;
     });
     form.hidden = true;
@@ -253,13 +253,13 @@ async function enter(choice) {
       state.revision = live.revision;
       $("#title").textContent = pickText(live.document.title, choice.language);
     } catch (error) {
-      chat.system(`Could not update the scene: ${error.message}`);
+      chat.system(t("update_failed", { error: error.message }));
     }
   });
   connection.addEventListener("closed", (e) => chat.system(e.detail.message));
   connection.addEventListener("snapshot", (e) => avatars.onSnapshot(e.detail, performance.now()));
   connection.addEventListener("close", (e) => {
-    setStatus("closed", `Disconnected (${e.detail.code}${e.detail.reason ? `: ${e.detail.reason}` : ""}). Reload to rejoin.`);
+    setStatus("closed", t("disconnected", { reason: `${e.detail.code}${e.detail.reason ? `: ${e.detail.reason}` : ""}` }));
   });
 
   const head = new THREE.Vector3();
@@ -316,5 +316,5 @@ async function enter(choice) {
 
 showLobby().catch((error) => {
   state.error = String(error.message || error);
-  setStatus("error", `Could not reach the server: ${state.error}`);
+  setStatus("error", t("unreachable", { error: state.error }));
 });
