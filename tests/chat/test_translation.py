@@ -196,9 +196,11 @@ async def test_visitors_can_report_a_line(server):
 
 
 def test_a_line_in_another_room_language_is_flagged():
+    from thirdspace.chat.languages import mismatch
     from thirdspace.rooms.room import Room
     from thirdspace.scenes.model import validate
 
+    assert mismatch("Habari za asubuhi, karibuni nyote kwenye ukumbi huu", "en", {"en", "sw"}) == "sw"  # narrows the identifier
     room = Room("gallery-1", validate(demo_scene("gallery")))
     ama, _ = room.join("Ama", "en", "#000000", now=0)
     room.join("Chloé", "fr", "#000000", now=0)

@@ -17,7 +17,8 @@ MIN_CONFIDENCE = 0.9
 def _identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return identifier, frozenset(identifier.nb_classes)  # set_languages narrows nb_classes: keep the full list
 
 
 def mismatch(text: str, declared: str, room_languages: set[str]) -> str | None:
@@ -26,8 +27,8 @@ def mismatch(text: str, declared: str, room_languages: set[str]) -> str | None:
     candidates = sorted({language.split("-")[0].lower() for language in room_languages} | {declared})
     if len(text) < MIN_CHARS or len(candidates) < 2:
         return None
-    identifier = _identifier()
-    known = [language for language in candidates if language in set(identifier.nb_classes)]
+    identifier, supported = _identifier()
+    known = [language for language in candidates if language in supported]
     if declared not in known or len(known) < 2:
         return None
     identifier.set_languages(known)
