@@ -29,6 +29,7 @@ async def test_entering_vr_sends_the_headset_and_controller_poses(server, visit)
         await button.filter(has_text="ENTER VR").wait_for()
         await button.click()
         await v.page.wait_for_function("thirdspace.xrPresenting()")
+        assert len(await v.page.evaluate("thirdspace.xrSigns()")) >= 4  # "generated" signs in the headset
 
         def tracked_pose(client):
             parts = client.poses.get(me["id"])

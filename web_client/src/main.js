@@ -173,11 +173,16 @@ async function enter(choice) {
   state.xrPresenting = () => xr.presenting;
   $("#xr").append(xr.button());
   renderer.xr.addEventListener("sessionstart", () => {
+    labels.setXR(true);
     locomotion.enabled = false;
     rig.rotation.set(0, locomotion.yaw, 0);
     camera.rotation.set(0, 0, 0);
   });
-  renderer.xr.addEventListener("sessionend", () => (locomotion.enabled = true));
+  renderer.xr.addEventListener("sessionend", () => {
+    labels.setXR(false);
+    locomotion.enabled = true;
+  });
+  state.xrSigns = () => labels.xrSigns();
 
   const avatars = new Avatars(scene, welcome.id);
   for (const visitor of welcome.visitors) avatars.add(visitor);

@@ -35,11 +35,51 @@ export class ProvenanceLabels {
     this.badge.addEventListener("click", () => this.showList());
   }
 
+  // In a headset page elements do not show: the same labels as small signs in the scene.
+  sign() {
+    if (!this.signTexture) {
+      const canvas = document.createElement("canvas");
+      canvas.width = 256;
+      canvas.height = 64;
+      const g = canvas.getContext("2d");
+      g.fillStyle = "rgba(21, 23, 28, 0.85)";
+      g.beginPath();
+      g.roundRect(2, 2, 252, 60, 28);
+      g.fill();
+      g.strokeStyle = "rgba(255, 231, 166, 0.8)";
+      g.lineWidth = 3;
+      g.stroke();
+      g.fillStyle = "#ffe7a6";
+      g.font = "bold 30px system-ui, sans-serif";
+      g.textAlign = "center";
+      g.textBaseline = "middle";
+      g.fillText(t("generated"), 128, 33);
+      this.signTexture = new THREE.CanvasTexture(canvas);
+    }
+    const sprite = new THREE.Sprite(new THREE.SpriteMaterial({ map: this.signTexture, depthTest: false, transparent: true }));
+    sprite.scale.set(0.36, 0.09, 1);
+    sprite.renderOrder = 10;
+    sprite.visible = false;
+    sprite.raycast = () => {}; // a sign is not somewhere to walk or click
+    return sprite;
+  }
+
+  setXR(presenting) {
+    this.xr = presenting;
+    for (const { sprite } of this.labels) sprite.visible = presenting;
+    this.renderer.domElement.hidden = presenting;
+  }
+
+  xrSigns() {
+    return this.labels.filter((l) => l.sprite.visible).map((l) => l.holder.name);
+  }
+
   // Remove every label and list, then label the scene as it is now (after a live update).
   refresh() {
-    for (const { label } of this.labels) {
+    for (const { label, sprite } of this.labels) {
       label.element.remove();
       label.removeFromParent();
+      sprite.removeFromParent();
     }
     this.labels = [];
     this.setPieces = [];
@@ -77,7 +117,11 @@ export class ProvenanceLabels {
       const top = new THREE.Vector3((box.min.x + box.max.x) / 2, box.max.y + 0.15, (box.min.z + box.max.z) / 2);
       label.position.copy(holder.worldToLocal(top));
       holder.add(label);
-      this.labels.push({ label, holder, button });
+      const sprite = this.sign();
+      sprite.position.copy(label.position);
+      sprite.visible = Boolean(this.xr);
+      holder.add(sprite);
+      this.labels.push({ label, holder, button, sprite });
     }
     this.badge.textContent = `${t("generated")}: ${this.labels.length + this.setPieces.length}`;
     this.badge.hidden = this.labels.length + this.setPieces.length === 0;
