@@ -436,7 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     user_sub = users.add_subparsers(dest="user_command", required=True)
     user_add = user_sub.add_parser("add", help="add a user and print their token once")
     user_add.add_argument("name")
-    user_add.add_argument("--role", choices=("visitor", "curator", "admin"), required=True)
+    user_add.add_argument("--role", choices=("visitor", "guide", "curator", "admin"), required=True)
     user_add.add_argument("--data-dir", type=Path)
     user_add.set_defaults(func=cmd_user_add)
     user_list = user_sub.add_parser("list", help="list the users")

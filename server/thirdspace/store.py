@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-ROLES = ("visitor", "curator", "admin")
+ROLES = ("visitor", "guide", "curator", "admin")  # each may do what the ones before it may
 REVIEW_STATUSES = ("pending", "approved", "rejected")
 
 MIGRATIONS = [
@@ -85,7 +85,7 @@ MIGRATIONS = [
     CREATE INDEX reviews_subject ON reviews(kind, subject);
     """,
     """
-    CREATE TABLE reports (
+    CREATE TABLE IF NOT EXISTS reports (
         id INTEGER PRIMARY KEY,
         room TEXT NOT NULL,
         scene_id TEXT NOT NULL,
@@ -94,6 +94,18 @@ MIGRATIONS = [
         reported_by TEXT NOT NULL,
         created_at TEXT NOT NULL
     );
+    """,
+    """
+    CREATE TABLE users_with_guides (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('visitor', 'guide', 'curator', 'admin')),
+        token_sha256 TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    );
+    INSERT INTO users_with_guides SELECT id, name, role, token_sha256, created_at FROM users;
+    DROP TABLE users;
+    ALTER TABLE users_with_guides RENAME TO users;
     """,
 ]
 

@@ -53,6 +53,13 @@ def build_manifest(document: dict[str, Any], assets: list[Asset]) -> dict[str, A
     for node in document["nodes"]:
         if "asset" in node:
             users.setdefault(node["asset"], []).append(node["id"])
+    anchors = {a["id"]: np.asarray(a["position"], dtype=float) for a in document.get("anchors", [])}
+    for overlay in document.get("overlays", []):  # reconstructions stand where their overlay is placed
+        if "asset" in overlay:
+            at = overlay["at"]
+            place = positions.get(at.get("node"), anchors.get(at.get("anchor"), spawn)) + np.asarray(at.get("offset", (0, 0, 0)))
+            positions[f"overlay:{overlay['id']}"] = place
+            users.setdefault(overlay["asset"], []).append(f"overlay:{overlay['id']}")
     entries = []
     for asset in assets:
         nodes = users.get(asset.id, [])

@@ -162,7 +162,32 @@ def _decode_report(msg: dict[str, Any]) -> Report:
     return Report(message, _text(msg.get("reason", "no reason given"), "reason", 500))
 
 
+TOUR_ACTIONS = ("start", "join", "leave", "next", "prev", "goto", "lead")
+
+
+@dataclass(frozen=True)
+class TourAction:
+    action: str
+    tour: str
+    stop: str | None = None
+    to: int | None = None
+
+
+def _decode_tour(msg: dict[str, Any]) -> TourAction:
+    action, tour, stop, to = msg.get("action"), msg.get("tour"), msg.get("stop"), msg.get("to")
+    if action not in TOUR_ACTIONS:
+        raise ProtocolError("bad_request", f"action must be one of {', '.join(TOUR_ACTIONS)}", "action")
+    if not isinstance(tour, str) or not tour or len(tour) > 64:
+        raise ProtocolError("bad_request", "tour must be a tour id", "tour")
+    if action == "goto" and (not isinstance(stop, str) or not stop or len(stop) > 64):
+        raise ProtocolError("bad_request", "goto needs the stop id", "stop")
+    if action == "lead" and type(to) is not int:
+        raise ProtocolError("bad_request", "lead needs the visitor id to hand the lead to", "to")
+    return TourAction(action, tour, stop if action == "goto" else None, to if action == "lead" else None)
+
+
 CLIENT_MESSAGES = {
+    "tour": _decode_tour,
     "hello": _decode_hello,
     "chat": _decode_chat,
     "quick": _decode_quick,
@@ -172,7 +197,7 @@ CLIENT_MESSAGES = {
 }
 
 
-def decode_control(data: str | bytes) -> Hello | Chat | Quick | Report | Ping | Watch:
+def decode_control(data: str | bytes) -> Hello | Chat | Quick | Report | Ping | Watch | TourAction:
     """Decode one client text frame into a message value."""
     try:
         msg = orjson.loads(data)

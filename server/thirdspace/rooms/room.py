@@ -26,6 +26,7 @@ from thirdspace.protocol.constants import FLAG_ACK, FLAG_TELEPORT, PART_FLOATS, 
 from thirdspace.rooms import validate
 from thirdspace.scenes.model import Scene
 from thirdspace.sync.engine import SyncEngine, SyncSettings, TickOutput
+from thirdspace.tours.guide import GuidedTour, RoomTours, TourError
 
 EYE_HEIGHT_M = 1.6
 DUPLICATE_WINDOW_S = 30.0  # the same line again within this is refused
@@ -72,6 +73,7 @@ class Visitor:
     dropped_poses: int = 0
     last_key: str = ""  # the match key of the visitor's last free-text line (duplicate suppression)
     last_said_at: float = -1e9
+    can_guide: bool = False  # signed in with the guide role (or above): may lead tours
 
     def presence(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "language": self.language, "colour": self.colour}
@@ -100,6 +102,7 @@ class Room:
         self.muted: set[int] = set()  # visitors whose chat the room refuses
         self.locked = False  # a locked room takes no new visitors
         self.set_scene_rules(self.scene.document, list(self.scene.blocklist) or None)
+        self.tours = RoomTours()
         self._free_slots = list(range(capacity - 1, -1, -1))
         # Structure of arrays, one row per slot.
         self.ids = np.zeros(capacity, dtype=np.uint16)
@@ -192,8 +195,48 @@ class Room:
         self.blocklist = Blocklist(rules.get("blocklist", []) if blocklist is None else blocklist)
         self.glossary = glossary.parse(rules.get("glossary"))
 
+    def tour(self, visitor_id: int, action: str, tour_id: str, stop: str | None = None, to: int | None = None) -> list[Outbound]:
+        """Start, join, leave or lead a guided tour; everyone in it gets the new state."""
+        visitor = self.visitors[visitor_id]
+        before = self.tours.running.get(tour_id)
+        old_guide = before.guide if before else None
+        try:
+            if action == "start":
+                guided = self.tours.start(visitor_id, visitor.can_guide, self.document, tour_id)
+            elif action == "join":
+                guided = self.tours.join(visitor_id, tour_id)
+            elif action == "leave":
+                guided = self.tours.leave(visitor_id, {v: self.visitors[v].can_guide for v in self.visitors})
+                return [Outbound({"type": "tour_left", "tour": tour_id}, to=visitor_id), *self._tour_state(guided, old_guide)]
+            elif action in ("next", "prev", "goto"):
+                step = {"next": 1, "prev": -1, "goto": 0}[action]
+                guided = self.tours.move(visitor_id, tour_id, step=step, stop=stop if action == "goto" else None)
+            elif action == "lead":
+                guided = self.tours.hand_over(visitor_id, tour_id, to if to is not None else -1)
+            else:
+                raise TourError("bad_request", f"no tour action {action!r}", "action")
+        except TourError as err:
+            return [Outbound(ProtocolError(err.code, err.message, err.field).to_message(), to=visitor_id)]
+        return self._tour_state(guided, old_guide)
+
+    def _tour_state(self, guided: GuidedTour | None, old_guide: int | None) -> list[Outbound]:
+        if old_guide is not None and old_guide in self.visitors and (guided is None or guided.guide != old_guide):
+            self.set_always_visible(old_guide, False)
+        if guided is None:
+            return []
+        self.set_always_visible(guided.guide, True)  # the group always sees its guide, however far
+        state = guided.state()
+        return [Outbound(state, to=member) for member in guided.everyone]
+
     def leave(self, visitor_id: int) -> list[Outbound]:
         self.muted.discard(visitor_id)
+        touring = self.tours.of(visitor_id)
+        handed: list[Outbound] = []
+        if touring is not None:
+            carrying_on = self.tours.leave(visitor_id, {v: self.visitors[v].can_guide for v in self.visitors})
+            if carrying_on is not None:
+                self.set_always_visible(carrying_on.guide, True)
+                handed = [Outbound(carrying_on.state(), to=m) for m in carrying_on.everyone]
         visitor = self.visitors.pop(visitor_id, None)
         if visitor is None:
             return []
@@ -203,7 +246,7 @@ class Room:
         self.flags[visitor.slot] = 0
         self._pending[visitor.slot] = False
         self._free_slots.append(visitor.slot)
-        return [Outbound({"type": "leave", "id": visitor_id})]
+        return [Outbound({"type": "leave", "id": visitor_id}), *handed]
 
     def set_always_visible(self, visitor_id: int, visible: bool) -> None:
         """Make a visitor (a tour guide, say) visible to everyone in the room, however far."""

@@ -63,7 +63,7 @@ def update_node(document: dict[str, Any], node_id: str, changes: dict[str, Any])
 
 
 def remove_node(document: dict[str, Any], node_id: str) -> dict[str, Any]:
-    """Remove a node and everything under it."""
+    """Remove a node, everything under it, and the overlays placed on them."""
     _node_index(document, node_id)
     doomed = {node_id}
     grew = True
@@ -73,6 +73,14 @@ def remove_node(document: dict[str, Any], node_id: str) -> dict[str, Any]:
         grew = len(doomed) > before
     out = copy.deepcopy(document)
     out["nodes"] = [n for n in out["nodes"] if n["id"] not in doomed]
+    # Overlays placed on those nodes go with them, and so do tour stops' mentions of those overlays.
+    gone = {o["id"] for o in out.get("overlays", []) if o["at"].get("node") in doomed}
+    if gone:
+        out["overlays"] = [o for o in out["overlays"] if o["id"] not in gone]
+        for tour in out.get("tours", []):
+            for stop in tour["stops"]:
+                if "overlays" in stop:
+                    stop["overlays"] = [o for o in stop["overlays"] if o not in gone]
     return out
 
 
@@ -85,6 +93,16 @@ def text_paths(document: dict[str, Any]):
         for key in TEXT_FIELDS:
             if isinstance(node.get(key), dict):
                 yield f"nodes.{node['id']}.{key}", node[key]
+    for overlay in document.get("overlays", []):
+        for key in ("title", "text"):
+            if isinstance(overlay.get(key), dict):
+                yield f"overlays.{overlay['id']}.{key}", overlay[key]
+    for tour in document.get("tours", []):
+        yield f"tours.{tour['id']}.title", tour["title"]
+        for stop in tour["stops"]:
+            for key in ("title", "narration"):
+                if isinstance(stop.get(key), dict):
+                    yield f"tours.{tour['id']}.stops.{stop['id']}.{key}", stop[key]
 
 
 def set_text(document: dict[str, Any], path: str, language: str, text: str | None) -> dict[str, Any]:
@@ -94,8 +112,18 @@ def set_text(document: dict[str, Any], path: str, language: str, text: str | Non
         holder, key = out, parts[0]
     elif len(parts) == 3 and parts[0] == "nodes" and parts[2] in TEXT_FIELDS:
         holder, key = out["nodes"][_node_index(out, parts[1])], parts[2]
+    elif len(parts) == 3 and parts[0] == "overlays" and parts[2] in ("title", "text"):
+        holder, key = _find(out.get("overlays", []), parts[1], "$.path"), parts[2]
+    elif len(parts) == 3 and parts[0] == "tours" and parts[2] == "title":
+        holder, key = _find(out.get("tours", []), parts[1], "$.path"), "title"
+    elif len(parts) == 5 and parts[0] == "tours" and parts[2] == "stops" and parts[4] in ("title", "narration"):
+        holder, key = _find(_find(out.get("tours", []), parts[1], "$.path")["stops"], parts[3], "$.path"), parts[4]
     else:
-        raise EditError("$.path", "a text path is title, description, nodes.NODE.name or nodes.NODE.description")
+        raise EditError(
+            "$.path",
+            "a text path is title, description, nodes.NODE.name|description, overlays.OVERLAY.title|text, "
+            "tours.TOUR.title or tours.TOUR.stops.STOP.title|narration",
+        )
     texts = dict(holder.get(key) or {})
     if text is None:
         texts.pop(language, None)
@@ -106,6 +134,13 @@ def set_text(document: dict[str, Any], path: str, language: str, text: str | Non
     else:
         holder.pop(key, None)
     return out
+
+
+def _find(items: list[dict[str, Any]], item_id: str, path: str) -> dict[str, Any]:
+    for item in items:
+        if item["id"] == item_id:
+            return item
+    raise EditError(path, f"no {item_id!r}", 404)
 
 
 def text_subject(scene_id: str, path: str, language: str, text: str) -> str:
@@ -148,14 +183,26 @@ def visitor_view(
     for node in out["nodes"]:
         if "asset" in node and not asset_visible(node["asset"]):
             del node["asset"]
+    hidden = {o["id"] for o in out.get("overlays", []) if "asset" in o and not asset_visible(o["asset"])}
+    if hidden:  # a reconstruction no person has approved is left out, and so are the stops' mentions of it
+        out["overlays"] = [o for o in out["overlays"] if o["id"] not in hidden]
+        for tour in out.get("tours", []):
+            for stop in tour["stops"]:
+                if "overlays" in stop:
+                    stop["overlays"] = [o for o in stop["overlays"] if o not in hidden]
     for path, texts in list(text_paths(out)):
         for language, text in list(texts.items()):
             if path == "title" and language == out["default_language"]:
                 continue
             if not text_visible(path, language, text):
                 del texts[language]
-    for holder in (out, *out["nodes"]):
-        for key in ("description", *TEXT_FIELDS):
-            if isinstance(holder.get(key), dict) and not holder[key] and key != "title":
+    stops = [stop for tour in out.get("tours", []) for stop in tour["stops"]]
+    for holder in (out, *out["nodes"], *out.get("overlays", []), *out.get("tours", []), *stops):
+        for key in ("description", "text", "narration", *TEXT_FIELDS, "title"):
+            if not isinstance(holder.get(key), dict) or holder[key]:
+                continue
+            if key == "title" and (holder in out.get("tours", []) or holder in stops):
+                holder[key] = {out["default_language"]: holder["id"]}  # a tour or a stop keeps a title
+            elif not (key == "title" and holder is out):
                 del holder[key]
     return out

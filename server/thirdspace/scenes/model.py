@@ -94,7 +94,11 @@ def validate(document: Any, source: str = "<document>") -> Scene:
         bounds_min=tuple(document["bounds"]["min"]),
         bounds_max=tuple(document["bounds"]["max"]),
         languages=(document["default_language"], *languages),
-        asset_ids=tuple(sorted({n["asset"] for n in document["nodes"] if "asset" in n})),
+        asset_ids=tuple(
+            sorted(
+                {n["asset"] for n in document["nodes"] if "asset" in n} | {o["asset"] for o in document.get("overlays", []) if "asset" in o}
+            )
+        ),
     )
 
 
@@ -147,6 +151,48 @@ def _check_semantics(doc: dict[str, Any], source: str) -> list[SceneIssue]:
                 break
             seen.add(parent)
             parent = parents[parent]
+    issues += _check_tours(doc, source, set(ids))
+    return issues
+
+
+def _check_tours(doc: dict[str, Any], source: str, node_ids: set[str]) -> list[SceneIssue]:
+    """Anchors, overlays and tours refer to things that exist, and ids are unique."""
+    issues: list[SceneIssue] = []
+    anchors = [a["id"] for a in doc.get("anchors", [])]
+    for i, anchor in enumerate(anchors):
+        if anchor in anchors[:i]:
+            issues.append(SceneIssue(source, f"$.anchors[{i}].id", f"duplicate anchor id {anchor!r}"))
+    stops = {stop["id"] for tour in doc.get("tours", []) for stop in tour["stops"]}
+    overlay_ids: list[str] = []
+    for i, overlay in enumerate(doc.get("overlays", [])):
+        path = f"$.overlays[{i}]"
+        if overlay["id"] in overlay_ids:
+            issues.append(SceneIssue(source, f"{path}.id", f"duplicate overlay id {overlay['id']!r}"))
+        overlay_ids.append(overlay["id"])
+        at = overlay["at"]
+        if "node" in at and at["node"] not in node_ids:
+            issues.append(SceneIssue(source, f"{path}.at.node", f"no node {at['node']!r}"))
+        if "anchor" in at and at["anchor"] not in anchors:
+            issues.append(SceneIssue(source, f"{path}.at.anchor", f"no anchor {at['anchor']!r}"))
+        stop = overlay.get("trigger", {}).get("stop")
+        if stop is not None and stop not in stops:
+            issues.append(SceneIssue(source, f"{path}.trigger.stop", f"no tour stop {stop!r}"))
+        needs = {"label": "text", "panel": "text", "narration": "text", "reconstruction": "asset", "path": "points"}[overlay["kind"]]
+        if needs not in overlay:
+            issues.append(SceneIssue(source, f"{path}.{needs}", f"a {overlay['kind']} needs {needs}"))
+    tour_ids: list[str] = []
+    for t, tour in enumerate(doc.get("tours", [])):
+        if tour["id"] in tour_ids:
+            issues.append(SceneIssue(source, f"$.tours[{t}].id", f"duplicate tour id {tour['id']!r}"))
+        tour_ids.append(tour["id"])
+        seen: list[str] = []
+        for s, stop in enumerate(tour["stops"]):
+            if stop["id"] in seen:
+                issues.append(SceneIssue(source, f"$.tours[{t}].stops[{s}].id", f"duplicate stop id {stop['id']!r}"))
+            seen.append(stop["id"])
+            for k, overlay in enumerate(stop.get("overlays", [])):
+                if overlay not in overlay_ids:
+                    issues.append(SceneIssue(source, f"$.tours[{t}].stops[{s}].overlays[{k}]", f"no overlay {overlay!r}"))
     return issues
 
 

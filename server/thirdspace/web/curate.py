@@ -161,7 +161,8 @@ async def draft_manifest(request: web.Request) -> web.Response:
     document = current_draft(request)
     library = request.app[ASSETS]
     assets, missing = [], []
-    for asset_id in dict.fromkeys(n["asset"] for n in document["nodes"] if "asset" in n):
+    used = [n["asset"] for n in document["nodes"] if "asset" in n] + [o["asset"] for o in document.get("overlays", []) if "asset" in o]
+    for asset_id in dict.fromkeys(used):
         try:
             assets.append(library.resolve(asset_id))
         except AssetError:
@@ -171,6 +172,14 @@ async def draft_manifest(request: web.Request) -> web.Response:
     for entry in manifest["assets"]:
         entry["status"] = db.review_status("asset", entry["id"]) or "approved"
     return json_response({**manifest, "missing": missing})
+
+
+async def draft_languages(request: web.Request) -> web.Response:
+    """The language report for the draft (what the curator page shows while composing)."""
+    from thirdspace.tours.languages import report
+
+    require(request, "curator")
+    return json_response({"scene": request.match_info["scene_id"], **report(current_draft(request))})
 
 
 async def replace_draft(request: web.Request) -> web.Response:
@@ -501,6 +510,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/api/curate/scenes/{scene_id}", get_draft)
     r.add_put("/api/curate/scenes/{scene_id}", replace_draft)
     r.add_get("/api/curate/scenes/{scene_id}/manifest", draft_manifest)
+    r.add_get("/api/curate/scenes/{scene_id}/languages", draft_languages)
     r.add_delete("/api/curate/scenes/{scene_id}", delete_scene)
     r.add_post("/api/curate/scenes/{scene_id}/nodes", add_node)
     r.add_patch("/api/curate/scenes/{scene_id}/nodes/{node_id}", update_node)

@@ -89,6 +89,17 @@ async def get_manifest(request: web.Request) -> web.Response:
     return json_response(build_manifest(scene.document, request.app[SCENE_ASSETS][scene_id]))
 
 
+async def get_languages(request: web.Request) -> web.Response:
+    """GET /api/scenes/{id}/languages: per language, which overlays and tour stops lack text, audio or captions."""
+    from thirdspace.tours.languages import report
+
+    scene_id = request.match_info["scene_id"]
+    scene = request.app[HUB].scenes.get(scene_id)
+    if scene is None:
+        return json_error(404, f"no scene {scene_id!r}", field="scene_id")
+    return json_response({"scene": scene_id, **report(scene.document)})
+
+
 async def get_asset_record(request: web.Request) -> web.Response:
     sha = request.match_info["sha256"]
     record = request.app[ASSETS].store.record(sha) if SHA256.match(sha) else None
@@ -241,6 +252,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/scenes", list_scenes)
     app.router.add_get("/api/scenes/{scene_id}", get_scene)
     app.router.add_get("/api/scenes/{scene_id}/manifest", get_manifest)
+    app.router.add_get("/api/scenes/{scene_id}/languages", get_languages)
     app.router.add_get("/api/assets/{sha256}", get_asset_record)
     app.router.add_get("/api/recipes", list_recipes)
     app.router.add_get("/assets/{sha256}.glb", get_asset)

@@ -80,7 +80,9 @@ class Hub:
             line, listeners, room.glossary, lambda visitor_id, update: runner.deliver([Outbound(update, to=visitor_id)])
         )
 
-    def join(self, scene: Scene, name: str, language: str, colour: str, session: Session, identity: str = "") -> tuple[RoomRunner, Visitor]:
+    def join(
+        self, scene: Scene, name: str, language: str, colour: str, session: Session, identity: str = "", can_guide: bool = False
+    ) -> tuple[RoomRunner, Visitor]:
         now = time.monotonic()
         banned = frozenset(room_id for (room_id, who), until in self.bans.items() if who == identity and until > now)
         room, _ = self.directory.place(scene, avoid=banned)
@@ -88,6 +90,7 @@ class Hub:
         if runner is None:
             runner = self.runners[room.id] = RoomRunner(room)
         visitor, outbound = room.join(name, language, colour, now)
+        visitor.can_guide = can_guide
         runner.sessions[visitor.id] = session
         runner.identities[visitor.id] = identity
         runner.deliver(outbound)

@@ -55,7 +55,7 @@ def _scene_schemas() -> dict[str, Any]:
 
 
 def _schemas() -> dict[str, Any]:
-    user = obj({"id": INTEGER, "name": STRING, "role": {"enum": ["visitor", "curator", "admin"]}}, ("id", "name", "role"))
+    user = obj({"id": INTEGER, "name": STRING, "role": {"enum": ["visitor", "guide", "curator", "admin"]}}, ("id", "name", "role"))
     record = obj(
         {"id": STRING, "draft_revision": INTEGER, "published_revision": NULLABLE_INT, "created_at": STRING},
         ("id", "draft_revision", "published_revision"),
@@ -138,6 +138,14 @@ def _schemas() -> dict[str, Any]:
             },
             ("scene", "assets"),
         ),
+        "LanguageReport": obj(
+            {
+                "scene": STRING,
+                "default_language": STRING,
+                "languages": {"type": "object", "additionalProperties": obj({"complete": BOOLEAN})},
+            },
+            ("scene", "default_language", "languages"),
+        ),
         "Room": obj(
             {
                 "id": STRING,
@@ -213,6 +221,14 @@ def _paths() -> dict[str, Any]:
         "/api/scenes/{scene_id}/manifest": {
             "get": op("The assets a scene needs, nearest first", ok(ref("Manifest")), tags=["public"], params=[SCENE_ID])
         },
+        "/api/scenes/{scene_id}/languages": {
+            "get": op(
+                "Per language, which overlays and tour stops lack text, audio or captions",
+                ok(ref("LanguageReport")),
+                tags=["public"],
+                params=[SCENE_ID],
+            )  # fmt: skip
+        },
         "/api/assets/{sha256}": {"get": op("An asset's provenance and levels", ok(ref("AssetRecord")), tags=["public"], params=[SHA])},
         "/api/recipes": {"get": op("Recipes and their parameter schemas", ok(obj({"recipes": {"type": "array"}})), tags=["public"])},
         "/api/session": {
@@ -257,6 +273,9 @@ def _paths() -> dict[str, Any]:
         },
         "/api/curate/scenes/{scene_id}/manifest": {
             "get": op("The draft's assets, pending ones included", ok(ref("Manifest")), tags=["scenes"], params=[SCENE_ID], roles=curator)
+        },
+        "/api/curate/scenes/{scene_id}/languages": {
+            "get": op("The language report for the draft", ok(ref("LanguageReport")), tags=["scenes"], params=[SCENE_ID], roles=curator)
         },
         "/api/curate/scenes/{scene_id}/nodes": {
             "post": op(
@@ -462,7 +481,9 @@ def _paths() -> dict[str, Any]:
                 ok(ref("NewUser"), "201", "Created"),
                 tags=["users"],
                 roles=admin,
-                request=body(obj({"name": STRING, "role": {"enum": ["visitor", "curator", "admin"]}}, ("name", "role"), extra=False)),
+                request=body(
+                    obj({"name": STRING, "role": {"enum": ["visitor", "guide", "curator", "admin"]}}, ("name", "role"), extra=False)
+                ),
             ),  # fmt: skip
         },
     }

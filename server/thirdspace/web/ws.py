@@ -7,7 +7,19 @@ import time
 from aiohttp import WSMsgType, web
 
 from thirdspace.metrics import BYTES_IN, CHAT_MESSAGES, POSES
-from thirdspace.protocol.codec import Chat, Hello, Ping, ProtocolError, Quick, Report, Watch, decode_control, decode_pose, encode_control
+from thirdspace.protocol.codec import (
+    Chat,
+    Hello,
+    Ping,
+    ProtocolError,
+    Quick,
+    Report,
+    TourAction,
+    Watch,
+    decode_control,
+    decode_pose,
+    encode_control,
+)
 from thirdspace.protocol.constants import CLOSE_POLICY, MAX_FRAME_BYTES
 from thirdspace.store import ROLES, NotFound
 from thirdspace.web.auth import identify, origin_allowed
@@ -80,7 +92,8 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
                             err = ProtocolError("unknown_scene", f"no scene {message.scene!r}", "scene")
                             err.message_type = "hello"  # answered with an error; a corrected hello may follow
                             raise err
-                        member = hub.join(scene, message.name, message.language, message.colour, session, identity)
+                        can_guide = user is not None and ROLES.index(user.role) >= ROLES.index("guide")
+                        member = hub.join(scene, message.name, message.language, message.colour, session, identity, can_guide)
                     elif isinstance(message, Chat | Quick):
                         runner, visitor = member
                         if isinstance(message, Chat):
@@ -94,6 +107,9 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
                             CHAT_MESSAGES.inc()
                             if "quick" not in line:  # phrases come from curated tables; free text may need translating
                                 hub.translate(runner, line)
+                    elif isinstance(message, TourAction):
+                        runner, visitor = member
+                        runner.deliver(runner.room.tour(visitor.id, message.action, message.tour, message.stop, message.to))
                     elif isinstance(message, Report):
                         runner, visitor = member
                         line = next((m for m in runner.room.chat_log if m["id"] == message.message), None)

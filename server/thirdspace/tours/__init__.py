@@ -1,0 +1,1 @@
+"""Overlays, physical anchors and tours: the language report and guided tours."""
