@@ -333,6 +333,33 @@ def cmd_scene_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_anchors_print(args: argparse.Namespace) -> int:
+    from thirdspace.store import NotFound
+    from thirdspace.tours.anchors import print_anchors
+
+    db = _database(args)
+    try:
+        record = db.scene(args.scene)
+        number = record.published_revision or record.draft_revision
+        document = db.revision(args.scene, number)["document"]
+    except NotFound:
+        from thirdspace.scenes.model import SceneError, load_file
+
+        try:  # not in the store yet: a scene file
+            document = load_file(_settings(args).scenes_dir / f"{args.scene}.json").document
+        except SceneError:
+            print(f"thirdspace: no scene {args.scene!r}", file=sys.stderr)
+            return 2
+    try:
+        urls = print_anchors(document, Path(args.output), args.url, args.room)
+    except ValueError as err:
+        print(f"thirdspace: {err}", file=sys.stderr)
+        return 2
+    for url in urls:
+        print(url)
+    return 0
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -431,6 +458,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--published", action="store_true", help="the published revision instead of the draft")
     export.add_argument("--data-dir", type=Path)
     export.set_defaults(func=cmd_scene_export)
+
+    anchors = sub.add_parser("anchors", help="printable markers for a scene's physical anchors")
+    anchors_sub = anchors.add_subparsers(dest="anchors_command", required=True)
+    print_cmd = anchors_sub.add_parser("print", help="a QR code per anchor, to a PDF (a page each) or PNG")
+    print_cmd.add_argument("scene")
+    print_cmd.add_argument("-o", "--output", required=True, help="anchors.pdf or anchors.png")
+    print_cmd.add_argument("--url", default="http://127.0.0.1:8080", help="the address visitors open (the server's public URL)")
+    print_cmd.add_argument("--room", help="pin a room in the codes")
+    print_cmd.add_argument("--data-dir", type=Path)
+    print_cmd.set_defaults(func=cmd_anchors_print)
 
     users = sub.add_parser("user", help="people who curate or administer")
     user_sub = users.add_subparsers(dest="user_command", required=True)
