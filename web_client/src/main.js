@@ -7,6 +7,7 @@ import { Locomotion } from "./controls.js";
 import { Connection } from "./net.js";
 import { FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT, MAX_NAME_CHARS } from "./protocol.js";
 import { ProvenanceLabels } from "./provenance.js";
+import { TourGuide } from "./tours.js";
 import { applyEnvironment, SceneStreamer } from "./world.js";
 import { XRSupport } from "./xr.js";
 
@@ -244,6 +245,17 @@ async function enter(choice) {
     if (name) chat.system(t("left", { name }));
     updateCount();
   });
+  const guide = new TourGuide({
+    document: documentJSON,
+    streamer,
+    language: choice.language,
+    panel: $("#tour"),
+    onSend: (message) => connection.send(message),
+  });
+  scene.add(guide.root);
+  state.tour = () => guide.state();
+  connection.addEventListener("tour_state", (e) => guide.onState(e.detail, welcome.id));
+  connection.addEventListener("tour_available", (e) => guide.onAvailable(e.detail));
   connection.addEventListener("chat", (e) => chat.add(e.detail, welcome.id));
   connection.addEventListener("chat_translation", (e) => chat.translation(e.detail));
   connection.addEventListener("error", (e) => chat.system(e.detail.message));
@@ -254,6 +266,9 @@ async function enter(choice) {
       const fresh = await fetchJSON(`/api/scenes/${encodeURIComponent(live.scene)}/manifest`);
       await streamer.update(live.document, fresh);
       currentDocument = live.document;
+      guide.document = live.document;
+      guide.build();
+      guide.renderPanel();
       labels.refresh();
       state.revision = live.revision;
       $("#title").textContent = pickText(live.document.title, choice.language);
@@ -308,6 +323,7 @@ async function enter(choice) {
     if (xr.presenting) xr.update();
     avatars.update(now);
     streamer.animate(dt);
+    guide.update(camera.getWorldPosition(eye));
     if (now - lastRefine > 250) {
       streamer.refine(camera.getWorldPosition(eye));
       lastRefine = now;

@@ -217,7 +217,11 @@ class Room:
                 raise TourError("bad_request", f"no tour action {action!r}", "action")
         except TourError as err:
             return [Outbound(ProtocolError(err.code, err.message, err.field).to_message(), to=visitor_id)]
-        return self._tour_state(guided, old_guide)
+        out = self._tour_state(guided, old_guide)
+        if action in ("start", "lead"):  # everyone else in the room may join
+            announce = {"type": "tour_available", "tour": tour_id, "guide": guided.guide, "name": self.visitors[guided.guide].name}
+            out += [Outbound(announce, to=v) for v in self.visitors if v not in guided.everyone]
+        return out
 
     def _tour_state(self, guided: GuidedTour | None, old_guide: int | None) -> list[Outbound]:
         if old_guide is not None and old_guide in self.visitors and (guided is None or guided.guide != old_guide):

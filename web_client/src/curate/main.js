@@ -6,6 +6,7 @@ import { TransformControls } from "three/addons/controls/TransformControls.js";
 import { applyEnvironment, SceneStreamer } from "../world.js";
 
 const $ = (selector) => document.querySelector(selector);
+const GUIDE_NOTE = "You are signed in as a guide: open a scene from the visitors' page and choose “Lead as guide”.";
 const RAD = Math.PI / 180;
 
 // Read-only state for the browser tests and debugging.
@@ -60,6 +61,7 @@ async function start() {
   } catch {
     session = null;
   }
+  if (session?.user?.role === "guide") return showSignIn(GUIDE_NOTE);
   if (!session?.user || !["curator", "admin"].includes(session.user.role)) return showSignIn();
   await openEditor();
 }
@@ -76,6 +78,7 @@ $("#signin").addEventListener("submit", async (e) => {
   try {
     session = (await api("POST", "/api/session", { body: { token: $("#token").value.trim() } })).body;
     $("#token").value = "";
+    if (session.user.role === "guide") return showSignIn(GUIDE_NOTE);
     if (!["curator", "admin"].includes(session.user.role)) return showSignIn("This token is not a curator's.");
     await openEditor();
   } catch (error) {

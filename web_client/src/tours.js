@@ -1,0 +1,248 @@
+// Overlays (labels, panels, narration, paths) over the scene, and tours: self-guided or led by a guide.
+// Every overlay text falls back to the scene's default language with a visible note. The current stop's
+// overlays are also listed in the page, for screen readers.
+import * as THREE from "three";
+import { CSS2DObject } from "three/addons/renderers/CSS2DRenderer.js";
+import { t } from "./i18n.js";
+
+function pick(texts, language, fallback) {
+  if (!texts) return null;
+  const primary = language.split("-")[0];
+  if (texts[language]) return { text: texts[language], language, fallback: false };
+  if (texts[primary]) return { text: texts[primary], language: primary, fallback: false };
+  if (texts[fallback]) return { text: texts[fallback], language: fallback, fallback: true };
+  const [first] = Object.entries(texts);
+  return first ? { text: first[1], language: first[0], fallback: true } : null;
+}
+
+export class TourGuide {
+  constructor({ document, streamer, language, panel, onSend }) {
+    this.document = document;
+    this.streamer = streamer;
+    this.language = language;
+    this.panel = panel;
+    this.onSend = onSend; // (message) => void, to the server
+    this.overlays = new Map(); // overlay id -> {spec, object, element}
+    this.root = new THREE.Group();
+    this.root.name = "overlays";
+    this.tour = null; // {id, index, guided, guide, members}
+    this.available = new Map(); // tour id -> announcement of a guided tour in this room
+    this.build();
+    this.renderPanel();
+  }
+
+  text(texts) {
+    return pick(texts, this.language, this.document.default_language);
+  }
+
+  anchorPosition(at) {
+    const offset = new THREE.Vector3().fromArray(at.offset || [0, 0, 0]);
+    if (at.node) {
+      const holder = this.streamer.nodes.get(at.node);
+      return holder ? holder.getWorldPosition(new THREE.Vector3()).add(offset) : offset;
+    }
+    const anchor = (this.document.anchors || []).find((a) => a.id === at.anchor);
+    return new THREE.Vector3().fromArray(anchor?.position || [0, 0, 0]).add(offset);
+  }
+
+  build() {
+    this.root.clear();
+    this.overlays.clear();
+    this.streamer.root.updateMatrixWorld(true);
+    for (const spec of this.document.overlays || []) {
+      const position = this.anchorPosition(spec.at);
+      let object = null;
+      let element = null;
+      if (spec.kind === "path") {
+        const points = spec.points.map((p) => position.clone().add(new THREE.Vector3().fromArray(p)));
+        object = new THREE.Group();
+        object.add(new THREE.Line(new THREE.BufferGeometry().setFromPoints(points), new THREE.LineBasicMaterial({ color: "#ffcf5a" })));
+        const head = new THREE.Mesh(new THREE.ConeGeometry(0.08, 0.25, 12), new THREE.MeshBasicMaterial({ color: "#ffcf5a" }));
+        const [a, b] = points.slice(-2);
+        head.position.copy(b);
+        head.quaternion.setFromUnitVectors(new THREE.Vector3(0, 1, 0), b.clone().sub(a).normalize());
+        object.add(head);
+      } else if (spec.kind !== "reconstruction") {
+        element = document.createElement("div");
+        element.className = `overlay overlay-${spec.kind}`;
+        element.dataset.overlay = spec.id;
+        const title = this.text(spec.title);
+        if (title) element.append(Object.assign(document.createElement("strong"), { textContent: title.text, lang: title.language }));
+        const body = this.text(spec.text);
+        if (body) {
+          const paragraph = Object.assign(document.createElement("p"), { textContent: body.text, lang: body.language, dir: "auto" });
+          element.append(paragraph);
+          if (body.fallback) element.append(Object.assign(document.createElement("small"), { className: "fallback", textContent: t("fallback") }));
+        }
+        if (spec.kind === "narration") element.append(this.narration(spec));
+        object = new CSS2DObject(element);
+        object.position.copy(position);
+      }
+      if (object) {
+        this.root.add(object);
+        this.overlays.set(spec.id, { spec, object, element, position });
+      }
+    }
+  }
+
+  // A narration plays the curator's recording in the reader's language, with captions; the text is always shown.
+  narration(spec) {
+    const box = document.createElement("div");
+    const audio = this.text(spec.audio);
+    if (!audio) return box;
+    const player = Object.assign(document.createElement("audio"), { controls: true, src: audio.text, preload: "none" });
+    const captions = this.text(spec.captions);
+    if (captions) {
+      const track = Object.assign(document.createElement("track"), { kind: "captions", src: captions.text, srclang: captions.language, default: true });
+      player.append(track);
+    }
+    box.append(player);
+    return box;
+  }
+
+  // Which overlays show now: always ones, ones whose trigger distance the viewer is within, and the stop's.
+  update(viewer) {
+    const stop = this.currentStop();
+    const shown = [];
+    for (const { spec, object, position } of this.overlays.values()) {
+      const trigger = spec.trigger || {};
+      let visible = !trigger.within_m && !trigger.stop;
+      if (trigger.within_m) visible = position.distanceTo(viewer) <= trigger.within_m;
+      if (stop && (stop.overlays || []).includes(spec.id)) visible = true;
+      else if (trigger.stop) visible = stop?.id === trigger.stop;
+      object.visible = visible;
+      if (visible) shown.push(spec.id);
+    }
+    this.shown = shown;
+    return shown;
+  }
+
+  tours() {
+    return this.document.tours || [];
+  }
+
+  currentStop() {
+    if (!this.tour) return null;
+    const tour = this.tours().find((x) => x.id === this.tour.id);
+    return tour?.stops[this.tour.index] || null;
+  }
+
+  // -- self-guided -------------------------------------------------------------------------------
+
+  storageKey(tourId) {
+    return `thirdspace.tour.${this.document.id}.${tourId}`;
+  }
+
+  startSelfGuided(tourId) {
+    const saved = Number(localStorage.getItem(this.storageKey(tourId)) || 0);
+    this.tour = { id: tourId, index: Math.min(saved, this.tours().find((x) => x.id === tourId).stops.length - 1), guided: false };
+    this.renderPanel();
+  }
+
+  step(delta) {
+    if (!this.tour) return;
+    if (this.tour.guided) {
+      if (this.tour.leading) this.onSend({ type: "tour", action: delta > 0 ? "next" : "prev", tour: this.tour.id });
+      return;
+    }
+    const count = this.tours().find((x) => x.id === this.tour.id).stops.length;
+    this.tour.index = Math.max(0, Math.min(count - 1, this.tour.index + delta));
+    localStorage.setItem(this.storageKey(this.tour.id), String(this.tour.index));
+    this.renderPanel();
+  }
+
+  // -- guide-led ---------------------------------------------------------------------------------
+
+  onState(state, selfId) {
+    this.tour = { id: state.tour, index: state.index, guided: true, leading: state.guide === selfId, guide: state.guide, stand: state.stand };
+    this.renderPanel();
+  }
+
+  onAvailable(message) {
+    this.available.set(message.tour, message);
+    this.renderPanel();
+  }
+
+  leave() {
+    if (this.tour?.guided) this.onSend({ type: "tour", action: "leave", tour: this.tour.id });
+    this.tour = null;
+    this.renderPanel();
+  }
+
+  // -- the panel (a DOM list a screen reader can follow) ------------------------------------------
+
+  renderPanel() {
+    const panel = this.panel;
+    panel.hidden = this.tours().length === 0;
+    const body = [];
+    if (!this.tour) {
+      for (const tour of this.tours()) {
+        const title = this.text(tour.title);
+        const start = Object.assign(document.createElement("button"), { type: "button", textContent: `${t("start_tour")}: ${title.text}` });
+        start.addEventListener("click", () => this.startSelfGuided(tour.id));
+        body.push(start);
+        const lead = Object.assign(document.createElement("button"), { type: "button", className: "quiet", textContent: t("lead_tour") });
+        lead.addEventListener("click", () => this.onSend({ type: "tour", action: "start", tour: tour.id }));
+        body.push(lead);
+        const offer = this.available.get(tour.id);
+        if (offer) {
+          const join = Object.assign(document.createElement("button"), { type: "button", textContent: t("join_tour", { name: offer.name }) });
+          join.addEventListener("click", () => this.onSend({ type: "tour", action: "join", tour: tour.id }));
+          body.push(join);
+        }
+      }
+    } else {
+      const tour = this.tours().find((x) => x.id === this.tour.id);
+      const stop = tour.stops[this.tour.index];
+      const heading = Object.assign(document.createElement("h2"), { textContent: this.text(stop.title).text });
+      const progress = Object.assign(document.createElement("p"), {
+        className: "progress",
+        textContent: `${this.tour.index + 1} / ${tour.stops.length}${this.tour.guided ? ` · ${this.tour.leading ? t("you_lead") : t("guided")}` : ""}`,
+      });
+      body.push(heading, progress);
+      const narration = this.text(stop.narration);
+      if (narration) body.push(Object.assign(document.createElement("p"), { textContent: narration.text, lang: narration.language, dir: "auto" }));
+      if (narration?.fallback) body.push(Object.assign(document.createElement("small"), { className: "fallback", textContent: t("fallback") }));
+      const list = document.createElement("ul");
+      list.className = "stop-overlays";
+      list.setAttribute("aria-label", t("at_this_stop"));
+      for (const id of stop.overlays || []) {
+        const spec = this.overlays.get(id)?.spec;
+        const text = spec && (this.text(spec.text) || this.text(spec.title));
+        if (text) list.append(Object.assign(document.createElement("li"), { textContent: text.text, lang: text.language }));
+      }
+      body.push(list);
+      const row = document.createElement("div");
+      row.className = "row";
+      const canMove = !this.tour.guided || this.tour.leading;
+      for (const [label, delta] of [[t("previous"), -1], [t("next"), 1]]) {
+        const button = Object.assign(document.createElement("button"), { type: "button", textContent: label, disabled: !canMove });
+        button.addEventListener("click", () => this.step(delta));
+        row.append(button);
+      }
+      const leave = Object.assign(document.createElement("button"), { type: "button", className: "quiet", textContent: t("leave_tour") });
+      leave.addEventListener("click", () => this.leave());
+      row.append(leave);
+      body.push(row);
+    }
+    const sizes = document.createElement("div");
+    sizes.className = "row accessibility";
+    for (const [label, action] of [["A−", () => this.scale(-1)], ["A+", () => this.scale(1)], [t("contrast"), () => document.body.classList.toggle("high-contrast")]]) {
+      const button = Object.assign(document.createElement("button"), { type: "button", className: "quiet", textContent: label });
+      button.addEventListener("click", action);
+      sizes.append(button);
+    }
+    body.push(sizes);
+    panel.querySelector(".tour-body").replaceChildren(...body);
+  }
+
+  scale(direction) {
+    const current = Number(getComputedStyle(document.documentElement).getPropertyValue("--overlay-scale") || 1);
+    const next = Math.max(0.8, Math.min(2, current + direction * 0.2));
+    document.documentElement.style.setProperty("--overlay-scale", String(next));
+  }
+
+  state() {
+    return { tour: this.tour, shown: this.shown || [] };
+  }
+}
