@@ -81,5 +81,6 @@ async def test_a_curator_moves_a_node_with_the_gizmo_and_visitors_see_it_live(se
     await page.wait_for_selector("#reviews li.muted")  # "Nothing is waiting."
     await page.click("#tabs button[data-tab='history']")
     await page.wait_for_selector("#revisions li[data-revision='3']")
+    assert await page.locator("#languages li[data-language='en']").count() == 1  # the language report
     await page.screenshot(path=str(IMAGES / "curate-history.png"))
     assert curator.errors == [] and visitor.errors == []

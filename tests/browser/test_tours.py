@@ -22,6 +22,9 @@ async def test_a_self_guided_tour_resumes_and_falls_back_to_the_scene_language(s
     assert "jar-label" in await page.evaluate("thirdspace.tour().shown")
     # The list of the stop's overlays is in the page, for screen readers.
     assert await page.locator("#tour ul.stop-overlays li").count() >= 1
+    await page.click("#tour .row button >> nth=1")
+    await page.wait_for_function("thirdspace.tour().shown.includes('astrolabe-model')")  # a turning reconstruction
+    await page.click("#tour .row button >> nth=0")  # back to stop 3
     # Coming back later resumes where the visitor left off.
     await visitor.join(server.http, "gallery", "Amani", "sw")
     await page.click("#tour .tour-body > button")

@@ -33,14 +33,14 @@ def test_the_demo_gallery_has_a_tour_of_five_stops_in_three_languages():
         (lambda d: d["overlays"][0]["at"].update(anchor="nowhere"), "$.overlays[0].at.anchor", "no anchor"),
         (lambda d: d["overlays"][1]["at"].update(node="nowhere"), "$.overlays[1].at.node", "no node"),
         (lambda d: d["overlays"][1].pop("text"), "$.overlays[1].text", "needs text"),
-        (lambda d: d["overlays"].append({**d["overlays"][1]}), "$.overlays[8].id", "duplicate overlay"),
+        (lambda d: d["overlays"].append({**d["overlays"][1]}), "$.overlays[9].id", "duplicate overlay"),
         (lambda d: d["overlays"][6]["trigger"].update(stop="nowhere"), "$.overlays[6].trigger.stop", "no tour stop"),
         (lambda d: d["tours"][0]["stops"][1]["overlays"].append("ghost"), "$.tours[0].stops[1].overlays[1]", "no overlay"),
         (lambda d: d["tours"][0]["stops"].append({**d["tours"][0]["stops"][0]}), "$.tours[0].stops[5].id", "duplicate stop"),
         (lambda d: d["anchors"].append({**d["anchors"][0]}), "$.anchors[1].id", "duplicate anchor"),
         (
             lambda d: d["overlays"].append({"id": "r", "kind": "reconstruction", "at": {"node": "hall"}}),
-            "$.overlays[8].asset",
+            "$.overlays[9].asset",
             "needs asset",
         ),
     ],
@@ -54,10 +54,10 @@ def test_broken_references_are_named(change, path, reason):
 
 
 def test_removing_a_node_takes_its_overlays_and_their_mentions():
-    document = editing.remove_node(gallery(), "plinth-4")
+    document = editing.remove_node(gallery(), "plinth-4")  # and the astrolabe on it
     assert "astrolabe-label" not in {o["id"] for o in document["overlays"]}
     stop = next(s for s in document["tours"][0]["stops"] if s["id"] == "astrolabe")
-    assert stop["overlays"] == ["to-astrolabe"]
+    assert stop["overlays"] == ["to-astrolabe"]  # the label and narration on the astrolabe went with it
     validate(document)
 
 

@@ -323,7 +323,7 @@ async function enter(choice) {
     if (xr.presenting) xr.update();
     avatars.update(now);
     streamer.animate(dt);
-    guide.update(camera.getWorldPosition(eye));
+    guide.update(camera.getWorldPosition(eye), dt);
     if (now - lastRefine > 250) {
       streamer.refine(camera.getWorldPosition(eye));
       lastRefine = now;

@@ -62,7 +62,19 @@ export class TourGuide {
         head.position.copy(b);
         head.quaternion.setFromUnitVectors(new THREE.Vector3(0, 1, 0), b.clone().sub(a).normalize());
         object.add(head);
-      } else if (spec.kind !== "reconstruction") {
+      } else if (spec.kind === "reconstruction") {
+        // A reconstruction is an asset of the scene's manifest, placed at the overlay, with its animation playing.
+        const asset = this.streamer.assets.get(spec.asset);
+        if (asset?.scene) {
+          object = asset.scene.clone(true);
+          object.position.copy(position);
+          if (asset.animations.length) {
+            const mixer = new THREE.AnimationMixer(object);
+            for (const clip of asset.animations) mixer.clipAction(clip).play();
+            object.userData.mixer = mixer;
+          }
+        }
+      } else {
         element = document.createElement("div");
         element.className = `overlay overlay-${spec.kind}`;
         element.dataset.overlay = spec.id;
@@ -101,7 +113,7 @@ export class TourGuide {
   }
 
   // Which overlays show now: always ones, ones whose trigger distance the viewer is within, and the stop's.
-  update(viewer) {
+  update(viewer, dt = 0) {
     const stop = this.currentStop();
     const shown = [];
     for (const { spec, object, position } of this.overlays.values()) {
@@ -112,6 +124,7 @@ export class TourGuide {
       else if (trigger.stop) visible = stop?.id === trigger.stop;
       object.visible = visible;
       if (visible) shown.push(spec.id);
+      if (visible && object.userData.mixer) object.userData.mixer.update(dt);
     }
     this.shown = shown;
     return shown;

@@ -497,7 +497,27 @@ async function loadReviews() {
   );
 }
 
+async function loadLanguages() {
+  const report = (await api("GET", `/api/curate/scenes/${encodeURIComponent(state.scene)}/languages`)).body;
+  $("#languages").replaceChildren(
+    ...Object.entries(report.languages).map(([language, gaps]) => {
+      const lines = [];
+      if (gaps.overlays_without_text.length) lines.push(`overlays without text: ${gaps.overlays_without_text.join(", ")}`);
+      if (gaps.narration_without_audio.length) lines.push(`narration without audio: ${gaps.narration_without_audio.join(", ")}`);
+      if (gaps.narration_without_captions.length) lines.push(`narration without captions: ${gaps.narration_without_captions.join(", ")}`);
+      for (const stop of gaps.stops_missing) lines.push(`stop ${stop.tour}/${stop.stop} lacks ${stop.missing.join(" and ")}`);
+      return el(
+        "li",
+        { "data-language": language },
+        el("div", { class: "row" }, el("strong", {}, language), el("span", { class: `badge ${gaps.complete ? "published" : "pending"}` }, gaps.complete ? "complete" : "gaps")),
+        ...lines.map((line) => el("span", { class: "muted" }, line)),
+      );
+    }),
+  );
+}
+
 async function loadHistory() {
+  loadLanguages().catch(() => {});
   const { revisions } = (await api("GET", `/api/curate/scenes/${encodeURIComponent(state.scene)}/revisions`)).body;
   $("#revisions").replaceChildren(
     ...revisions.map((revision) =>
