@@ -25,7 +25,7 @@ async def test_entering_vr_sends_the_headset_and_controller_poses(server, visit)
     v = await visit(init_scripts=({"path": str(iwer)}, {"script": INSTALL_EMULATED_HEADSET}))
     me = await v.join(server.http, "gallery", "Headset")
     async with await ThirdSpaceClient.connect(server.ws, "gallery", "Watcher") as watcher:
-        button = v.page.locator("#xr button")
+        button = v.page.locator("#xr button#VRButton")
         await button.filter(has_text="ENTER VR").wait_for()
         await button.click()
         await v.page.wait_for_function("thirdspace.xrPresenting()")
@@ -79,4 +79,53 @@ async def test_pointing_and_releasing_the_trigger_teleports(server, visit):
         landed = await watcher.wait_for(lambda c: teleports and teleports[0])
         assert np.linalg.norm(landed[0, [0, 2]] - start[0, [0, 2]]) > 0.5  # a jump, flagged as one
         assert abs(landed[0, 1] - 1.7) < 0.01  # the head stays at the wearer's height
+    assert v.errors == []
+
+
+TAP = """
+async () => {
+  const hand = __xrDevice.controllers.right;
+  hand.updateButtonValue('trigger', 1);
+  await new Promise((r) => setTimeout(r, 300));
+  hand.updateButtonValue('trigger', 0);
+}
+"""
+
+
+async def test_ar_hides_the_room_aligns_at_the_anchor_and_keeps_the_alignment_after_a_reload(server, visit):
+    iwer = NODE_MODULES / "iwer" / "build" / "iwer.min.js"
+    v = await visit(init_scripts=({"path": str(iwer)}, {"script": INSTALL_EMULATED_HEADSET}))
+    page = v.page
+    await page.goto(f"{server.http}/?scene=gallery&anchor=gallery-door")
+    await page.wait_for_selector("#lobby:not([hidden])")
+    await page.fill("#name", "Phone")
+    await page.click("#join")
+    await page.wait_for_function("window.thirdspace.status === 'ready'")
+    await page.locator("#xr button").filter(has_text="START AR").click()
+    await page.wait_for_function("thirdspace.ar().active")
+    state = await page.evaluate("thirdspace.ar()")
+    assert state["anchor"] == "gallery-door" and not state["calibrated"]
+    assert "marker" in await page.text_content("#status")  # what to do next
+    await page.evaluate(TAP)
+    await page.wait_for_function("thirdspace.ar().calibrated")
+    # Without surfaces to hit (no synthetic environment is loaded), the tap puts the marker 1.5 m ahead of the
+    # viewer, and turns the scene so that the viewer faces the marker's wall: in scene coordinates the door marker
+    # (0, 1.4, 4.9) is now straight ahead of the head, 1.5 m away.
+    state = await page.evaluate("thirdspace.ar()")
+    head, facing = np.array(state["head"]), np.array(state["facing"])
+    to_marker = np.array([0, 1.4, 4.9]) - head
+    assert abs(np.hypot(to_marker[0], to_marker[2]) - 1.5) < 0.1, state
+    flat = facing[[0, 2]] / np.linalg.norm(facing[[0, 2]])
+    assert np.dot(flat, to_marker[[0, 2]] / np.linalg.norm(to_marker[[0, 2]])) > 0.99, state
+    placed = state["rig"]
+    assert await page.evaluate("sessionStorage.getItem('thirdspace.ar.gallery') !== null")
+    # Reload in the same tab session: the alignment comes back without tapping.
+    await page.reload()
+    await page.wait_for_selector("#lobby:not([hidden])")
+    await page.fill("#name", "Phone")
+    await page.click("#join")
+    await page.wait_for_function("window.thirdspace.status === 'ready'")
+    await page.locator("#xr button").filter(has_text="START AR").click()
+    await page.wait_for_function("thirdspace.ar().active && thirdspace.ar().restored")
+    assert (await page.evaluate("thirdspace.ar()"))["rig"] == placed
     assert v.errors == []

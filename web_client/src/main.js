@@ -9,6 +9,7 @@ import { FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT, MAX_NAME_CHARS } from "./protocol
 import { ProvenanceLabels } from "./provenance.js";
 import { TourGuide } from "./tours.js";
 import { applyEnvironment, SceneStreamer } from "./world.js";
+import { ARSupport } from "./ar.js";
 import { XRSupport } from "./xr.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -173,14 +174,49 @@ async function enter(choice) {
   scene.add(xr.marker);
   state.xrPresenting = () => xr.presenting;
   $("#xr").append(xr.button());
+  const background = scene.background;
+  const ar = new ARSupport({
+    renderer,
+    rig,
+    camera,
+    document: documentJSON,
+    anchorId: params.get("anchor"),
+    onStart: () => {
+      // In AR the real gallery is the room: only overlays, reconstructions and the tour group show.
+      streamer.root.visible = false;
+      scene.background = null;
+      renderer.setClearAlpha(0);
+    },
+    onEnd: () => {
+      streamer.root.visible = true;
+      scene.background = background;
+      renderer.setClearAlpha(1);
+    },
+    onMessage: (message) => setStatus("ready", message),
+  });
+  scene.add(ar.reticle);
+  $("#xr").append(ar.button());
+  for (const button of document.querySelectorAll("#xr button")) Object.assign(button.style, { position: "static", left: "auto", bottom: "auto" });
+  state.ar = () => {
+    const viewer = renderer.xr.getCamera();
+    return {
+      ...ar.state,
+      rig: rig.position.toArray(),
+      // The XR camera is not in the scene graph: its matrixWorld (rig included) is set each frame; read it as is.
+      head: new THREE.Vector3().setFromMatrixPosition(viewer.matrixWorld).toArray(),
+      facing: new THREE.Vector3(0, 0, -1).transformDirection(viewer.matrixWorld).toArray(),
+    };
+  };
   renderer.xr.addEventListener("sessionstart", () => {
     labels.setXR(true);
+    if (ar.requested) ar.start(renderer.xr.getSession());
     locomotion.enabled = false;
     rig.rotation.set(0, locomotion.yaw, 0);
     camera.rotation.set(0, 0, 0);
   });
   renderer.xr.addEventListener("sessionend", () => {
     labels.setXR(false);
+    if (ar.active) ar.end();
     locomotion.enabled = true;
   });
   state.xrSigns = () => labels.xrSigns();
@@ -315,13 +351,18 @@ async function enter(choice) {
   }
 
   setStatus("ready", "");
-  renderer.setAnimationLoop(() => {
+  renderer.setAnimationLoop((time, frame) => {
     const now = performance.now();
     const dt = Math.min(0.1, (now - lastFrame) / 1000);
     lastFrame = now;
-    locomotion.update(dt);
-    if (xr.presenting) xr.update();
+    if (!ar.active) locomotion.update(dt); // in AR the alignment owns the rig
+    if (xr.presenting && !ar.active) xr.update();
+    if (ar.active) ar.frame(frame);
     avatars.update(now);
+    if (ar.active && guide.tour?.guided) {
+      const group = new Set([guide.tour.guide, ...(guide.tour.members || [])]);
+      for (const [id, avatar] of avatars.byId) avatar.group.visible = avatar.group.visible && group.has(id);
+    }
     streamer.animate(dt);
     guide.update(camera.getWorldPosition(eye), dt);
     if (now - lastRefine > 250) {

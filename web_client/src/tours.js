@@ -167,7 +167,15 @@ export class TourGuide {
   // -- guide-led ---------------------------------------------------------------------------------
 
   onState(state, selfId) {
-    this.tour = { id: state.tour, index: state.index, guided: true, leading: state.guide === selfId, guide: state.guide, stand: state.stand };
+    this.tour = {
+      id: state.tour,
+      index: state.index,
+      guided: true,
+      leading: state.guide === selfId,
+      guide: state.guide,
+      members: state.members,
+      stand: state.stand,
+    };
     this.renderPanel();
   }
 
