@@ -120,6 +120,7 @@ export class ARSupport {
     const headPosition = new THREE.Vector3().setFromMatrixPosition(head);
     const headYaw = yawOf(new THREE.Quaternion().setFromRotationMatrix(head));
     let point;
+    this.state.placedBy = this.lastHit ? "hit-test" : "in-front";
     if (this.lastHit) {
       point = this.lastHit.position.clone();
       this.lastHit.hit.createAnchor?.()?.then((anchor) => (this.xrAnchor = anchor)).catch(() => {});

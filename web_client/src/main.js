@@ -290,6 +290,7 @@ async function enter(choice) {
   });
   scene.add(guide.root);
   state.tour = () => guide.state();
+  state.roomVisible = () => streamer.root.visible;
   connection.addEventListener("tour_state", (e) => guide.onState(e.detail, welcome.id));
   connection.addEventListener("tour_available", (e) => guide.onAvailable(e.detail));
   connection.addEventListener("chat", (e) => chat.add(e.detail, welcome.id));
