@@ -65,6 +65,7 @@ async def test_an_ar_session_places_the_tour_with_a_hit_test_and_shows_the_first
     # In AR the virtual room is hidden; the first stop's overlay shows, and the stop's list is in the page.
     assert await page.evaluate("thirdspace.ar().active") and not await page.evaluate("thirdspace.roomVisible()")
     assert "welcome" in await page.evaluate("thirdspace.tour().shown")
+    assert "welcome" in await page.evaluate("thirdspace.tour().boards")  # drawn in the headset's view, not only the page
     assert "Bienvenue" in await page.text_content("#tour h2")
     await page.wait_for_timeout(300)
     await page.screenshot(path=str(IMAGES / "ar-tour-in-ar.png"))

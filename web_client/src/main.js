@@ -209,6 +209,7 @@ async function enter(choice) {
   };
   renderer.xr.addEventListener("sessionstart", () => {
     labels.setXR(true);
+    guide.setXR(true);
     if (ar.requested) ar.start(renderer.xr.getSession());
     locomotion.enabled = false;
     rig.rotation.set(0, locomotion.yaw, 0);
@@ -216,6 +217,7 @@ async function enter(choice) {
   });
   renderer.xr.addEventListener("sessionend", () => {
     labels.setXR(false);
+    guide.setXR(false);
     if (ar.active) ar.end();
     locomotion.enabled = true;
   });

@@ -89,12 +89,60 @@ export class TourGuide {
         if (spec.kind === "narration") element.append(this.narration(spec));
         object = new CSS2DObject(element);
         object.position.copy(position);
+        object.userData.board = this.board(title, body);
+        object.userData.board.position.copy(position);
+        this.root.add(object.userData.board);
       }
       if (object) {
         this.root.add(object);
         this.overlays.set(spec.id, { spec, object, element, position });
       }
     }
+  }
+
+  // In a headset (VR, or AR on a passthrough device) page elements do not show: the same text on a board.
+  board(title, body) {
+    const width = 512;
+    const canvas = document.createElement("canvas");
+    const g = canvas.getContext("2d");
+    const lines = [];
+    const wrap = (text, font) => {
+      g.font = font;
+      let line = "";
+      for (const word of text.split(/\s+/)) {
+        const next = line ? `${line} ${word}` : word;
+        if (g.measureText(next).width > width - 40 && line) {
+          lines.push([line, font]);
+          line = word;
+        } else line = next;
+      }
+      if (line) lines.push([line, font]);
+    };
+    if (title) wrap(title.text, "bold 34px system-ui, sans-serif");
+    if (body) wrap(body.text, "28px system-ui, sans-serif");
+    canvas.width = width;
+    canvas.height = Math.max(64, 24 + lines.length * 40);
+    g.fillStyle = "rgba(21, 23, 28, 0.9)";
+    g.fillRect(0, 0, canvas.width, canvas.height);
+    const rtl = /[\u0590-\u08ff]/.test(lines.map(([text]) => text).join(""));
+    g.direction = rtl ? "rtl" : "ltr";
+    g.textAlign = rtl ? "right" : "left";
+    g.fillStyle = "#f7f3ea";
+    g.textBaseline = "top";
+    lines.forEach(([text, font], i) => {
+      g.font = font;
+      g.fillText(text, rtl ? width - 20 : 20, 14 + i * 40);
+    });
+    const sprite = new THREE.Sprite(new THREE.SpriteMaterial({ map: new THREE.CanvasTexture(canvas), depthTest: false, transparent: true }));
+    sprite.scale.set(0.7, (0.7 * canvas.height) / width, 1);
+    sprite.renderOrder = 20;
+    sprite.raycast = () => {};
+    sprite.visible = false;
+    return sprite;
+  }
+
+  setXR(presenting) {
+    this.xr = presenting;
   }
 
   // A narration plays the curator's recording in the reader's language, with captions; the text is always shown.
@@ -123,6 +171,7 @@ export class TourGuide {
       if (stop && (stop.overlays || []).includes(spec.id)) visible = true;
       else if (trigger.stop) visible = stop?.id === trigger.stop;
       object.visible = visible;
+      if (object.userData.board) object.userData.board.visible = visible && Boolean(this.xr);
       if (visible) shown.push(spec.id);
       if (visible && object.userData.mixer) object.userData.mixer.update(dt);
     }
@@ -264,6 +313,7 @@ export class TourGuide {
   }
 
   state() {
-    return { tour: this.tour, shown: this.shown || [] };
+    const boards = [...this.overlays.values()].filter((o) => o.object.userData.board?.visible).map((o) => o.spec.id);
+    return { tour: this.tour, shown: this.shown || [], boards };
   }
 }
