@@ -49,5 +49,11 @@ async def test_a_guide_leads_a_visitor_from_stop_to_stop(server, visit):
     assert await member.page.locator("#tour .row button >> nth=1").is_disabled()  # members follow, the guide moves
     await guide.page.click("#tour .row button >> nth=1")
     await member.page.wait_for_function("thirdspace.tour().tour.index === 1", timeout=5000)
+    await member.page.wait_for_function("thirdspace.tour().way")  # the way to where the stop is seen from
     assert "celadon" in (await member.page.text_content("#tour h2")).lower()  # no Spanish yet: the scene language
+    # The guide hands the lead on; the member now moves the group.
+    await guide.page.click("#tour button:has-text('Hand the lead to')")
+    await member.page.wait_for_function("thirdspace.tour().tour.leading", timeout=5000)
+    await member.page.click("#tour .row button >> nth=1")
+    await guide.page.wait_for_function("thirdspace.tour().tour.index === 2", timeout=5000)
     assert guide.errors == [] and member.errors == []

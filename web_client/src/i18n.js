@@ -42,6 +42,7 @@ const STRINGS = {
     next: "Next",
     leave_tour: "Leave the tour",
     contrast: "Contrast",
+    hand_lead: "Hand the lead to",
   },
   fr: {
     lead: "Rencontrez des gens du monde entier autour d'une scène culturelle.", scene: "Scène", name: "Votre nom", language: "Langue",
@@ -85,6 +86,7 @@ const STRINGS = {
     next: "Suivant",
     leave_tour: "Quitter la visite",
     contrast: "Contraste",
+    hand_lead: "Confier la visite à",
   },
   es: {
     lead: "Conoce a gente de todas partes en torno a una escena cultural.", scene: "Escena", name: "Tu nombre", language: "Idioma",
@@ -128,6 +130,7 @@ const STRINGS = {
     next: "Siguiente",
     leave_tour: "Salir del recorrido",
     contrast: "Contraste",
+    hand_lead: "Ceder la guía a",
   },
   ar: {
     lead: "التقِ بأناس من كل مكان حول مشهد ثقافي.", scene: "المشهد", name: "اسمك", language: "اللغة", colour: "لون الصورة الرمزية",
@@ -171,6 +174,7 @@ const STRINGS = {
     next: "التالي",
     leave_tour: "غادر الجولة",
     contrast: "التباين",
+    hand_lead: "سلّم القيادة إلى",
   },
   zh: {
     lead: "围绕一个文化场景，与来自世界各地的人相遇。", scene: "场景", name: "你的名字", language: "语言", colour: "头像颜色", enter: "进入",
@@ -212,6 +216,7 @@ const STRINGS = {
     next: "下一站",
     leave_tour: "离开导览",
     contrast: "对比度",
+    hand_lead: "把带队交给",
   },
   hi: {
     lead: "एक सांस्कृतिक दृश्य के आसपास दुनिया भर के लोगों से मिलिए।", scene: "दृश्य", name: "आपका नाम", language: "भाषा",
@@ -255,6 +260,7 @@ const STRINGS = {
     next: "अगला",
     leave_tour: "भ्रमण छोड़ें",
     contrast: "कंट्रास्ट",
+    hand_lead: "नेतृत्व सौंपें",
   },
   sw: {
     lead: "Kutana na watu kutoka kila mahali kuzunguka mandhari ya kitamaduni.", scene: "Mandhari", name: "Jina lako", language: "Lugha",
@@ -298,6 +304,7 @@ const STRINGS = {
     next: "Inayofuata",
     leave_tour: "Ondoka kwenye ziara",
     contrast: "Utofautishaji",
+    hand_lead: "Mpe uongozi",
   },
   ja: {
     lead: "文化の場面をかこんで、世界中の人と出会おう。", scene: "シーン", name: "名前", language: "言語", colour: "アバターの色", enter: "入る",
@@ -340,6 +347,7 @@ const STRINGS = {
     next: "次へ",
     leave_tour: "ツアーを抜ける",
     contrast: "コントラスト",
+    hand_lead: "案内を任せる",
   },
   de: {
     lead: "Triff Menschen aus aller Welt rund um eine kulturelle Szene.", scene: "Szene", name: "Dein Name", language: "Sprache",
@@ -383,6 +391,7 @@ const STRINGS = {
     next: "Weiter",
     leave_tour: "Rundgang verlassen",
     contrast: "Kontrast",
+    hand_lead: "Führung übergeben an",
   },
   pt: {
     lead: "Conheça pessoas de todo o mundo em torno de uma cena cultural.", scene: "Cena", name: "Seu nome", language: "Idioma",
@@ -426,6 +435,7 @@ const STRINGS = {
     next: "Próxima",
     leave_tour: "Sair da visita",
     contrast: "Contraste",
+    hand_lead: "Passar a guia para",
   },
 }; // prettier-ignore
 

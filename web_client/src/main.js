@@ -289,6 +289,7 @@ async function enter(choice) {
     language: choice.language,
     panel: $("#tour"),
     onSend: (message) => connection.send(message),
+    nameOf: (id) => avatars.byId.get(id)?.visitor.name || String(id),
   });
   scene.add(guide.root);
   state.tour = () => guide.state();

@@ -16,7 +16,8 @@ function pick(texts, language, fallback) {
 }
 
 export class TourGuide {
-  constructor({ document, streamer, language, panel, onSend }) {
+  constructor({ document, streamer, language, panel, onSend, nameOf = (id) => String(id) }) {
+    this.nameOf = nameOf; // visitor id -> name, for handing the lead on
     this.document = document;
     this.streamer = streamer;
     this.language = language;
@@ -25,6 +26,11 @@ export class TourGuide {
     this.overlays = new Map(); // overlay id -> {spec, object, element}
     this.root = new THREE.Group();
     this.root.name = "overlays";
+    // The way to the current stop: a line on the floor from the visitor to where to stand, and a ring there.
+    this.way = new THREE.Line(new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(), new THREE.Vector3()]),
+      new THREE.LineDashedMaterial({ color: "#7fe0ff", dashSize: 0.25, gapSize: 0.15 }));
+    this.spot = new THREE.Mesh(new THREE.RingGeometry(0.25, 0.32, 32).rotateX(-Math.PI / 2), new THREE.MeshBasicMaterial({ color: "#7fe0ff" }));
+    this.way.visible = this.spot.visible = false;
     this.tour = null; // {id, index, guided, guide, members}
     this.available = new Map(); // tour id -> announcement of a guided tour in this room
     this.build();
@@ -47,6 +53,7 @@ export class TourGuide {
 
   build() {
     this.root.clear();
+    this.root.add(this.way, this.spot);
     this.overlays.clear();
     this.streamer.root.updateMatrixWorld(true);
     for (const spec of this.document.overlays || []) {
@@ -163,6 +170,14 @@ export class TourGuide {
   // Which overlays show now: always ones, ones whose trigger distance the viewer is within, and the stop's.
   update(viewer, dt = 0) {
     const stop = this.currentStop();
+    const stand = stop?.stand?.position;
+    this.way.visible = this.spot.visible = Boolean(stand) && new THREE.Vector3().fromArray(stand).distanceTo(viewer.clone().setY(stand?.[1] ?? 0)) > 0.6;
+    if (this.way.visible) {
+      const to = new THREE.Vector3(stand[0], stand[1] + 0.02, stand[2]);
+      this.way.geometry.setFromPoints([new THREE.Vector3(viewer.x, to.y, viewer.z), to]);
+      this.way.computeLineDistances();
+      this.spot.position.copy(to);
+    }
     const shown = [];
     for (const { spec, object, position } of this.overlays.values()) {
       const trigger = spec.trigger || {};
@@ -290,6 +305,14 @@ export class TourGuide {
         button.addEventListener("click", () => this.step(delta));
         row.append(button);
       }
+      if (this.tour.guided && this.tour.leading && this.tour.members?.length) {
+        const who = document.createElement("select");
+        who.setAttribute("aria-label", t("hand_lead"));
+        who.append(...this.tour.members.map((id) => new Option(this.nameOf(id), String(id))));
+        const hand = Object.assign(document.createElement("button"), { type: "button", className: "quiet", textContent: t("hand_lead") });
+        hand.addEventListener("click", () => this.onSend({ type: "tour", action: "lead", tour: this.tour.id, to: Number(who.value) }));
+        row.append(who, hand);
+      }
       const leave = Object.assign(document.createElement("button"), { type: "button", className: "quiet", textContent: t("leave_tour") });
       leave.addEventListener("click", () => this.leave());
       row.append(leave);
@@ -314,6 +337,6 @@ export class TourGuide {
 
   state() {
     const boards = [...this.overlays.values()].filter((o) => o.object.userData.board?.visible).map((o) => o.spec.id);
-    return { tour: this.tour, shown: this.shown || [], boards };
+    return { tour: this.tour, shown: this.shown || [], boards, way: this.way.visible };
   }
 }
