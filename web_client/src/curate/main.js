@@ -304,8 +304,28 @@ function renderNodePanel() {
   if (!spec) {
     $("#blocklist").value = (draft.chat?.blocklist || []).join("\n");
     $("#glossary").value = JSON.stringify(draft.chat?.glossary || [], null, 1);
+    const layer = { anchors: draft.anchors || [], overlays: draft.overlays || [], tours: draft.tours || [] };
+    $("#tour-layer").value = JSON.stringify(layer, null, 1);
   }
 }
+
+$("#save-tour-layer").addEventListener("click", async () => {
+  let layer;
+  try {
+    layer = JSON.parse($("#tour-layer").value);
+  } catch (error) {
+    return say(`Not saved: not valid JSON (${error.message})`);
+  }
+  const document = { ...draft };
+  for (const key of ["anchors", "overlays", "tours"]) {
+    if (Array.isArray(layer[key]) && layer[key].length) document[key] = layer[key];
+    else delete document[key];
+  }
+  if (await write("PUT", `/api/curate/scenes/${encodeURIComponent(state.scene)}`, { document, message: "overlays and tours" }, "the overlays and tours")) {
+    renderNodePanel();
+    loadLanguages().catch(() => {});
+  }
+});
 
 $("#save-chat-rules").addEventListener("click", async () => {
   let glossary;
