@@ -37,7 +37,7 @@ def test_the_demo_gallery_has_a_tour_of_five_stops_in_three_languages():
         (lambda d: d["overlays"][6]["trigger"].update(stop="nowhere"), "$.overlays[6].trigger.stop", "no tour stop"),
         (lambda d: d["tours"][0]["stops"][1]["overlays"].append("ghost"), "$.tours[0].stops[1].overlays[1]", "no overlay"),
         (lambda d: d["tours"][0]["stops"].append({**d["tours"][0]["stops"][0]}), "$.tours[0].stops[5].id", "duplicate stop"),
-        (lambda d: d["anchors"].append({**d["anchors"][0]}), "$.anchors[1].id", "duplicate anchor"),
+        (lambda d: d["anchors"].append({**d["anchors"][0]}), "$.anchors[2].id", "duplicate anchor"),
         (
             lambda d: d["overlays"].append({"id": "r", "kind": "reconstruction", "at": {"node": "hall"}}),
             "$.overlays[9].asset",

@@ -34,6 +34,23 @@ export class ARSupport {
     this.reticle.matrixAutoUpdate = false;
   }
 
+  // The anchors to choose from, for visitors who did not scan a code (or stand at another marker).
+  picker() {
+    const select = document.createElement("select");
+    select.id = "anchor";
+    select.setAttribute("aria-label", "Marker");
+    for (const anchor of this.anchors) {
+      const name = anchor.name ? anchor.name[this.document.default_language] || Object.values(anchor.name)[0] : anchor.id;
+      select.append(new Option(name, anchor.id, false, anchor.id === this.anchor?.id));
+    }
+    select.addEventListener("change", () => {
+      this.anchor = this.anchors.find((a) => a.id === select.value);
+      this.state.anchor = this.anchor.id;
+    });
+    select.hidden = this.anchors.length < 2;
+    return select;
+  }
+
   button() {
     const button = ARButton.createButton(this.renderer, {
       optionalFeatures: ["hit-test", "anchors", "dom-overlay", "local-floor"],

@@ -195,7 +195,7 @@ async function enter(choice) {
     onMessage: (message) => setStatus("ready", message),
   });
   scene.add(ar.reticle);
-  $("#xr").append(ar.button());
+  $("#xr").append(ar.picker(), ar.button());
   for (const button of document.querySelectorAll("#xr button")) Object.assign(button.style, { position: "static", left: "auto", bottom: "auto" });
   state.ar = () => {
     const viewer = renderer.xr.getCamera();

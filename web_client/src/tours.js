@@ -93,6 +93,8 @@ export class TourGuide {
           element.append(paragraph);
           if (body.fallback) element.append(Object.assign(document.createElement("small"), { className: "fallback", textContent: t("fallback") }));
         }
+        const image = this.text(spec.image);
+        if (image) element.append(Object.assign(document.createElement("img"), { src: image.text, alt: title?.text || "", loading: "lazy" }));
         if (spec.kind === "narration") element.append(this.narration(spec));
         object = new CSS2DObject(element);
         object.position.copy(position);
