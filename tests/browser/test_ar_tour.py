@@ -47,6 +47,12 @@ async def test_an_ar_session_places_the_tour_with_a_hit_test_and_shows_the_first
     )
     page = v.page
     await enter(page, server.http)
+    # Visitors who did not scan a code pick the marker they stand at from a list.
+    await page.locator("#anchor").wait_for(state="visible")
+    assert await page.input_value("#anchor") == "gallery-door"  # the scanned one
+    await page.select_option("#anchor", "east-wall")
+    assert (await page.evaluate("thirdspace.ar()"))["anchor"] == "east-wall"
+    await page.select_option("#anchor", "gallery-door")
     await page.click("#tour .tour-body > button")  # the tour, from its first stop
     await page.locator("#xr button").filter(has_text="START AR").click()
     await page.wait_for_function("thirdspace.ar().active && thirdspace.ar().hitTest")
@@ -77,10 +83,7 @@ async def test_without_ar_support_the_page_shows_the_same_overlays_on_the_deskto
     page = v.page
     await enter(page, server.http)
     assert await page.locator("#xr button").filter(has_text="AR NOT SUPPORTED").count() == 1
-    # Visitors who did not scan a code pick the marker they stand at from a list.
-    assert await page.input_value("#anchor") == "gallery-door"  # the scanned one
-    await page.select_option("#anchor", "east-wall")
-    assert (await page.evaluate("thirdspace.ar()"))["anchor"] == "east-wall"
+    assert await page.locator("#anchor").is_hidden()  # no AR here: no marker to choose
     await page.click("#tour .tour-body > button")
     await page.wait_for_function("thirdspace.tour().shown.includes('welcome')")  # the same first stop as in AR
     assert await page.evaluate("thirdspace.roomVisible()")

@@ -47,7 +47,11 @@ export class ARSupport {
       this.anchor = this.anchors.find((a) => a.id === select.value);
       this.state.anchor = this.anchor.id;
     });
-    select.hidden = this.anchors.length < 2;
+    select.hidden = true; // shown only where AR can start, and there is a choice to make
+    navigator.xr
+      ?.isSessionSupported("immersive-ar")
+      .then((supported) => (select.hidden = !supported || this.anchors.length < 2))
+      .catch(() => {});
     return select;
   }
 
