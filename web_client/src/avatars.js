@@ -1,28 +1,28 @@
 // Other visitors: a head, two hands and a name tag, moved through an interpolation buffer.
 import * as THREE from "three";
 import { FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT, PART_FLOATS } from "./protocol.js";
+import { canvasSprite } from "./sprites.js";
 
 export const INTERPOLATION_DELAY_MS = 100;
 const BUFFER_LENGTH = 32;
 
 function nameTag(text) {
-  const canvas = document.createElement("canvas");
-  canvas.width = 512;
-  canvas.height = 96;
-  const ctx = canvas.getContext("2d");
-  ctx.fillStyle = "rgba(20, 22, 28, 0.72)";
-  ctx.beginPath();
-  ctx.roundRect(0, 8, 512, 80, 40);
-  ctx.fill();
-  ctx.fillStyle = "#ffffff";
-  ctx.font = "600 44px system-ui, sans-serif";
-  ctx.textAlign = "center";
-  ctx.textBaseline = "middle";
-  ctx.fillText(text, 256, 50, 480); // drawn as pixels: visitor text never becomes markup
-  const texture = new THREE.CanvasTexture(canvas);
-  texture.colorSpace = THREE.SRGBColorSpace;
-  const sprite = new THREE.Sprite(new THREE.SpriteMaterial({ map: texture, depthWrite: false }));
-  sprite.scale.set(0.8, 0.15, 1);
+  const sprite = canvasSprite(
+    512,
+    96,
+    (ctx) => {
+      ctx.fillStyle = "rgba(20, 22, 28, 0.72)";
+      ctx.beginPath();
+      ctx.roundRect(0, 8, 512, 80, 40);
+      ctx.fill();
+      ctx.fillStyle = "#ffffff";
+      ctx.font = "600 44px system-ui, sans-serif";
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      ctx.fillText(text, 256, 50, 480);
+    },
+    0.8,
+  );
   sprite.position.set(0, 0.32, 0);
   return sprite;
 }

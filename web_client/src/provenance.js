@@ -2,6 +2,7 @@
 import * as THREE from "three";
 import { CSS2DObject, CSS2DRenderer } from "three/addons/renderers/CSS2DRenderer.js";
 import { t } from "./i18n.js";
+import { canvasSprite } from "./sprites.js";
 
 const LABEL_MAX_SIZE_M = 8; // larger set pieces (floors, walls) are listed in the HUD badge instead
 const LABEL_RANGE_M = 15;
@@ -37,30 +38,27 @@ export class ProvenanceLabels {
 
   // In a headset page elements do not show: the same labels as small signs in the scene.
   sign() {
-    if (!this.signTexture) {
-      const canvas = document.createElement("canvas");
-      canvas.width = 256;
-      canvas.height = 64;
-      const g = canvas.getContext("2d");
-      g.fillStyle = "rgba(21, 23, 28, 0.85)";
-      g.beginPath();
-      g.roundRect(2, 2, 252, 60, 28);
-      g.fill();
-      g.strokeStyle = "rgba(255, 231, 166, 0.8)";
-      g.lineWidth = 3;
-      g.stroke();
-      g.fillStyle = "#ffe7a6";
-      g.font = "bold 30px system-ui, sans-serif";
-      g.textAlign = "center";
-      g.textBaseline = "middle";
-      g.fillText(t("generated"), 128, 33);
-      this.signTexture = new THREE.CanvasTexture(canvas);
-    }
-    const sprite = new THREE.Sprite(new THREE.SpriteMaterial({ map: this.signTexture, depthTest: false, transparent: true }));
-    sprite.scale.set(0.36, 0.09, 1);
-    sprite.renderOrder = 10;
+    const sprite = canvasSprite(
+      256,
+      64,
+      (g) => {
+        g.fillStyle = "rgba(21, 23, 28, 0.85)";
+        g.beginPath();
+        g.roundRect(2, 2, 252, 60, 28);
+        g.fill();
+        g.strokeStyle = "rgba(255, 231, 166, 0.8)";
+        g.lineWidth = 3;
+        g.stroke();
+        g.fillStyle = "#ffe7a6";
+        g.font = "bold 30px system-ui, sans-serif";
+        g.textAlign = "center";
+        g.textBaseline = "middle";
+        g.fillText(t("generated"), 128, 33);
+      },
+      0.36,
+      { overlay: true },
+    );
     sprite.visible = false;
-    sprite.raycast = () => {}; // a sign is not somewhere to walk or click
     return sprite;
   }
 

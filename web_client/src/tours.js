@@ -4,6 +4,7 @@
 import * as THREE from "three";
 import { CSS2DObject } from "three/addons/renderers/CSS2DRenderer.js";
 import { t } from "./i18n.js";
+import { canvasSprite } from "./sprites.js";
 
 function pick(texts, language, fallback) {
   if (!texts) return null;
@@ -112,15 +113,14 @@ export class TourGuide {
   // In a headset (VR, or AR on a passthrough device) page elements do not show: the same text on a board.
   board(title, body) {
     const width = 512;
-    const canvas = document.createElement("canvas");
-    const g = canvas.getContext("2d");
+    const measure = document.createElement("canvas").getContext("2d");
     const lines = [];
     const wrap = (text, font) => {
-      g.font = font;
+      measure.font = font;
       let line = "";
       for (const word of text.split(/\s+/)) {
         const next = line ? `${line} ${word}` : word;
-        if (g.measureText(next).width > width - 40 && line) {
+        if (measure.measureText(next).width > width - 40 && line) {
           lines.push([line, font]);
           line = word;
         } else line = next;
@@ -129,23 +129,25 @@ export class TourGuide {
     };
     if (title) wrap(title.text, "bold 34px system-ui, sans-serif");
     if (body) wrap(body.text, "28px system-ui, sans-serif");
-    canvas.width = width;
-    canvas.height = Math.max(64, 24 + lines.length * 40);
-    g.fillStyle = "rgba(21, 23, 28, 0.9)";
-    g.fillRect(0, 0, canvas.width, canvas.height);
     const rtl = /[\u0590-\u08ff]/.test(lines.map(([text]) => text).join(""));
-    g.direction = rtl ? "rtl" : "ltr";
-    g.textAlign = rtl ? "right" : "left";
-    g.fillStyle = "#f7f3ea";
-    g.textBaseline = "top";
-    lines.forEach(([text, font], i) => {
-      g.font = font;
-      g.fillText(text, rtl ? width - 20 : 20, 14 + i * 40);
-    });
-    const sprite = new THREE.Sprite(new THREE.SpriteMaterial({ map: new THREE.CanvasTexture(canvas), depthTest: false, transparent: true }));
-    sprite.scale.set(0.7, (0.7 * canvas.height) / width, 1);
-    sprite.renderOrder = 20;
-    sprite.raycast = () => {};
+    const sprite = canvasSprite(
+      width,
+      Math.max(64, 24 + lines.length * 40),
+      (g, w, h) => {
+        g.fillStyle = "rgba(21, 23, 28, 0.9)";
+        g.fillRect(0, 0, w, h);
+        g.direction = rtl ? "rtl" : "ltr";
+        g.textAlign = rtl ? "right" : "left";
+        g.fillStyle = "#f7f3ea";
+        g.textBaseline = "top";
+        lines.forEach(([text, font], i) => {
+          g.font = font;
+          g.fillText(text, rtl ? w - 20 : 20, 14 + i * 40);
+        });
+      },
+      0.7,
+      { overlay: true },
+    );
     sprite.visible = false;
     return sprite;
   }
