@@ -98,7 +98,7 @@ async def test_each_line_is_translated_once_per_language_never_per_listener(libr
         for line_id, text in enumerate(["Welcome to the courtyard", "The fountain is to the north"], start=1):
             fake.requests.clear()
             message = {"type": "chat", "id": line_id, "from": 999, "language": "en", "text": text}
-            await service.fan_out(message, listeners, [], lambda visitor, update: received.__setitem__(visitor, update))
+            await service.fan_out(message, listeners, [], lambda visitors, update: received.update(dict.fromkeys(visitors, update)))
             assert len(fake.requests) == 5
             assert sorted(r["target"] for r in fake.requests) == sorted(languages)
             assert len(received) == 200 and all(u["id"] == line_id and u["machine"] for u in received.values())

@@ -197,9 +197,9 @@ class ChatTranslations:
         return restored, "machine"
 
     def fan_out(
-        self, message: dict[str, Any], listeners: dict[int, str], glossary: list[Term], deliver: Callable[[int, dict[str, Any]], None]
+        self, message: dict[str, Any], listeners: dict[int, str], glossary: list[Term], deliver: Callable[[list[int], dict[str, Any]], None]
     ) -> asyncio.Task | None:
-        """Translate ``message`` once into each listener language and send each listener theirs, in the background."""
+        """Translate ``message`` once into each listener language and send it to that language's listeners, in the background."""
         if not self.enabled:
             return None
         source = primary(message["language"])
@@ -215,8 +215,7 @@ class ChatTranslations:
             update = {"type": "chat_translation", "id": message["id"], "language": target, "status": status, "machine": True}
             if text is not None:
                 update["text"] = text
-            for visitor_id in visitors:
-                deliver(visitor_id, update)
+            deliver(visitors, update)
 
         task = asyncio.create_task(self._all(one(t, v) for t, v in by_language.items()))
         self.tasks.add(task)

@@ -28,8 +28,11 @@ class RoomRunner:
         self.task: asyncio.Task[None] | None = None
 
     def deliver(self, outbound: list[Outbound]) -> None:
+        encoded: dict[int, bytes] = {}  # one message sent to several visitors one by one is encoded once
         for out in outbound:
-            data = encode_control(out.message)  # once, whatever the number of listeners
+            data = encoded.get(id(out.message))
+            if data is None:
+                data = encoded[id(out.message)] = encode_control(out.message)  # once, whatever the number of listeners
             if out.to is not None:
                 session = self.sessions.get(out.to)
                 if session is not None:
@@ -77,7 +80,7 @@ class Hub:
         room = runner.room
         listeners = {visitor_id: visitor.language for visitor_id, visitor in room.visitors.items()}
         self.translations.fan_out(
-            line, listeners, room.glossary, lambda visitor_id, update: runner.deliver([Outbound(update, to=visitor_id)])
+            line, listeners, room.glossary, lambda visitors, update: runner.deliver([Outbound(update, to=v) for v in visitors])
         )
 
     def join(
