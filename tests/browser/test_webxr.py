@@ -51,16 +51,18 @@ async def test_entering_vr_sends_the_headset_and_controller_poses(server, visit)
     assert v.errors == []
 
 
-POINT_DOWN_AND_PULL = """
-async () => {
-  const hand = window.__xrDevice.controllers.right;
-  hand.quaternion.set(-0.3826834, 0, 0, 0.9238795);  // 45 degrees down: the ray meets the floor ahead
+PULL_TRIGGER = """
   await new Promise((r) => setTimeout(r, 300));
   hand.updateButtonValue('trigger', 1);
   await new Promise((r) => setTimeout(r, 300));
   hand.updateButtonValue('trigger', 0);
-}
 """
+# A tap: press and release the right trigger (in AR, the session's select).
+TAP = "async () => { const hand = window.__xrDevice.controllers.right;" + PULL_TRIGGER + "}"
+# Point 45 degrees down, so that the ray meets the floor ahead, then pull.
+POINT_DOWN_AND_PULL = (
+    "async () => { const hand = window.__xrDevice.controllers.right; hand.quaternion.set(-0.3826834, 0, 0, 0.9238795);" + PULL_TRIGGER + "}"
+)
 
 
 async def test_pointing_and_releasing_the_trigger_teleports(server, visit):
@@ -80,16 +82,6 @@ async def test_pointing_and_releasing_the_trigger_teleports(server, visit):
         assert np.linalg.norm(landed[0, [0, 2]] - start[0, [0, 2]]) > 0.5  # a jump, flagged as one
         assert abs(landed[0, 1] - 1.7) < 0.01  # the head stays at the wearer's height
     assert v.errors == []
-
-
-TAP = """
-async () => {
-  const hand = __xrDevice.controllers.right;
-  hand.updateButtonValue('trigger', 1);
-  await new Promise((r) => setTimeout(r, 300));
-  hand.updateButtonValue('trigger', 0);
-}
-"""
 
 
 async def test_ar_hides_the_room_aligns_at_the_anchor_and_keeps_the_alignment_after_a_reload(server, visit):

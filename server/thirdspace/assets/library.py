@@ -63,7 +63,7 @@ def label(gltf: Gltf, declared: Provenance | None, made_by: str = "unknown") -> 
     """Embed ``declared`` provenance; keep a packet the file already has; otherwise say digitalCapture."""
     if declared is not None:
         provenance.embed(gltf.document, declared.to_packet())
-    elif provenance.read_packet(gltf.document) is None or Provenance.from_packet(provenance.read_packet(gltf.document)) is None:
+    elif Provenance.from_packet(provenance.read_packet(gltf.document) or {}) is None:
         generator = str(gltf.document.get("asset", {}).get("generator", "unknown"))
         provenance.embed(gltf.document, Provenance("digitalCapture", generator, "", made_by, None).to_packet())
     return gltf

@@ -8,6 +8,7 @@ write is a new revision; nothing is overwritten.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -15,7 +16,7 @@ from aiohttp import web
 
 from thirdspace.assets.checks import ImportLimits, ImportRefused, check_upload
 from thirdspace.assets.generators import GenerationRequest, GeneratorError, HttpGenerator, RecipeGenerator
-from thirdspace.assets.gltf import unpack
+from thirdspace.assets.gltf import pack, unpack
 from thirdspace.assets.library import AssetError, label
 from thirdspace.assets.manifest import build_manifest
 from thirdspace.assets.provenance import GENERATED_TYPES, SOURCE_TYPES, Provenance
@@ -397,8 +398,6 @@ async def generate_recipe_asset(request: web.Request, user: User, spec: Any) -> 
 
 
 def _short(glb: bytes) -> str:
-    import hashlib
-
     return hashlib.sha256(glb).hexdigest()[:10]
 
 
@@ -451,8 +450,6 @@ async def upload_asset(request: web.Request) -> web.Response:
         raise http_error(422, err.message, err.field) from None
     generator = str(gltf.document.get("asset", {}).get("generator", "unknown"))
     declared = Provenance(source_type, generator, "", user.name, now(), title=request.query.get("title"))
-    from thirdspace.assets.gltf import pack
-
     glb = pack(label(gltf, declared))
     return json_response(_store(request, asset_id, glb, "upload", user, source_type in GENERATED_TYPES), 201)
 
@@ -496,10 +493,10 @@ async def decide_review(request: web.Request) -> web.Response:
     except NotFound:
         raise http_error(404, f"no review {review_id!r}", "review_id") from None
     publisher = request.app[PUBLISHER]
-    for scene_id in list(request.app[HUB].scenes) if review["scene_id"] is None else [review["scene_id"]]:
-        publisher.refresh(scene_id)
-    if review["kind"] == "asset":  # an approved asset may make a scene showable that was not
+    if review["kind"] == "asset":  # any scene may use the asset, and one may become showable that was not
         publisher.refresh_all()
+    else:
+        publisher.refresh(review["scene_id"])
     return json_response(review)
 
 
