@@ -51,7 +51,7 @@ def create_app(settings: Settings) -> web.Application:
         ),
     )
     scene_assets: dict = {}
-    hub = Hub({}, rules)
+    hub = Hub({}, rules, settings.resume_window_s)
     translator = make_translator(settings.translator, settings.translator_url, settings.translator_api_key, settings.translator_timeout_s)
     hub.translations = ChatTranslations(translator, settings.translator_timeout_s, settings.translator_concurrency)
     publisher = Publisher(db, library, hub, scene_assets)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -24,6 +25,8 @@ from thirdspace.protocol.constants import FLAG_ACK, FLAG_LEFT, FLAG_RIGHT, FLAG_
 from thirdspace.sync.decode import SnapshotDecoder
 
 IDENTITY = (0.0, 0.0, 0.0, 1.0)
+MAX_REDIRECTS = 5
+FINAL_CLOSE_CODES = {1000, 1001, 1008, 4003, 4004}  # left, kicked, closed, refused: do not come back
 
 
 class JoinError(Exception):
@@ -52,6 +55,14 @@ class ThirdSpaceClient:
         self.pose_flags: dict[int, int] = {}  # visitor id -> FLAG_* bits of their latest pose
         self.snapshots = 0
         self.on_snapshot: Callable[[ThirdSpaceClient], None] | None = None  # called after each decoded snapshot
+        self.entry_url = ""
+        self.hello: dict[str, Any] = {}
+        self.headers: dict[str, str] | None = None
+        self.timeout = 10.0
+        self.reconnect = False
+        self.resumes = 0  # connections regained with the same place
+        self.moved_to: tuple[str, str] | None = None  # (url, room) from a node shutting down
+        self._closing = False
         self._changed = asyncio.Event()
         self._reader = asyncio.create_task(self._read())
 
@@ -66,17 +77,40 @@ class ThirdSpaceClient:
         timeout: float = 10.0,
         decode: bool = True,
         token: str | None = None,
+        reconnect: bool = False,
         **hello: Any,
     ) -> ThirdSpaceClient:
+        """Join ``scene`` through the node at ``url``, following a redirect to the node that holds the room.
+
+        With ``reconnect`` the client comes back by itself after a dropped connection (or a node
+        shutting down), resuming its place while the server's resume window lasts.
+        """
         headers = {"Authorization": f"Bearer {token}"} if token else None
-        ws = await websockets.connect(url, max_size=2**22, open_timeout=timeout, additional_headers=headers)
         message = {"type": "hello", "protocol": PROTOCOL_VERSION, "scene": scene, "name": name, "language": language, "colour": colour}
-        await ws.send(orjson.dumps({**message, **hello}).decode())
-        reply = orjson.loads(await asyncio.wait_for(ws.recv(), timeout))
-        if reply.get("type") != "welcome":
-            await ws.close()
-            raise JoinError(reply)
-        return cls(ws, reply, decode)
+        message |= hello
+        ws, reply = await cls._handshake(url, message, headers, timeout)
+        client = cls(ws, reply, decode)
+        client.entry_url, client.hello, client.headers, client.timeout = url, message, headers, timeout
+        client.reconnect = reconnect
+        return client
+
+    @staticmethod
+    async def _handshake(
+        url: str, hello: dict[str, Any], headers: dict[str, str] | None, timeout: float
+    ) -> tuple[websockets.ClientConnection, dict[str, Any]]:
+        for _ in range(MAX_REDIRECTS + 1):
+            ws = await websockets.connect(url, max_size=2**22, open_timeout=timeout, additional_headers=headers)
+            await ws.send(orjson.dumps(hello).decode())
+            reply = orjson.loads(await asyncio.wait_for(ws.recv(), timeout))
+            if reply.get("type") == "welcome" and "redirect" in reply:
+                await ws.close()
+                url, hello = reply["redirect"], {**hello, "room": reply["room"]}
+                continue
+            if reply.get("type") != "welcome":
+                await ws.close()
+                raise JoinError(reply)
+            return ws, reply
+        raise JoinError({"message": f"more than {MAX_REDIRECTS} redirects"})
 
     async def __aenter__(self) -> ThirdSpaceClient:
         return self
@@ -85,6 +119,7 @@ class ThirdSpaceClient:
         await self.close()
 
     async def close(self) -> None:
+        self._closing = True
         await self.ws.close()
         self._reader.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -145,17 +180,64 @@ class ThirdSpaceClient:
 
     async def _read(self) -> None:
         try:
-            async for data in self.ws:
-                self.bytes_in += len(data)
-                if isinstance(data, bytes):
-                    self._snapshot(data)
-                else:
-                    self._handle(orjson.loads(data))
-                self._changed.set()
-        except websockets.ConnectionClosed:
-            pass
+            while True:
+                try:
+                    async for data in self.ws:
+                        self.bytes_in += len(data)
+                        if isinstance(data, bytes):
+                            self._snapshot(data)
+                        else:
+                            self._handle(orjson.loads(data))
+                        self._changed.set()
+                except websockets.ConnectionClosed:
+                    pass
+                if not self.reconnect or self._closing or self.ws.close_code in FINAL_CLOSE_CODES:
+                    return
+                if not await self._resume():
+                    return
         finally:
             self._changed.set()
+
+    async def _resume(self, give_up_after: float = 60.0) -> bool:
+        """Reconnect with backoff, trying the node a move named, the entry node and the others; False if it gave up."""
+        hello = {**self.hello, "room": self.room, "resume": self.welcome["resume"]}
+        urls = [self.entry_url, *(u for u in self.welcome.get("nodes", []) if u != self.entry_url)]
+        if self.moved_to is not None:
+            url, room = self.moved_to
+            urls.insert(0, url)
+            hello["room"] = room
+            self.moved_to = None
+        delay, deadline, attempt = 0.1, time.monotonic() + give_up_after, 0
+        while time.monotonic() < deadline and not self._closing:
+            url = urls[attempt % len(urls)]
+            attempt += 1
+            try:
+                ws, welcome = await self._handshake(url, hello, self.headers, min(self.timeout, 3.0))
+            except (OSError, TimeoutError, websockets.WebSocketException, JoinError):
+                await asyncio.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 2.0)
+                continue
+            self.ws = ws
+            self._welcomed(welcome)
+            return True
+        return False
+
+    def _welcomed(self, welcome: dict[str, Any]) -> None:
+        """A new connection's welcome: the same place again (``resumed``) or, after the window, a new one."""
+        resumed = bool(welcome.get("resumed"))
+        self.resumes += resumed
+        self.welcome = welcome
+        self.id, self.room = welcome["id"], welcome["room"]
+        self.visitors = {v["id"]: v for v in welcome["visitors"]}
+        known = {line["id"] for line in self.chat} if resumed else set()
+        if not resumed:
+            self.chat = []
+        self.chat += [line for line in welcome["chat"] if line["id"] not in known]
+        bounds = welcome["bounds"]
+        self.decoder = SnapshotDecoder(bounds["min"], bounds["max"])  # the new connection starts from a full snapshot
+        self.ack = None
+        self.messages.append(welcome)
+        self._changed.set()
 
     def _snapshot(self, data: bytes) -> None:
         self.snapshots += 1
@@ -187,3 +269,5 @@ class ThirdSpaceClient:
             self.errors.append(message)
         elif kind == "scene":
             self.scene_document = message["document"]
+        elif kind == "move":
+            self.moved_to = (message["url"], message["room"])

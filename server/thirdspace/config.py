@@ -40,6 +40,7 @@ class Settings:
     translator_api_key: str = ""
     translator_timeout_s: float = 5.0
     translator_concurrency: int = 4  # translation requests in flight at once, for the whole server
+    resume_window_s: float = 30.0  # a visitor whose connection drops keeps their place this long
     send_queue_messages: int = 256  # control messages queued for one connection before it is closed
     max_errors: int = 20  # error replies before a misbehaving connection is closed
     quantise_max_error_mm: float = 0.5  # quantise vertex positions only when no vertex moves further

@@ -24,3 +24,15 @@ TRANSLATION_SECONDS = Histogram(
     "Time a translation backend took for one line into one language.",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+CHAT_SECONDS = Histogram(
+    "thirdspace_chat_seconds",
+    "From a chat line's arrival to its broadcast (moderation, and in cluster mode its write to Redis).",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
+)
+REDIS_SECONDS = Histogram(
+    "thirdspace_redis_seconds",
+    "Redis round trips in cluster mode, by operation.",
+    ["op"],
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5),
+)
+REDIS_ERRORS = Counter("thirdspace_redis_errors_total", "Redis calls that failed or timed out (cluster mode).")

@@ -81,6 +81,12 @@ class Hello:
     name: str
     language: str
     colour: str
+    room: str = ""  # a room to join (from a redirect or a move) or to resume in
+    resume: str = ""  # the token of an earlier welcome: take the same place again
+
+
+ROOM_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+RESUME_TOKEN = re.compile(r"^[0-9]{1,5}\.[A-Za-z0-9_-]{8,64}$")
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,17 @@ def _decode_hello(msg: dict[str, Any]) -> Hello:
         name=_text(msg.get("name"), "name", MAX_NAME_CHARS),
         language=_pattern(msg.get("language", "en"), "language", LANGUAGE_TAG, "a BCP 47 language tag"),
         colour=_pattern(msg.get("colour", "#4a90d9"), "colour", COLOUR, "a colour like #4a90d9").lower(),
+        room=_optional(msg.get("room"), "room", ROOM_ID, "a room id"),
+        resume=_optional(msg.get("resume"), "resume", RESUME_TOKEN, "the resume token of an earlier welcome"),
     )
+
+
+def _optional(value: Any, field: str, pattern: re.Pattern[str], what: str) -> str:
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or not pattern.match(value):
+        raise ProtocolError("bad_request", f"{field} must be {what}", field)
+    return value
 
 
 def _decode_chat(msg: dict[str, Any]) -> Chat:

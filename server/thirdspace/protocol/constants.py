@@ -42,3 +42,4 @@ CLOSE_INVALID_PAYLOAD = 1007  # undecodable JSON or UTF-8, wrong binary length, 
 CLOSE_POLICY = 1008  # anything but a hello first, or too many invalid messages
 CLOSE_KICKED = 4003  # a moderator removed the visitor from the room (the reason says for how long)
 CLOSE_ROOM_CLOSED = 4004  # a moderator closed the room (a "closed" message with their words came first)
+CLOSE_MOVED = 4005  # this node is shutting down: a "move" message said where the room went; resume there

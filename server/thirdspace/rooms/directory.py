@@ -36,6 +36,11 @@ class RoomDirectory:
         instances[number] = room
         return room, True
 
+    def add(self, room: Room) -> Room:
+        """An instance whose id was chosen elsewhere (in cluster mode, by the Redis directory)."""
+        self._rooms.setdefault(room.scene.id, {})[int(room.id.rsplit("-", 1)[1])] = room
+        return room
+
     def room(self, room_id: str) -> Room | None:
         scene_id, _, number = room_id.rpartition("-")
         return self._rooms.get(scene_id, {}).get(int(number)) if number.isdigit() else None

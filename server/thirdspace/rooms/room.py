@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -74,6 +75,12 @@ class Visitor:
     last_key: str = ""  # the match key of the visitor's last free-text line (duplicate suppression)
     last_said_at: float = -1e9
     can_guide: bool = False  # signed in with the guide role (or above): may lead tours
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(18))  # proves a resuming connection is this visitor
+    away_until: float | None = None  # connection lost: the visitor keeps the slot until then (monotonic time)
+
+    @property
+    def resume_token(self) -> str:
+        return f"{self.id}.{self.secret}"
 
     def presence(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "language": self.language, "colour": self.colour}
@@ -131,12 +138,17 @@ class Room:
     def is_empty(self) -> bool:
         return not self.visitors
 
-    def join(self, name: str, language: str, colour: str, now: float | None = None) -> tuple[Visitor, list[Outbound]]:
+    def join(
+        self, name: str, language: str, colour: str, now: float | None = None, visitor_id: int | None = None, secret: str | None = None
+    ) -> tuple[Visitor, list[Outbound]]:
+        """A new visitor (or, with ``visitor_id`` and ``secret``, a member brought back into a reopened room)."""
         if self.is_full:
             raise RoomFull(self.id)
         now = time.monotonic() if now is None else now
+        if visitor_id is not None and visitor_id in self.visitors:
+            raise ValueError(f"visitor {visitor_id} is already in room {self.id}")
         visitor = Visitor(
-            id=self._allocate_id(),
+            id=self._allocate_id() if visitor_id is None else visitor_id,
             slot=self._free_slots.pop(),
             name=name,
             language=language,
@@ -144,9 +156,10 @@ class Room:
             chat_tokens=float(self.rules.chat_burst),
             chat_checked_at=now,
         )
+        if secret is not None:
+            visitor.secret = secret
         self.visitors[visitor.id] = visitor
-        spawns = self.scene.document["spawn_points"]
-        spawn = spawns[(visitor.id - 1) % len(spawns)]
+        spawn = self.spawn_of(visitor.id)
         slot = visitor.slot
         self.ids[slot] = visitor.id
         self.occupied[slot] = True
@@ -170,6 +183,16 @@ class Room:
         self._last_pose_at[slot] = np.nan  # the first pose is checked against the bounds only
         self._teleport_ready_at[slot] = 0.0
         self.sync.reset_client(slot)
+        return visitor, [
+            Outbound(self.welcome(visitor), to=visitor.id),
+            Outbound({"type": "join", "visitor": visitor.presence()}, exclude=visitor.id),
+        ]
+
+    def spawn_of(self, visitor_id: int) -> dict[str, Any]:
+        spawns = self.scene.document["spawn_points"]
+        return spawns[(visitor_id - 1) % len(spawns)]
+
+    def welcome(self, visitor: Visitor, resumed: bool = False) -> dict[str, Any]:
         welcome = {
             "type": "welcome",
             "protocol": PROTOCOL_VERSION,
@@ -178,15 +201,50 @@ class Room:
             "scene": self.scene.id,
             "tick_hz": self.rules.tick_hz,
             "bounds": {"min": list(self.scene.bounds_min), "max": list(self.scene.bounds_max)},
-            "spawn": spawn,
+            "spawn": self.spawn_of(visitor.id),
             "interest_radius_m": self.rules.sync.interest_radius_m,
             "visitors": [v.presence() for v in self.visitors.values()],
             "chat": list(self.chat_log),
+            "resume": visitor.resume_token,
         }
-        return visitor, [
-            Outbound(welcome, to=visitor.id),
-            Outbound({"type": "join", "visitor": visitor.presence()}, exclude=visitor.id),
-        ]
+        if resumed:
+            welcome["resumed"] = True
+        return welcome
+
+    def restore_chat(self, lines: list[dict[str, Any]]) -> None:
+        """Chat history kept outside the room (cluster mode): new lines carry on numbering after it."""
+        self.chat_log.extend(lines)
+        self._chat_seq = max([self._chat_seq, *(line.get("id", 0) for line in lines)])
+
+    # -- connection lost and regained -------------------------------------------------
+
+    def detach(self, visitor_id: int, now: float, window_s: float) -> None:
+        """The visitor's connection dropped: keep their slot, name, tour place and pose for ``window_s``.
+
+        The others are not told; the avatar simply stands still until the visitor is back or the window ends.
+        """
+        self.visitors[visitor_id].away_until = now + window_s
+
+    def reattach(self, visitor_id: int, secret: str) -> tuple[Visitor, list[Outbound]] | None:
+        """A resuming connection: the same visitor again, if the secret matches; ``None`` if not."""
+        visitor = self.visitors.get(visitor_id)
+        if visitor is None or not secrets.compare_digest(visitor.secret, secret):
+            return None
+        visitor.away_until = None
+        self.sync.reset_client(visitor.slot)  # the new connection has no snapshot baseline
+        out = [Outbound(self.welcome(visitor, resumed=True), to=visitor.id)]
+        guided = self.tours.of(visitor_id)
+        if guided is not None:
+            out.append(Outbound(guided.state(), to=visitor.id))
+        return visitor, out
+
+    def expire_away(self, now: float) -> tuple[list[int], list[Outbound]]:
+        """Visitors whose resume window has ended leave now: their ids, and the messages that says so."""
+        gone = [v.id for v in self.visitors.values() if v.away_until is not None and v.away_until <= now]
+        out: list[Outbound] = []
+        for visitor_id in gone:
+            out += self.leave(visitor_id)
+        return gone, out
 
     def set_scene_rules(self, document: dict[str, Any], blocklist: list[str] | None = None) -> None:
         """The scene as visitors see it now (for quick-chat names) and its chat rules (blocklist, glossary)."""

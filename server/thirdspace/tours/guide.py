@@ -59,6 +59,22 @@ class RoomTours:
     def __init__(self) -> None:
         self.running: dict[str, GuidedTour] = {}
 
+    def snapshot(self) -> dict[str, Any]:
+        """The running tours as plain data (kept in Redis in cluster mode, so a reopened room carries on)."""
+        return {t.id: {"guide": t.guide, "index": t.index, "members": list(t.members)} for t in self.running.values()}
+
+    def restore(self, document: dict[str, Any], data: dict[str, Any], present: set[int]) -> None:
+        """Bring back tours from :meth:`snapshot`, for the visitors in ``present``; unknown tours are dropped."""
+        for tour_id, saved in data.items():
+            try:
+                tour = self._tour(document, tour_id)
+            except TourError:
+                continue
+            everyone = [v for v in [saved["guide"], *saved["members"]] if v in present]
+            if everyone:
+                index = min(int(saved["index"]), len(tour["stops"]) - 1)
+                self.running[tour_id] = GuidedTour(tour, everyone[0], index, everyone[1:])
+
     def _tour(self, document: dict[str, Any], tour_id: str) -> dict[str, Any]:
         for tour in document.get("tours", []):
             if tour["id"] == tour_id:

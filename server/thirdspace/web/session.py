@@ -34,6 +34,11 @@ class Session:
         self.snapshots_replaced = 0
 
     @property
+    def closed_by_server(self) -> bool:
+        """Closed on purpose with a code (kicked, room closed, bad input, shutdown), not aborted or dropped."""
+        return self._close is not None and self._close[0] != 0
+
+    @property
     def queued(self) -> int:
         return len(self._control)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
-from aiohttp import WSMsgType, web
+from aiohttp import WebSocketError, WSCloseCode, WSMsgType, web
 
-from thirdspace.metrics import BYTES_IN, CHAT_MESSAGES, POSES
+from thirdspace.cluster.node import ClusterUnavailable
+from thirdspace.metrics import BYTES_IN, CHAT_MESSAGES, CHAT_SECONDS, POSES
 from thirdspace.protocol.codec import (
     Chat,
     Hello,
@@ -25,7 +27,10 @@ from thirdspace.store import ROLES, NotFound
 from thirdspace.web.auth import identify, origin_allowed
 from thirdspace.web.http import json_error
 from thirdspace.web.keys import DB, HUB, SETTINGS
+from thirdspace.web.hub import Redirect
 from thirdspace.web.session import Session
+
+log = logging.getLogger(__name__)
 
 TEXT_IN = BYTES_IN.labels("text")
 BINARY_IN = BYTES_IN.labels("binary")
@@ -59,8 +64,16 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     async def close(code: int, reason: str) -> None:
         await session.close(code, reason)
 
+    left_on_purpose = False  # the client closed with 1000 or 1001: no resume window
+
     try:
-        async for msg in ws:
+        while True:
+            msg = await ws.receive()
+            if msg.type == WSMsgType.CLOSE:
+                left_on_purpose = msg.data in (WSCloseCode.OK, WSCloseCode.GOING_AWAY)
+                break
+            if msg.type in (WSMsgType.CLOSING, WSMsgType.CLOSED):
+                break
             try:
                 if msg.type == WSMsgType.TEXT:
                     TEXT_IN.inc(len(msg.data))
@@ -93,23 +106,39 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
                             err.message_type = "hello"  # answered with an error; a corrected hello may follow
                             raise err
                         can_guide = user is not None and ROLES.index(user.role) >= ROLES.index("guide")
-                        member = hub.join(scene, message.name, message.language, message.colour, session, identity, can_guide)
+                        try:
+                            admitted = await hub.admit(scene, message, session, identity, can_guide)
+                        except ClusterUnavailable as exc:
+                            log.warning("cannot place a visitor: %s", exc)
+                            err = ProtocolError("unavailable", "the server cannot place visitors right now; try again shortly", "scene")
+                            err.message_type = "hello"
+                            raise err from None
+                        if isinstance(admitted, Redirect):  # the room is on another node: the client reconnects there
+                            session.send(encode_control({"type": "welcome", "redirect": admitted.url, "room": admitted.room}))
+                            await close(WSCloseCode.OK, "redirected")
+                            break
+                        member = admitted
                     elif isinstance(message, Chat | Quick):
                         runner, visitor = member
+                        received = time.perf_counter()
                         if isinstance(message, Chat):
                             outbound = runner.room.chat(visitor.id, message.text, time.monotonic())
                         else:
                             quick = {"phrase": message.phrase} | ({"thing": message.thing} if message.thing else {})
                             outbound = runner.room.chat(visitor.id, "", time.monotonic(), quick=quick)
-                        runner.deliver(outbound)
                         line = outbound[0].message if outbound else {}
                         if line.get("type") == "chat":
+                            await hub.record_chat(runner, line)  # cluster mode: in Redis before anyone sees it
+                        runner.deliver(outbound)
+                        if line.get("type") == "chat":
                             CHAT_MESSAGES.inc()
+                            CHAT_SECONDS.observe(time.perf_counter() - received)
                             if "quick" not in line:  # phrases come from curated tables; free text may need translating
                                 hub.translate(runner, line)
                     elif isinstance(message, TourAction):
                         runner, visitor = member
                         runner.deliver(runner.room.tour(visitor.id, message.action, message.tour, message.stop, message.to))
+                        await hub.save_tours(runner)
                     elif isinstance(message, Report):
                         runner, visitor = member
                         line = next((m for m in runner.room.chat_log if m["id"] == message.message), None)
@@ -130,6 +159,7 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
                     accepted = runner.room.accept_pose(visitor.id, flags, parts, time.monotonic(), ack)
                     (POSES_ACCEPTED if accepted else POSES_DROPPED).inc()
                 else:  # ERROR: aiohttp has already closed the connection (1009 for a frame too big)
+                    left_on_purpose = isinstance(msg.data, WebSocketError)  # a protocol violation, not a lost network
                     break
             except ProtocolError as err:
                 if err.close_code is not None:
@@ -143,9 +173,13 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
                     await close(CLOSE_POLICY, "too many invalid messages")
                     break
                 session.send(encode_control(err.to_message()))
+            except ClusterUnavailable as exc:  # Redis is away: this line or tour step could not be kept
+                log.warning("room %s: %s", member[0].room.id if member else "-", exc)
+                session.send(encode_control({"type": "error", "code": "unavailable", "message": "the server could not keep that; try again"}))
     finally:
         if member is not None:
-            hub.leave(*member)
+            keep = not left_on_purpose and not session.closed_by_server
+            await hub.release(*member, session, keep)
         hub.unwatch(session)
         await session.finish()
         if not ws.closed:

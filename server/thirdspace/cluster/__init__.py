@@ -1,0 +1,1 @@
+"""Cluster mode: several nodes coordinated through Redis (see node.py and docs/deploy.md)."""

@@ -1,0 +1,352 @@
+"""Cluster mode: rooms spread over several processes or machines, coordinated through Redis.
+
+Every node keeps a heartbeat key with a short TTL.  A room lives on exactly one
+node; Redis holds the directory (room -> owner node, occupancy) and what must
+outlive a node: each room's members (for resuming), its chat history and its
+running tours.  Ownership changes only through atomic compare-and-set scripts,
+so two nodes never both take over a room.  Scene publishes, curators' draft
+saves and tour announcements reach the other nodes on one pub/sub channel.
+
+Keys (all under ``thirdspace:``)::
+
+    node:{id}             JSON {url, visitors, rooms, draining}, expires unless refreshed
+    nodes                 set of node ids ever seen (dead ones are pruned)
+    room-node             hash room id -> owner node id
+    room-info             hash room id -> JSON {scene, visitors, capacity, locked}
+    scene-rooms:{scene}   set of the scene's room ids
+    members:{room}        hash visitor id -> JSON {name, language, colour, identity, can_guide, secret}
+    chat:{room}           list of chat lines (JSON), the newest ``chat_history``
+    tours:{room}          JSON of the room's running tours
+    events                pub/sub channel
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import orjson
+
+from thirdspace.metrics import REDIS_ERRORS, REDIS_SECONDS
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+PREFIX = "thirdspace:"
+HEARTBEAT_S = 0.5
+NODE_TTL_MS = 2000  # a node that misses this many milliseconds of heartbeats is dead
+OP_TIMEOUT_S = 2.0
+
+# Compare-and-set: give a room to ARGV[2] only if ARGV[1] ("" for nobody) holds it now.
+TAKE_ROOM = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if (current == false and ARGV[2] == '') or current == ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  return 1
+end
+return 0
+"""
+# Forget a room, only if ARGV[2] still owns it.
+DROP_ROOM = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('SREM', KEYS[3], ARGV[1])
+  redis.call('DEL', KEYS[4], KEYS[5], KEYS[6])
+  return 1
+end
+return 0
+"""
+
+
+class ClusterUnavailable(Exception):
+    """Redis could not be reached (or answered too slowly)."""
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    url: str
+    visitors: int
+    rooms: int
+    draining: bool
+
+
+@dataclass(frozen=True)
+class Owner:
+    node: str
+    url: str | None  # None: the owner is not heartbeating (dead)
+
+    @property
+    def alive(self) -> bool:
+        return self.url is not None
+
+
+def room_number(room_id: str) -> int:
+    number = room_id.rpartition("-")[2]
+    return int(number) if number.isdigit() else 0
+
+
+def least_loaded(nodes: dict[str, Node], prefer: str | None = None) -> Node | None:
+    """The node with the fewest visitors (then rooms); ``prefer`` wins ties (no redirect needed)."""
+    open_nodes = [n for n in nodes.values() if not n.draining]
+    if not open_nodes:
+        return None
+    return min(open_nodes, key=lambda n: (n.visitors, n.rooms, n.id != prefer, n.id))
+
+
+class Cluster:
+    def __init__(self, redis_url: str, node_id: str, public_url: str, chat_history: int = 100):
+        import redis.asyncio as aioredis  # only cluster mode needs it
+
+        self.redis = aioredis.from_url(redis_url, socket_timeout=OP_TIMEOUT_S, socket_connect_timeout=OP_TIMEOUT_S)
+        self.redis_url = redis_url
+        self.node_id = node_id
+        self.url = public_url
+        self.chat_history = chat_history
+        self.draining = False
+        self.load: Callable[[], tuple[int, int]] = lambda: (0, 0)  # (visitors, rooms) here, for the heartbeat
+        self.on_event: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+        self.on_dead_room: Callable[[str, str], Awaitable[None]] | None = None  # (room id, scene id) to reopen here
+        self.reachable = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._take = self.redis.register_script(TAKE_ROOM)
+        self._drop = self.redis.register_script(DROP_ROOM)
+
+    # -- plumbing -------------------------------------------------------------------
+
+    async def call(self, op: str, awaitable: Awaitable[T]) -> T:
+        """One Redis round trip, timed and counted; ``ClusterUnavailable`` if Redis does not answer."""
+        started = time.perf_counter()
+        try:
+            result = await asyncio.wait_for(awaitable, OP_TIMEOUT_S)
+        except (OSError, TimeoutError, asyncio.TimeoutError) as err:
+            REDIS_ERRORS.inc()
+            self.reachable = False
+            raise ClusterUnavailable(f"Redis at {self.redis_url}: {err or type(err).__name__}") from err
+        except Exception as err:
+            if type(err).__module__.startswith("redis"):
+                REDIS_ERRORS.inc()
+                self.reachable = False
+                raise ClusterUnavailable(f"Redis at {self.redis_url}: {err}") from err
+            raise
+        REDIS_SECONDS.labels(op).observe(time.perf_counter() - started)
+        self.reachable = True
+        return result
+
+    async def start(self) -> None:
+        await self.heartbeat()
+        await self.call("sadd", self.redis.sadd(PREFIX + "nodes", self.node_id))
+        self._tasks = [
+            asyncio.create_task(self._beat(), name="cluster heartbeat"),
+            asyncio.create_task(self._listen(), name="cluster events"),
+        ]
+        log.info("cluster node %s at %s joined through %s", self.node_id, self.url, self.redis_url)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.redis.delete(PREFIX + "node:" + self.node_id), OP_TIMEOUT_S)
+        with contextlib.suppress(Exception):
+            await self.redis.aclose()
+
+    async def ping(self) -> bool:
+        try:
+            await self.call("ping", self.redis.ping())
+        except ClusterUnavailable:
+            return False
+        return True
+
+    async def heartbeat(self) -> None:
+        visitors, rooms = self.load()
+        info = {"url": self.url, "visitors": visitors, "rooms": rooms, "draining": self.draining}
+        await self.call("heartbeat", self.redis.set(PREFIX + "node:" + self.node_id, orjson.dumps(info), px=NODE_TTL_MS))
+
+    async def _beat(self) -> None:
+        sweep_every = 2  # heartbeats between looks for rooms of dead nodes
+        beats = 0
+        while True:
+            try:
+                await self.heartbeat()
+                beats += 1
+                if beats % sweep_every == 0 and not self.draining:
+                    await self.sweep()
+            except ClusterUnavailable as err:
+                log.warning("cluster heartbeat failed: %s", err)
+            except Exception:
+                log.exception("cluster heartbeat")
+            await asyncio.sleep(HEARTBEAT_S)
+
+    async def _listen(self) -> None:
+        while True:
+            pubsub = self.redis.pubsub()
+            try:
+                await pubsub.subscribe(PREFIX + "events")
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    event = orjson.loads(message["data"])
+                    if event.get("origin") == self.node_id or self.on_event is None:
+                        continue
+                    try:
+                        await self.on_event(event)
+                    except Exception:
+                        log.exception("cluster event %s", event.get("kind"))
+            except asyncio.CancelledError:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+                raise
+            except Exception as err:  # Redis went away: try again shortly
+                log.warning("cluster events: %s; resubscribing", err)
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+                await asyncio.sleep(1.0)
+
+    async def publish(self, kind: str, **fields: Any) -> None:
+        event = {"kind": kind, "origin": self.node_id, **fields}
+        await self.call("publish", self.redis.publish(PREFIX + "events", orjson.dumps(event)))
+
+    # -- nodes and the room directory -------------------------------------------------------
+
+    async def nodes(self) -> dict[str, Node]:
+        """The live nodes (those heartbeating)."""
+        ids = sorted(i.decode() for i in await self.call("smembers", self.redis.smembers(PREFIX + "nodes")))
+        if not ids:
+            return {}
+        values = await self.call("mget", self.redis.mget([PREFIX + "node:" + i for i in ids]))
+        live = {}
+        for node_id, raw in zip(ids, values, strict=True):
+            if raw is not None:
+                info = orjson.loads(raw)
+                live[node_id] = Node(node_id, info["url"], info["visitors"], info["rooms"], info["draining"])
+        return live
+
+    async def owner(self, room_id: str) -> Owner | None:
+        node_id = await self.call("hget", self.redis.hget(PREFIX + "room-node", room_id))
+        if node_id is None:
+            return None
+        node_id = node_id.decode()
+        if node_id == self.node_id:
+            return Owner(node_id, self.url)
+        raw = await self.call("get", self.redis.get(PREFIX + "node:" + node_id))
+        return Owner(node_id, orjson.loads(raw)["url"] if raw is not None else None)
+
+    async def take(self, room_id: str, from_node: str, to_node: str | None = None) -> bool:
+        """Move a room from ``from_node`` ("" for a new room) to ``to_node`` (default: here), atomically."""
+        to_node = to_node or self.node_id
+        taken = await self.call("take", self._take(keys=[PREFIX + "room-node"], args=[room_id, from_node, to_node]))
+        return bool(taken)
+
+    async def place(self, scene_id: str, capacity: int, avoid: frozenset[str] = frozenset()) -> tuple[str, Node]:
+        """A room of the scene with space for one more, and the node holding it.
+
+        The oldest room with space on a live node is chosen, so visitors meet;
+        when every room is full a new one opens on the least-loaded node.
+        """
+        nodes = await self.nodes()
+        room_ids = sorted((r.decode() for r in await self.call("smembers", self.redis.smembers(PREFIX + f"scene-rooms:{scene_id}"))), key=room_number)
+        if room_ids:
+            owners = await self.call("hmget", self.redis.hmget(PREFIX + "room-node", room_ids))
+            infos = await self.call("hmget", self.redis.hmget(PREFIX + "room-info", room_ids))
+            for room_id, owner, raw in zip(room_ids, owners, infos, strict=True):
+                node = nodes.get(owner.decode()) if owner else None
+                if node is None or node.draining or room_id in avoid or raw is None:
+                    continue
+                info = orjson.loads(raw)
+                if info["visitors"] < capacity and not info["locked"]:
+                    return room_id, node
+        target = least_loaded(nodes, prefer=self.node_id)
+        if target is None:
+            raise ClusterUnavailable("no node is taking visitors")
+        taken = {room_number(r) for r in room_ids}
+        number = 1
+        while True:
+            while number in taken:
+                number += 1
+            room_id = f"{scene_id}-{number}"
+            if await self.take(room_id, "", target.id):
+                await self.set_room(room_id, scene_id, 0, capacity, False)
+                await self.call("sadd", self.redis.sadd(PREFIX + f"scene-rooms:{scene_id}", room_id))
+                return room_id, target
+            taken.add(number)  # another node opened that number first
+
+    async def set_room(self, room_id: str, scene_id: str, visitors: int, capacity: int, locked: bool) -> None:
+        info = {"scene": scene_id, "visitors": visitors, "capacity": capacity, "locked": locked}
+        await self.call("hset", self.redis.hset(PREFIX + "room-info", room_id, orjson.dumps(info)))
+
+    async def rooms(self) -> list[dict[str, Any]]:
+        """Every room of the cluster with its owner and occupancy."""
+        owners = await self.call("hgetall", self.redis.hgetall(PREFIX + "room-node"))
+        infos = await self.call("hgetall", self.redis.hgetall(PREFIX + "room-info"))
+        out = []
+        for room_id, node_id in owners.items():
+            raw = infos.get(room_id)
+            info = orjson.loads(raw) if raw else {}
+            out.append({"id": room_id.decode(), "node": node_id.decode(), **info})
+        return sorted(out, key=lambda r: (r.get("scene", ""), room_number(r["id"])))
+
+    async def drop_room(self, room_id: str, scene_id: str) -> None:
+        keys = [
+            PREFIX + "room-node", PREFIX + "room-info", PREFIX + f"scene-rooms:{scene_id}",
+            PREFIX + f"members:{room_id}", PREFIX + f"chat:{room_id}", PREFIX + f"tours:{room_id}",
+        ]  # fmt: skip
+        await self.call("drop", self._drop(keys=keys, args=[room_id, self.node_id]))
+
+    async def sweep(self) -> None:
+        """Reopen the rooms of nodes that stopped heartbeating, if this is the least-loaded live node."""
+        owners = await self.call("hgetall", self.redis.hgetall(PREFIX + "room-node"))
+        if not owners:
+            return
+        nodes = await self.nodes()
+        orphans = [(r.decode(), n.decode()) for r, n in owners.items() if n.decode() not in nodes]
+        if not orphans or self.on_dead_room is None:
+            return
+        target = least_loaded(nodes)
+        if target is None or target.id != self.node_id:
+            return  # the least-loaded node does it; ties go to the lowest node id, the same on every node
+        infos = await self.call("hmget", self.redis.hmget(PREFIX + "room-info", [r for r, _ in orphans]))
+        for (room_id, dead), raw in zip(orphans, infos, strict=True):
+            scene_id = orjson.loads(raw)["scene"] if raw else room_id.rpartition("-")[0]
+            if await self.take(room_id, dead):
+                log.warning("node %s stopped heartbeating: reopening its room %s here", dead, room_id)
+                await self.on_dead_room(room_id, scene_id)
+        dead_nodes = {dead for _, dead in orphans}
+        await self.call("srem", self.redis.srem(PREFIX + "nodes", *dead_nodes))
+
+    # -- what outlives a node: members, chat, tours -----------------------------------------
+
+    async def add_member(self, room_id: str, visitor_id: int, record: dict[str, Any]) -> None:
+        await self.call("hset", self.redis.hset(PREFIX + f"members:{room_id}", str(visitor_id), orjson.dumps(record)))
+
+    async def remove_members(self, room_id: str, visitor_ids: list[int]) -> None:
+        if visitor_ids:
+            await self.call("hdel", self.redis.hdel(PREFIX + f"members:{room_id}", *map(str, visitor_ids)))
+
+    async def members(self, room_id: str) -> dict[int, dict[str, Any]]:
+        raw = await self.call("hgetall", self.redis.hgetall(PREFIX + f"members:{room_id}"))
+        return {int(k): orjson.loads(v) for k, v in raw.items()}
+
+    async def append_chat(self, room_id: str, line: dict[str, Any]) -> None:
+        key = PREFIX + f"chat:{room_id}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, orjson.dumps(line)).ltrim(key, -self.chat_history, -1)
+            await self.call("chat", pipe.execute())
+
+    async def chat(self, room_id: str) -> list[dict[str, Any]]:
+        lines = await self.call("lrange", self.redis.lrange(PREFIX + f"chat:{room_id}", 0, -1))
+        return [orjson.loads(line) for line in lines]
+
+    async def save_tours(self, room_id: str, tours: dict[str, Any]) -> None:
+        await self.call("set", self.redis.set(PREFIX + f"tours:{room_id}", orjson.dumps(tours)))
+
+    async def tours(self, room_id: str) -> dict[str, Any]:
+        raw = await self.call("get", self.redis.get(PREFIX + f"tours:{room_id}"))
+        return orjson.loads(raw) if raw else {}

@@ -1,0 +1,75 @@
+"""Losing a connection and coming back: the room keeps the place, silently, for the resume window."""
+
+from tests.rooms.test_room import scene
+from thirdspace.rooms.room import Room
+
+
+def test_a_detached_visitor_comes_back_to_the_same_slot_unseen():
+    room = Room("gallery-1", scene())
+    ama, _ = room.join("Ama", "sw", "#112233", now=0)
+    bo, _ = room.join("Bo", "fr", "#445566", now=0)
+    room.chat(ama.id, "Habari", now=1)
+    room.detach(ama.id, now=2, window_s=30)
+    assert room.expire_away(now=31.9) == ([], [])  # still inside the window: nobody is told anything
+    visitor, out = room.reattach(ama.id, ama.secret)
+    assert (visitor.id, visitor.slot, visitor.name, visitor.language) == (ama.id, ama.slot, "Ama", "sw")
+    welcome = out[0].message
+    assert out[0].to == ama.id and welcome["resumed"] is True and welcome["id"] == ama.id
+    assert [line["text"] for line in welcome["chat"]] == ["Habari"]
+    assert {v["id"] for v in welcome["visitors"]} == {ama.id, bo.id}
+    assert visitor.away_until is None
+    assert room.expire_away(now=1000) == ([], [])
+
+
+def test_a_wrong_secret_does_not_take_the_place():
+    room = Room("gallery-1", scene())
+    ama, _ = room.join("Ama", "sw", "#112233", now=0)
+    room.detach(ama.id, now=0, window_s=30)
+    assert room.reattach(ama.id, "x" * 24) is None
+    assert room.reattach(ama.id + 1, ama.secret) is None
+    assert room.visitors[ama.id].away_until == 30
+
+
+def test_after_the_window_the_visitor_leaves_and_the_others_are_told():
+    room = Room("gallery-1", scene())
+    ama, _ = room.join("Ama", "sw", "#112233", now=0)
+    bo, _ = room.join("Bo", "fr", "#445566", now=0)
+    room.detach(ama.id, now=5, window_s=30)
+    gone, out = room.expire_away(now=35)
+    assert gone == [ama.id]
+    assert [o.message for o in out] == [{"type": "leave", "id": ama.id}]
+    assert ama.id not in room.visitors and room.reattach(ama.id, ama.secret) is None
+
+
+def test_a_resumed_tour_member_gets_the_stop_the_group_is_at():
+    room = Room("gallery-1", scene())
+    guide, _ = room.join("Guide", "en", "#112233", now=0)
+    guide.can_guide = True
+    ama, _ = room.join("Ama", "sw", "#445566", now=0)
+    tour_id = room.document["tours"][0]["id"]
+    room.tour(guide.id, "start", tour_id)
+    room.tour(ama.id, "join", tour_id)
+    room.detach(ama.id, now=1, window_s=30)
+    room.tour(guide.id, "next", tour_id)  # the group moves on while Ama is away
+    _, out = room.reattach(ama.id, ama.secret)
+    states = [o.message for o in out if o.message["type"] == "tour_state"]
+    assert states and states[0]["index"] == 1 and ama.id in states[0]["members"]
+
+
+def test_tours_survive_a_snapshot_and_restore():
+    room = Room("gallery-1", scene())
+    guide, _ = room.join("Guide", "en", "#112233", now=0)
+    guide.can_guide = True
+    ama, _ = room.join("Ama", "sw", "#445566", now=0)
+    tour_id = room.document["tours"][0]["id"]
+    room.tour(guide.id, "start", tour_id)
+    room.tour(ama.id, "join", tour_id)
+    room.tour(guide.id, "next", tour_id)
+    saved = room.tours.snapshot()
+
+    reopened = Room("gallery-1", scene())
+    reopened.join("Guide", "en", "#112233", now=0, visitor_id=guide.id)
+    reopened.join("Ama", "sw", "#445566", now=0, visitor_id=ama.id)
+    reopened.tours.restore(reopened.document, saved, set(reopened.visitors))
+    running = reopened.tours.running[tour_id]
+    assert (running.guide, running.index, running.members) == (guide.id, 1, [ama.id])
