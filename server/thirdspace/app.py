@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 
 from aiohttp import web
 
@@ -11,7 +13,9 @@ from thirdspace.assets.checks import ImportLimits
 from thirdspace.assets.library import AssetLibrary
 from thirdspace.assets.store import AssetStore, StoreSettings
 from thirdspace.chat.translate import ChatTranslations, make_translator
+from thirdspace.cluster.node import Cluster, ClusterUnavailable
 from thirdspace.config import Settings
+from thirdspace.logs import NODE_ID, request_id_middleware
 from thirdspace.protocol.constants import CLOSE_GOING_AWAY
 from thirdspace.rooms.room import RoomRules
 from thirdspace.store import Database
@@ -19,14 +23,14 @@ from thirdspace.sync.engine import SyncSettings, warm_up
 from thirdspace.web.auth import auth_middleware
 from thirdspace.web.http import add_routes
 from thirdspace.web.hub import Hub
-from thirdspace.web.keys import ASSETS, DB, HUB, PUBLISHER, SCENE_ASSETS, SETTINGS
+from thirdspace.web.keys import ASSETS, CLUSTER, DB, HUB, PUBLISHER, SCENE_ASSETS, SETTINGS, STATE
 from thirdspace.web.publishing import Publisher
 
 log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=int(settings.import_max_file_mb * 1024 * 1024) + 1024, middlewares=[auth_middleware])
+    app = web.Application(client_max_size=int(settings.import_max_file_mb * 1024 * 1024) + 1024, middlewares=[request_id_middleware, auth_middleware])
     app[SETTINGS] = settings
     store = AssetStore(settings.data_dir / "assets", StoreSettings(max_error_m=settings.quantise_max_error_mm / 1000))
     db = Database(settings.data_dir / "thirdspace.sqlite3")
@@ -62,21 +66,75 @@ def create_app(settings: Settings) -> web.Application:
     app[SCENE_ASSETS] = scene_assets
     app[HUB] = hub
     app[PUBLISHER] = publisher
+    app[STATE] = {"ready": False}
+    if settings.redis_url:
+        join_cluster(app, settings, hub, publisher)
 
     async def close_rooms(app: web.Application) -> None:
+        app[STATE]["ready"] = False
+        await app[HUB].drain(settings.drain_timeout_s)  # cluster mode: rooms and visitors go to other nodes
         await app[HUB].close(CLOSE_GOING_AWAY, "server shutting down")
 
     async def compile_kernels(app: web.Application) -> None:
         # The first visitor must not wait for a JIT compile: load or build the kernels now.
         await asyncio.get_running_loop().run_in_executor(None, warm_up)
+        app[STATE]["ready"] = True
 
     async def close_store(app: web.Application) -> None:
         app[DB].close()
         if hasattr(translator, "close"):
             await translator.close()
 
-    app.on_startup.append(compile_kernels)
+    app.on_startup.insert(0, compile_kernels)
     app.on_shutdown.append(close_rooms)
     app.on_cleanup.append(close_store)
     add_routes(app)
     return app
+
+
+def join_cluster(app: web.Application, settings: Settings, hub: Hub, publisher: Publisher) -> None:
+    """Cluster mode: register with Redis, hand out rooms through its directory, hear the other nodes' events."""
+    public_url = settings.public_url or f"ws://{settings.host}:{settings.port}/ws"
+    node_id = settings.node_name or f"{socket.gethostname()}-{settings.port}-{os.getpid()}"
+    cluster = Cluster(settings.redis_url, node_id, public_url, settings.chat_history)
+    NODE_ID["value"] = node_id
+    cluster.load = hub.load
+    cluster.on_dead_room = hub.reopen
+    hub.cluster = cluster
+    tasks: set[asyncio.Task[None]] = set()
+
+    def announce(kind: str, fields: dict) -> None:
+        async def send() -> None:
+            try:
+                await cluster.publish(kind, **fields)
+            except ClusterUnavailable as err:
+                log.warning("could not tell the other nodes about %s: %s", kind, err)
+
+        task = asyncio.get_running_loop().create_task(send())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    async def on_event(event: dict) -> None:
+        kind = event["kind"]
+        if kind == "scene":  # a curator published on another node: the store has the new revision
+            publisher.refresh(event["scene"], announce=False)
+        elif kind == "unpublish":
+            await publisher.unpublish(event["scene"], event["message"], announce=False)
+        elif kind == "draft":
+            hub.notify_draft(event["scene"], event["message"], announce=False)
+
+    cluster.on_event = on_event
+    publisher.announce = hub.announce = announce
+    app[CLUSTER] = cluster
+
+    async def start(app: web.Application) -> None:
+        try:
+            await cluster.start()
+        except ClusterUnavailable as err:
+            raise SystemExit(f"thirdspace: cluster mode needs Redis: {err}") from None
+
+    async def stop(app: web.Application) -> None:
+        await cluster.stop()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)

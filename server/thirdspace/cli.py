@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -19,30 +20,132 @@ def _settings(args: argparse.Namespace) -> Settings:
         data_dir=getattr(args, "data_dir", None),
         scenes_dir=getattr(args, "scenes", None),
         assets_dir=getattr(args, "assets_dir", None),
+        redis_url=getattr(args, "redis_url", None),
+        public_url=getattr(args, "public_url", None),
+        node_name=getattr(args, "node_name", None),
+        log_format=getattr(args, "log_format", None),
     )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
-    from thirdspace import webclient
-    from thirdspace.app import create_app
+    from thirdspace import logs, webclient
 
     settings = _settings(args)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(settings.log_level, settings.log_format)
+    if args.workers is not None:
+        return _supervise_workers(args, settings)
     if not args.no_build and webclient.CLIENT_SOURCE.is_dir() and webclient.needs_build():
         try:
             webclient.build()
         except webclient.ClientBuildError as err:
             print(f"thirdspace: {err}", file=sys.stderr)
             return 2
+    sites = [(settings.host, settings.port, False)]
+    if args.worker is not None:  # one of --workers N: the shared port, and its own for visitors sent to it
+        own = settings.port + args.worker
+        sites = [(settings.host, settings.port, True), (settings.host, own, False)]
+        settings = dataclasses.replace(
+            settings,
+            public_url=settings.public_url or f"ws://{_reachable(settings.host)}:{own}/ws",
+            node_name=f"{settings.node_name}-w{args.worker}" if settings.node_name else "",
+        )
+    elif settings.redis_url and not settings.public_url:
+        settings = dataclasses.replace(settings, public_url=f"ws://{_reachable(settings.host)}:{settings.port}/ws")
+    print(f"Third Space at http://{settings.host}:{settings.port}/" + (f" (worker {args.worker})" if args.worker else ""), flush=True)
+    return _run(settings, sites)
+
+
+def _reachable(host: str) -> str:
+    """A host name other machines can use for a node listening on ``host``."""
+    import socket
+
+    return socket.gethostname() if host in ("0.0.0.0", "::", "") else host
+
+
+def _run(settings: Settings, sites: list[tuple[str, int, bool]]) -> int:
+    """Serve until SIGINT or SIGTERM, then shut down gracefully (in cluster mode: drain first)."""
+    import asyncio
+    import signal
+
+    from aiohttp import web
+
+    from thirdspace.app import create_app
+
     try:
         import uvloop
     except ImportError:
         uvloop = None
-    app = create_app(settings)
-    print(f"Third Space at http://{settings.host}:{settings.port}/", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, loop=uvloop.new_event_loop() if uvloop else None)
+
+    async def serve() -> None:
+        app = create_app(settings)
+        runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=settings.drain_timeout_s + 5)
+        await runner.setup()
+        try:
+            for host, port, reuse_port in sites:
+                await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await stop.wait()
+            logging.getLogger("thirdspace").info("shutting down")
+        finally:
+            await runner.cleanup()
+
+    if uvloop is not None:
+        uvloop.run(serve())
+    else:
+        asyncio.run(serve())
+    return 0
+
+
+def _supervise_workers(args: argparse.Namespace, settings: Settings) -> int:
+    """``--workers N``: N processes share the port (SO_REUSEPORT), each also on port+i, in cluster mode."""
+    import signal
+    import subprocess
+    import time
+
+    from thirdspace import webclient
+
+    if args.workers < 1:
+        print("thirdspace: --workers must be 1 or more", file=sys.stderr)
+        return 2
+    if not settings.redis_url:
+        print("thirdspace: --workers needs cluster mode: give --redis redis://HOST:PORT/0 (or redis_url in the config file)", file=sys.stderr)
+        return 2
+    if not args.no_build and webclient.CLIENT_SOURCE.is_dir() and webclient.needs_build():
+        webclient.build()
+    argv = [a for a in sys.argv[1:]]
+    at = argv.index("--workers")
+    del argv[at : at + 2]
+    command = [sys.executable, "-c", "import sys; from thirdspace.cli import main; sys.exit(main())", *argv, "--no-build"]
+    log = logging.getLogger("thirdspace.workers")
+    workers: dict[int, subprocess.Popen] = {}
+    stopping = False
+
+    def stop(signum, frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for process in workers.values():
+            process.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for index in range(1, args.workers + 1):
+        workers[index] = subprocess.Popen([*command, "--worker", str(index)])
+    print(f"Third Space at http://{settings.host}:{settings.port}/ with {args.workers} workers", flush=True)
+    while workers:
+        time.sleep(0.2)
+        for index, process in list(workers.items()):
+            code = process.poll()
+            if code is None:
+                continue
+            if stopping:
+                del workers[index]
+            else:  # a worker died: its rooms move to the others through Redis; start a new one
+                log.warning("worker %d exited with %d; starting it again", index, code)
+                time.sleep(1.0)
+                workers[index] = subprocess.Popen([*command, "--worker", str(index)])
     return 0
 
 
@@ -378,6 +481,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path)
     serve.add_argument("--scenes", type=Path, help="directory of scene documents")
     serve.add_argument("--no-build", action="store_true", help="do not (re)build the web client")
+    serve.add_argument("--redis", dest="redis_url", metavar="URL", help="cluster mode: coordinate with other nodes through this Redis")
+    serve.add_argument("--public-url", help="in a cluster, where browsers reach this node's WebSocket (ws[s]://HOST:PORT/ws)")
+    serve.add_argument("--node-name", help="this node's id in the cluster")
+    serve.add_argument("--workers", type=int, help="run N worker processes sharing the port (needs --redis)")
+    serve.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    serve.add_argument("--log-format", choices=("text", "json"))
     serve.set_defaults(func=cmd_serve)
 
     build = sub.add_parser("build-client", help="install and bundle the web client (needs Node.js)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from thirdspace.protocol.constants import FLAG_ACK, FLAG_LEFT, FLAG_RIGHT, FLAG_
 from thirdspace.sync.decode import SnapshotDecoder
 
 IDENTITY = (0.0, 0.0, 0.0, 1.0)
+log = logging.getLogger(__name__)
 MAX_REDIRECTS = 5
 FINAL_CLOSE_CODES = {1000, 1001, 1008, 4003, 4004}  # left, kicked, closed, refused: do not come back
 
@@ -195,6 +197,9 @@ class ThirdSpaceClient:
                     return
                 if not await self._resume():
                     return
+        except Exception:
+            log.exception("client %s: reading failed", self.id)
+            raise
         finally:
             self._changed.set()
 
@@ -207,7 +212,8 @@ class ThirdSpaceClient:
             urls.insert(0, url)
             hello["room"] = room
             self.moved_to = None
-        delay, deadline, attempt = 0.1, time.monotonic() + give_up_after, 0
+        started = time.monotonic()
+        delay, deadline, attempt = 0.1, started + give_up_after, 0
         while time.monotonic() < deadline and not self._closing:
             url = urls[attempt % len(urls)]
             attempt += 1
@@ -215,7 +221,8 @@ class ThirdSpaceClient:
                 ws, welcome = await self._handshake(url, hello, self.headers, min(self.timeout, 3.0))
             except (OSError, TimeoutError, websockets.WebSocketException, JoinError):
                 await asyncio.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 2.0)
+                # Quick retries while a failed node's heartbeat runs out (2 s), then back off further.
+                delay = min(delay * 2, 0.5 if time.monotonic() - started < 10 else 5.0)
                 continue
             self.ws = ws
             self._welcomed(welcome)

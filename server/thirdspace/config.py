@@ -49,6 +49,11 @@ class Settings:
     allowed_origins: str = ""  # comma-separated origins allowed to open /ws from a browser; empty: this server's own
     session_hours: float = 12.0  # how long a curator's sign-in cookie lasts
     log_level: str = "INFO"
+    log_format: str = "text"  # text, or json: one JSON object per line with request and room ids
+    redis_url: str = ""  # cluster mode (docs/deploy.md): redis://HOST:PORT/DB; empty: one process on its own
+    public_url: str = ""  # where browsers reach this node's WebSocket in a cluster; default ws://HOST:PORT/ws
+    node_name: str = ""  # this node's id in the cluster; default HOSTNAME-PORT-PID
+    drain_timeout_s: float = 10.0  # on SIGTERM, the longest a node takes to send its visitors elsewhere
 
     @classmethod
     def load(cls, config_file: Path | None = None, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -122,5 +122,6 @@ async def test_metrics_count_poses_bytes_and_rooms(server):
     assert float(samples['thirdspace_poses_total{outcome="accepted"}']) >= 1
     assert float(samples["thirdspace_tick_seconds_count"]) > 0
     assert float(samples['thirdspace_ws_bytes_out_total{kind="snapshot"}']) > 0
-    assert float(samples["thirdspace_visitors"]) >= 1
+    assert float(samples['thirdspace_visitors{state="connected"}']) >= 1
+    assert float(samples["thirdspace_chat_seconds_count"]) >= 0
     assert float(samples["process_resident_memory_bytes"]) > 0

@@ -152,10 +152,29 @@ class Recipe:
                 unknown = sorted(set(params) - set(self.schema["properties"]))
                 raise RecipeError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(self.schema['properties'])}", "params")
             raise RecipeError(error.message, f"params{path}")
-        return {key: params.get(key, spec["default"]) for key, spec in self.schema["properties"].items()}
+        resolved = {key: params.get(key, spec["default"]) for key, spec in self.schema["properties"].items()}
+        for key, spec in self.schema["properties"].items():
+            where = _not_finite(resolved[key])
+            if where is not None:  # NaN passes a schema's minimum and maximum
+                raise RecipeError("must be a finite number", f"params.{key}{where}")
+            if spec.get("type") == "integer":
+                resolved[key] = int(resolved[key])  # JSON Schema counts 3.0 as an integer; range() does not
+        return resolved
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "description": self.description, "version": self.version, "schema": self.schema}
+
+
+def _not_finite(value: Any, path: str = "") -> str | None:
+    """Where (``[2][0]``) a checked parameter value holds a NaN or infinity, or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _not_finite(item, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
 
 
 RECIPES: dict[str, Recipe] = {}

@@ -140,7 +140,6 @@ class Cluster:
 
     async def start(self) -> None:
         await self.heartbeat()
-        await self.call("sadd", self.redis.sadd(PREFIX + "nodes", self.node_id))
         self._tasks = [
             asyncio.create_task(self._beat(), name="cluster heartbeat"),
             asyncio.create_task(self._listen(), name="cluster events"),
@@ -168,7 +167,9 @@ class Cluster:
     async def heartbeat(self) -> None:
         visitors, rooms = self.load()
         info = {"url": self.url, "visitors": visitors, "rooms": rooms, "draining": self.draining}
-        await self.call("heartbeat", self.redis.set(PREFIX + "node:" + self.node_id, orjson.dumps(info), px=NODE_TTL_MS))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(PREFIX + "node:" + self.node_id, orjson.dumps(info), px=NODE_TTL_MS).sadd(PREFIX + "nodes", self.node_id)
+            await self.call("heartbeat", pipe.execute())
 
     async def _beat(self) -> None:
         sweep_every = 2  # heartbeats between looks for rooms of dead nodes

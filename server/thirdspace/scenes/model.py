@@ -80,6 +80,7 @@ def validate(document: Any, source: str = "<document>") -> Scene:
         SceneIssue(source, _json_path(err.absolute_path), err.message)
         for err in sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
     ]
+    issues += _check_values(document, source)
     if issues:
         raise SceneError(issues)
     issues += _check_semantics(document, source)
@@ -100,6 +101,41 @@ def validate(document: Any, source: str = "<document>") -> Scene:
             )
         ),
     )
+
+
+def _check_values(document: Any, source: str) -> list[SceneIssue]:
+    """Every number finite and at most 64 bits, every text valid Unicode: documents go on to visitors as JSON
+    (Python's json module reads NaN, Infinity, integers of any size and lone surrogate escapes; orjson sends none of them)."""
+    issues: list[SceneIssue] = []
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), document)]
+    while stack:
+        path, value = stack.pop()
+        reason = None
+        if isinstance(value, dict):
+            if not all(_is_unicode(key) for key in value if isinstance(key, str)):
+                reason = "has a key that is not valid Unicode text (it holds a lone surrogate)"
+            stack.extend(((*path, key), item) for key, item in reversed(list(value.items())))
+        elif isinstance(value, list):
+            stack.extend(((*path, i), item) for i, item in reversed(list(enumerate(value))))
+        elif isinstance(value, bool):
+            pass
+        elif isinstance(value, int) and not -(2**63) <= value < 2**64:
+            reason = "is too large a number (at most 64 bits)"
+        elif isinstance(value, float) and not math.isfinite(value):
+            reason = "must be a finite number"
+        elif isinstance(value, str) and not _is_unicode(value):
+            reason = "is not valid Unicode text (it holds a lone surrogate)"
+        if reason:
+            issues.append(SceneIssue(source, _json_path(path), reason))
+    return issues
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _texts(document: dict[str, Any]):
@@ -203,6 +239,10 @@ def load_file(path: Path) -> Scene:
         raise SceneError([SceneIssue(path.name, "$", f"cannot read: {exc}")]) from None
     except json.JSONDecodeError as exc:
         raise SceneError([SceneIssue(path.name, "$", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]) from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise SceneError([SceneIssue(path.name, "$", f"invalid JSON: {exc}")]) from None
+    except RecursionError:
+        raise SceneError([SceneIssue(path.name, "$", "invalid JSON: nested too deeply")]) from None
     return validate(document, path.name)
 
 

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from thirdspace.assets.manifest import build_manifest
 from thirdspace.assets.recipes import RECIPES
-from thirdspace.web.keys import ASSETS, HUB, SCENE_ASSETS, SETTINGS
+from thirdspace.web.keys import ASSETS, CLUSTER, HUB, SCENE_ASSETS, SETTINGS, STATE
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -46,7 +46,25 @@ def json_error(status: int, message: str, **extra: Any) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return json_response({"status": "ok"})
+    """Liveness: the process answers.  In cluster mode it also says whether Redis does (without failing on it)."""
+    body: dict[str, Any] = {"status": "ok"}
+    cluster = request.app.get(CLUSTER)
+    if cluster is not None:
+        body |= {"node": cluster.node_id, "redis": "ok" if await cluster.ping() else "unreachable"}
+    return json_response(body)
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: take visitors here?  Not while starting or draining, nor in cluster mode without Redis."""
+    problems = []
+    if not request.app[STATE]["ready"] or request.app[HUB].draining:
+        problems.append("starting or shutting down")
+    cluster = request.app.get(CLUSTER)
+    if cluster is not None and not await cluster.ping():
+        problems.append(f"Redis at {cluster.redis_url} is unreachable")
+    if problems:
+        return json_response({"status": "unavailable", "problems": problems}, 503)
+    return json_response({"status": "ready"})
 
 
 async def index(request: web.Request) -> web.StreamResponse:
@@ -186,13 +204,18 @@ async def get_asset(request: web.Request) -> web.StreamResponse:
 async def metrics(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     rooms = hub.directory.rooms()
+    away = sum(1 for r in rooms for v in r.visitors.values() if v.away_until is not None)
     lines = [
-        "# HELP thirdspace_rooms Open rooms.",
+        "# HELP thirdspace_rooms Open rooms on this node.",
         "# TYPE thirdspace_rooms gauge",
         f"thirdspace_rooms {len(rooms)}",
-        "# HELP thirdspace_visitors Visitors in rooms.",
+        "# HELP thirdspace_visitors Visitors in rooms on this node, connected or away (inside their resume window).",
         "# TYPE thirdspace_visitors gauge",
-        f"thirdspace_visitors {sum(len(r.visitors) for r in rooms)}",
+        f'thirdspace_visitors{{state="connected"}} {sum(len(r.visitors) for r in rooms) - away}',
+        f'thirdspace_visitors{{state="away"}} {away}',
+        "# HELP thirdspace_cluster_redis_up Whether this node reached Redis on its last call (cluster mode).",
+        "# TYPE thirdspace_cluster_redis_up gauge",
+        f"thirdspace_cluster_redis_up {int(hub.cluster.reachable) if hub.cluster else 0}",
         "",
     ]
     body = prometheus_client.generate_latest() + "\n".join(lines).encode()
@@ -248,6 +271,7 @@ def add_routes(app: web.Application) -> None:
     curate.add_routes(app)
     admin.add_routes(app)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/scenes", list_scenes)
     app.router.add_get("/api/scenes/{scene_id}", get_scene)

@@ -6,10 +6,13 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from thirdspace.chat.translate import ChatTranslations, NoTranslator
 from thirdspace.cluster.node import Cluster, ClusterUnavailable, least_loaded
+from thirdspace.logs import REQUEST_ID, ROOM_ID
 from thirdspace.metrics import TICK_SECONDS
 from thirdspace.protocol.codec import Hello, encode_control
 from thirdspace.protocol.constants import CLOSE_KICKED, CLOSE_MOVED, CLOSE_ROOM_CLOSED
@@ -38,6 +41,7 @@ class RoomRunner:
         self.sessions: dict[int, Session] = {}
         self.identities: dict[int, str] = {}  # visitor id -> "user:ID" or "addr:IP", for bans
         self.task: asyncio.Task[None] | None = None
+        self.chat_lock = asyncio.Lock()
 
     def deliver(self, outbound: list[Outbound]) -> None:
         encoded: dict[int, bytes] = {}  # one message sent to several visitors one by one is encoded once
@@ -59,6 +63,8 @@ class RoomRunner:
             self.task = asyncio.create_task(self.run(), name=f"tick {self.room.id}")
 
     async def run(self) -> None:
+        ROOM_ID.set(self.room.id)  # this task's log lines name its room, not the request that opened it
+        REQUEST_ID.set("")
         loop = asyncio.get_running_loop()
         period = 1.0 / self.room.rules.tick_hz
         deadline = loop.time()
@@ -101,6 +107,7 @@ class Hub:
         self.translations = ChatTranslations(NoTranslator())
         self.resume_window_s = resume_window_s
         self.cluster: Cluster | None = None
+        self.announce: Callable[[str, dict[str, Any]], None] | None = None  # tell the other nodes (cluster mode)
         self.draining = False
         self._opening: dict[str, asyncio.Future[RoomRunner | None]] = {}  # rooms being reopened from Redis
 
@@ -131,15 +138,21 @@ class Hub:
         if isinstance(runner, Redirect):
             return runner
         room = runner.room
+        nodes = await self._node_urls()
         visitor, outbound = room.join(hello.name, hello.language, hello.colour, now)
         visitor.can_guide = can_guide
-        runner.sessions[visitor.id] = session
         runner.identities[visitor.id] = identity
         if self.cluster is not None:
             record = {**visitor.presence(), "identity": identity, "can_guide": can_guide, "secret": visitor.secret}
-            await self.cluster.add_member(room.id, visitor.id, record)
-            await self._publish_room(room)
-        outbound[0].message["nodes"] = await self._node_urls()
+            try:
+                await self.cluster.add_member(room.id, visitor.id, record)
+                await self._publish_room(room)
+            except ClusterUnavailable:
+                runner.identities.pop(visitor.id, None)
+                room.leave(visitor.id)
+                raise
+        outbound[0].message["nodes"] = nodes
+        runner.sessions[visitor.id] = session  # no await from here to the welcome: it is the first frame sent
         runner.deliver(outbound)
         runner.start()
         log.info("visitor %s (%s) joined room %s", visitor.id, hello.language, room.id)
@@ -206,7 +219,8 @@ class Hub:
             room.tours.restore(room.document, tours, set(room.visitors))
             for guided in room.tours.running.values():
                 room.set_always_visible(guided.guide, True)
-            runner.start()
+            if room.visitors:
+                runner.start()  # expires the members who do not come back; an empty room starts with its first visitor
             await self._publish_room(room)
             log.info("room %s opened here with %d member(s) waiting to resume", room_id, len(room.visitors))
             future.set_result(runner)
@@ -242,6 +256,7 @@ class Hub:
             runner = await self._open(scene, room_id)
         if runner is None or runner.room.scene.id != scene.id:
             return None
+        nodes = await self._node_urls()
         result = runner.room.reattach(int(visitor_id), secret)
         if result is None:
             return None
@@ -249,8 +264,8 @@ class Hub:
         old = runner.sessions.get(visitor.id)
         if old is not None:  # the old connection is half-open: this one replaces it
             old.abort()
+        outbound[0].message["nodes"] = nodes
         runner.sessions[visitor.id] = session
-        outbound[0].message["nodes"] = await self._node_urls()
         runner.deliver(outbound)
         runner.start()
         log.info("visitor %s resumed in room %s", visitor.id, room_id)
@@ -261,7 +276,9 @@ class Hub:
         if runner.sessions.get(visitor.id) is not session:
             return  # a resumed connection took over this visitor
         del runner.sessions[visitor.id]
-        if keep and self.resume_window_s > 0 and visitor.id in runner.room.visitors and not self.draining:
+        if self.draining and self.cluster is not None:
+            return  # the room went to another node with its members: nobody leaves
+        if keep and self.resume_window_s > 0 and visitor.id in runner.room.visitors:
             runner.room.detach(visitor.id, time.monotonic(), self.resume_window_s)
             log.info("visitor %s lost its connection in room %s; keeping the place %g s", visitor.id, runner.room.id, self.resume_window_s)
             return
@@ -371,7 +388,9 @@ class Hub:
         for sessions in self.watchers.values():
             sessions.discard(session)
 
-    def notify_draft(self, scene_id: str, message: dict) -> None:
+    def notify_draft(self, scene_id: str, message: dict, announce: bool = True) -> None:
+        if announce and self.announce is not None:
+            self.announce("draft", {"scene": scene_id, "message": message})
         data = encode_control(message)
         for session in self.watchers.get(scene_id, ()):
             session.send(data)

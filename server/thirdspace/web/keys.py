@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from thirdspace.assets.library import AssetLibrary
+from thirdspace.cluster.node import Cluster
 from thirdspace.config import Settings
 from thirdspace.store import Database
 from thirdspace.web.hub import Hub
@@ -16,3 +17,5 @@ ASSETS = web.AppKey("assets", AssetLibrary)
 SCENE_ASSETS = web.AppKey("scene_assets", dict)
 DB = web.AppKey("db", Database)
 PUBLISHER = web.AppKey("publisher", Publisher)
+CLUSTER = web.AppKey("cluster", Cluster)  # only in cluster mode
+STATE = web.AppKey("state", dict)  # {"ready": bool}: kernels compiled and not shutting down

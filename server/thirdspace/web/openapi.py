@@ -213,7 +213,14 @@ def _paths() -> dict[str, Any]:
     draft = ok(ref("Draft"), headers=ETAG_HEADER)
     glb = {"200": {"description": "Binary glTF", "content": {"model/gltf-binary": {"schema": {"type": "string", "format": "binary"}}}}}
     return {
-        "/healthz": {"get": op("Liveness", ok(obj({"status": STRING})), tags=["public"])},
+        "/healthz": {"get": op("Liveness (in cluster mode, also whether Redis answers)", ok(obj({"status": STRING})), tags=["public"])},
+        "/readyz": {
+            "get": op(
+                "Readiness: 503 while starting, draining or (cluster mode) without Redis",
+                ok(obj({"status": STRING})) | ok(obj({"status": STRING, "problems": {"type": "array", "items": STRING}}), "503", "Not ready"),
+                tags=["public"],
+            )
+        },
         "/api/scenes": {"get": op("Published scenes", ok(obj({"scenes": {"type": "array", "items": ANY_OBJECT}})), tags=["public"])},
         "/api/scenes/{scene_id}": {
             "get": op("A published scene as visitors see it", ok(obj({"scene": ref("SceneDocument")})), tags=["public"], params=[SCENE_ID])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ class Publisher:
         self.library = library
         self.hub = hub
         self.scene_assets = scene_assets
+        self.announce: Callable[[str, dict[str, Any]], None] | None = None  # tell the other nodes (cluster mode)
 
     def import_directory(self, directory: Path) -> None:
         """Add scene files whose ids the store does not know yet, published as revision 1."""
@@ -58,7 +60,7 @@ class Publisher:
             lambda path, language, text: text_subject(scene_id, path, language, text) not in hidden_texts,
         )
 
-    def refresh(self, scene_id: str) -> bool:
+    def refresh(self, scene_id: str, announce: bool = True) -> bool:
         """Recompute one scene's visitor view and send it live; False if it cannot be shown."""
         try:
             record = self.db.scene(scene_id)
@@ -76,13 +78,17 @@ class Publisher:
             return False
         self.scene_assets[scene_id] = assets
         self.hub.update_scene(scene, record.published_revision)
+        if announce and self.announce is not None:
+            self.announce("scene", {"scene": scene_id})
         return True
 
     def refresh_all(self) -> None:
         for record in self.db.scenes():
-            self.refresh(record.id)
+            self.refresh(record.id, announce=False)
         log.info("serving %d scene(s): %s", len(self.hub.scenes), ", ".join(sorted(self.hub.scenes)) or "none")
 
-    async def unpublish(self, scene_id: str, message: str) -> None:
+    async def unpublish(self, scene_id: str, message: str, announce: bool = True) -> None:
         self.scene_assets.pop(scene_id, None)
         await self.hub.remove_scene(scene_id, message)
+        if announce and self.announce is not None:
+            self.announce("unpublish", {"scene": scene_id, "message": message})

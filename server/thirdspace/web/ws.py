@@ -8,6 +8,7 @@ import time
 from aiohttp import WebSocketError, WSCloseCode, WSMsgType, web
 
 from thirdspace.cluster.node import ClusterUnavailable
+from thirdspace.logs import ROOM_ID
 from thirdspace.metrics import BYTES_IN, CHAT_MESSAGES, CHAT_SECONDS, POSES
 from thirdspace.protocol.codec import (
     Chat,
@@ -118,18 +119,20 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
                             await close(WSCloseCode.OK, "redirected")
                             break
                         member = admitted
+                        ROOM_ID.set(member[0].room.id)
                     elif isinstance(message, Chat | Quick):
                         runner, visitor = member
                         received = time.perf_counter()
-                        if isinstance(message, Chat):
-                            outbound = runner.room.chat(visitor.id, message.text, time.monotonic())
-                        else:
-                            quick = {"phrase": message.phrase} | ({"thing": message.thing} if message.thing else {})
-                            outbound = runner.room.chat(visitor.id, "", time.monotonic(), quick=quick)
-                        line = outbound[0].message if outbound else {}
-                        if line.get("type") == "chat":
-                            await hub.record_chat(runner, line)  # cluster mode: in Redis before anyone sees it
-                        runner.deliver(outbound)
+                        async with runner.chat_lock:  # lines are kept and delivered in the order they are numbered
+                            if isinstance(message, Chat):
+                                outbound = runner.room.chat(visitor.id, message.text, time.monotonic())
+                            else:
+                                quick = {"phrase": message.phrase} | ({"thing": message.thing} if message.thing else {})
+                                outbound = runner.room.chat(visitor.id, "", time.monotonic(), quick=quick)
+                            line = outbound[0].message if outbound else {}
+                            if line.get("type") == "chat":
+                                await hub.record_chat(runner, line)  # cluster mode: in Redis before anyone sees it
+                            runner.deliver(outbound)
                         if line.get("type") == "chat":
                             CHAT_MESSAGES.inc()
                             CHAT_SECONDS.observe(time.perf_counter() - received)

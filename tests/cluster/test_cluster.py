@@ -1,0 +1,181 @@
+"""Two nodes in separate processes sharing one Redis: placement, redirects, chat, publishes, failure and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+
+import aiohttp
+import orjson
+import pytest
+
+from tests.cluster.conftest import start_node, stop, wait_until
+from thirdspace.client import ThirdSpaceClient
+
+
+@pytest.fixture(scope="module")
+def pair(redis, cluster_data, scenes_dir, tmp_path_factory, curator_token):
+    logs = tmp_path_factory.mktemp("logs")
+    a = start_node("node-a", redis.url, cluster_data, scenes_dir, logs)
+    b = start_node("node-b", redis.url, cluster_data, scenes_dir, logs)
+    yield a, b
+    stop(a)
+    stop(b)
+
+
+def texts(client) -> list[str]:
+    return [line["text"] for line in client.chat]
+
+
+def flicker(client, visitor_ids, since: int = 0) -> list[dict]:
+    """Any leave or join of these visitors the client saw after its ``since``-th message."""
+    return [
+        m for m in client.messages[since:]
+        if (m.get("type") == "leave" and m["id"] in visitor_ids) or (m.get("type") == "join" and m["visitor"]["id"] in visitor_ids)
+    ]  # fmt: skip
+
+
+async def test_a_room_placed_on_one_node_is_joined_through_the_other(pair, redis):
+    a, b = pair
+    async with await ThirdSpaceClient.connect(a.ws, "gallery", "Ama") as ama:
+        assert redis.cli("HGET", "thirdspace:room-node", ama.room).strip() == "node-a"
+        async with await ThirdSpaceClient.connect(b.ws, "gallery", "Bo") as bo:
+            assert bo.room == ama.room  # B sent Bo to the room on A
+            assert bo.ws.request.path == "/ws" and bo.ws.remote_address[1] == a.port
+            assert set(bo.welcome["nodes"]) == {a.ws, b.ws}
+            await ama.wait_for(lambda c: bo.id in c.visitors)
+            await bo.send_chat("Bonjour depuis B")
+            await ama.wait_for(lambda c: "Bonjour depuis B" in texts(c))
+            await ama.send_chat("Karibu")
+            await bo.wait_for(lambda c: "Karibu" in texts(c))
+            # The room's chat is kept in Redis, where it outlives node A.
+            kept = [orjson.loads(line)["text"] for line in redis.cli("LRANGE", f"thirdspace:chat:{ama.room}", "0", "-1").split("\n") if line]
+            assert kept == ["Bonjour depuis B", "Karibu"]
+
+
+async def test_visitors_entering_by_both_nodes_chat_across_them(pair):
+    a, b = pair
+    clients = [await ThirdSpaceClient.connect(node.ws, "market", f"V{i}") for i, node in enumerate([a, b, b, a])]
+    try:
+        assert len({c.room for c in clients}) == 1
+        await clients[2].send_chat("one room, two doors")
+        for client in clients:
+            await client.wait_for(lambda c: "one room, two doors" in texts(c))
+    finally:
+        for client in clients:
+            await client.close()
+
+
+async def test_a_publish_on_one_node_reaches_the_other(pair, curator_token):
+    a, b = pair
+    headers = {"Authorization": f"Bearer {curator_token}"}
+    async with aiohttp.ClientSession(headers=headers) as http:
+        async with http.post(f"{b.http}/api/curate/scenes", json={"copy_from": "gallery", "id": "cluster-copy"}) as reply:
+            assert reply.status == 201, await reply.text()
+            etag = reply.headers["ETag"]
+        async with http.post(f"{b.http}/api/curate/scenes/cluster-copy/publish", headers={"If-Match": etag}) as reply:
+            assert reply.status == 200
+            etag = reply.headers["ETag"]
+        # Node A hears of the publish over Redis (asynchronously): the new scene goes live there too.
+        wait_until(lambda: a.get("/api/scenes/cluster-copy")[0] == 200, 5, "the publish reaching node A")
+        async with await ThirdSpaceClient.connect(a.ws, "cluster-copy", "Ama") as ama:
+            path = "/api/curate/scenes/cluster-copy/nodes/plinth-1"
+            async with http.patch(b.http + path, json={"position": [-4.5, 0, -1.5]}, headers={"If-Match": etag}) as reply:
+                assert reply.status == 200, await reply.text()
+                etag = reply.headers["ETag"]
+            async with http.post(f"{b.http}/api/curate/scenes/cluster-copy/publish", headers={"If-Match": etag}) as reply:
+                assert reply.status == 200
+            document = await ama.wait_for(lambda c: c.scene_document)
+            plinth = next(n for n in document["nodes"] if n["id"] == "plinth-1")
+            assert plinth["position"] == [-4.5, 0, -1.5]
+
+
+async def test_health_readiness_and_metrics_in_cluster_mode(pair):
+    a, _ = pair
+    status, body = a.get("/healthz")
+    assert status == 200 and orjson.loads(body) == {"status": "ok", "node": "node-a", "redis": "ok"}
+    assert a.get("/readyz")[0] == 200
+    async with await ThirdSpaceClient.connect(a.ws, "gallery", "Counted") as client:
+        await client.send_chat("counted")
+        await client.wait_for(lambda c: "counted" in texts(c))
+    metrics = a.get("/metrics")[1].decode()
+    samples = dict(line.rsplit(" ", 1) for line in metrics.splitlines() if line and not line.startswith("#"))
+    assert float(samples['thirdspace_redis_seconds_count{op="chat"}']) >= 1
+    assert float(samples['thirdspace_redis_seconds_count{op="heartbeat"}']) >= 1
+    assert float(samples["thirdspace_cluster_redis_up"]) == 1
+    assert float(samples["thirdspace_chat_seconds_count"]) >= 1
+
+
+async def test_killing_a_node_moves_its_visitors_to_the_other_within_5_s(redis, cluster_data, scenes_dir, tmp_path):
+    doomed = start_node("node-doomed", redis.url, cluster_data, scenes_dir, tmp_path)
+    survivor = start_node("node-survivor", redis.url, cluster_data, scenes_dir, tmp_path)
+    try:
+        ama = await ThirdSpaceClient.connect(doomed.ws, "caravanserai", "Ama", reconnect=True)
+        bo = await ThirdSpaceClient.connect(survivor.ws, "caravanserai", "Bo", reconnect=True)
+        assert redis.cli("HGET", "thirdspace:room-node", ama.room).strip() == "node-doomed" and bo.room == ama.room
+        for i, speaker in enumerate([ama, bo, ama, bo, ama]):
+            await speaker.send_chat(f"line {i}")
+        for client in (ama, bo):
+            await client.wait_for(lambda c: "line 4" in texts(c))
+        before = {"ama": ama.id, "bo": bo.id}
+        seen = {client.id: len(client.messages) for client in (ama, bo)}
+
+        doomed.kill(signal.SIGKILL)
+        killed_at = time.monotonic()
+        for client in (ama, bo):
+            await client.wait_for(lambda c: c.resumes == 1, timeout=10)
+        moved_in = time.monotonic() - killed_at
+
+        assert moved_in < 5.0, f"visitors took {moved_in:.1f} s to reach the other node"
+        assert {"ama": ama.id, "bo": bo.id} == before and ama.room == bo.room
+        # Another live node took the room over (the least loaded: the survivor, or a node of another test's pair).
+        new_owner = redis.cli("HGET", "thirdspace:room-node", ama.room).strip()
+        assert new_owner not in ("", "node-doomed")
+        assert ama.ws.remote_address[1] == bo.ws.remote_address[1] != doomed.port
+        for client in (ama, bo):  # no line lost, none doubled, in the order the room numbered them
+            assert sorted(texts(client)) == [f"line {i}" for i in range(5)]
+            assert [line["id"] for line in client.chat] == sorted(line["id"] for line in client.chat)
+            assert client.welcome["chat"] == client.chat
+        await bo.send_chat("still here")
+        await ama.wait_for(lambda c: "still here" in texts(c))
+        assert flicker(ama, {bo.id}, seen[ama.id]) == [] and flicker(bo, {ama.id}, seen[bo.id]) == []
+        print(f"visitors moved {moved_in:.2f} s after SIGKILL")
+        await ama.close()
+        await bo.close()
+    finally:
+        stop(doomed)
+        stop(survivor)
+
+
+async def test_sigterm_drains_a_node_and_exits_in_bound(redis, cluster_data, scenes_dir, tmp_path):
+    leaving = start_node("node-leaving", redis.url, cluster_data, scenes_dir, tmp_path)
+    staying = None
+    try:
+        ama = await ThirdSpaceClient.connect(leaving.ws, "caravanserai", "Ama", reconnect=True)
+        bo = await ThirdSpaceClient.connect(leaving.ws, "caravanserai", "Bo", reconnect=True)
+        assert redis.cli("HGET", "thirdspace:room-node", ama.room).strip() == "node-leaving"
+        staying = start_node("node-staying", redis.url, cluster_data, scenes_dir, tmp_path)
+        await ama.send_chat("before the move")
+        await bo.wait_for(lambda c: "before the move" in texts(c))
+        seen = len(ama.messages)
+
+        leaving.kill(signal.SIGTERM)
+        started = time.monotonic()
+        for client in (ama, bo):
+            await client.wait_for(lambda c: c.resumes == 1, timeout=15)
+        moves = [m for m in ama.messages if m.get("type") == "move"]
+        assert moves and moves[0]["url"] != leaving.ws
+        await asyncio.get_running_loop().run_in_executor(None, leaving.process.wait, 20)
+        exited_in = time.monotonic() - started
+        assert leaving.process.returncode == 0 and exited_in < 15.0  # drain_timeout_s (10) + margin
+        assert ama.ws.remote_address[1] == bo.ws.remote_address[1] != leaving.port and ama.room == bo.room
+        assert redis.cli("HGET", "thirdspace:room-node", ama.room).strip() not in ("", "node-leaving")
+        assert "before the move" in texts(bo) and flicker(ama, {bo.id}, seen) == []
+        assert redis.cli("EXISTS", "thirdspace:node:node-leaving").strip() == "0"
+        await ama.close()
+        await bo.close()
+    finally:
+        stop(leaving)
+        if staying is not None:
+            stop(staying)
