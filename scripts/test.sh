@@ -9,13 +9,23 @@ need() { echo "scripts/test.sh: $*" >&2; exit 1; }
 command -v node >/dev/null && command -v npm >/dev/null \
   || need "Node.js 20 and npm are needed (Debian: apt-get install nodejs npm)"
 
-if ! command -v chromium >/dev/null; then
+# Debian packages the tests drive for real: Chromium (browser tests), redis-server (cluster
+# tests) and docker-compose (the compose file check; no Docker engine is needed for that).
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v docker-compose >/dev/null || missing+=(docker-compose)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "Installing Debian's chromium for the browser tests..."
+    echo "Installing Debian's ${missing[*]} for the tests..."
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    for package in "${missing[@]}"; do
+      # Chromium with its recommended fonts; docker-compose without the Docker engine it recommends.
+      [ "$package" = chromium ] && recommends=() || recommends=(--no-install-recommends)
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${recommends[@]}" "$package" >/dev/null
+    done
   else
-    need "the browser tests need Chromium: install Debian's package (sudo apt-get install chromium) and run this again"
+    need "the tests need Debian's ${missing[*]}: sudo apt-get install ${missing[*]}, then run this again"
   fi
 fi
 

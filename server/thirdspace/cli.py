@@ -236,7 +236,10 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
     from thirdspace.loadtest import LoadTestError, run
 
     try:
-        result = run(args.url, args.scene, args.clients, hz=args.hz, seconds=args.seconds, processes=args.processes)
+        result = run(
+            args.url, args.scene, args.clients, hz=args.hz, seconds=args.seconds, processes=args.processes,
+            stalled=args.stalled, sample_every=args.sample_every,
+        )  # fmt: skip
     except LoadTestError as err:
         print(f"thirdspace: {err}", file=sys.stderr)
         return 2
@@ -518,7 +521,9 @@ def build_parser() -> argparse.ArgumentParser:
     scene_load.set_defaults(func=cmd_bench_scene_load)
 
     load = sub.add_parser("loadtest", help="bot visitors against a running server")
-    load.add_argument("--url", required=True, help="ws://HOST:PORT/ws")
+    load.add_argument("--url", required=True, action="append", help="ws://HOST:PORT/ws (repeat for the nodes of a cluster)")
+    load.add_argument("--stalled", type=int, default=0, help="extra bots that join, then stop reading their socket")
+    load.add_argument("--sample-every", type=float, default=0.0, help="also sample the servers' memory every S seconds")
     load.add_argument("--scene", required=True)
     load.add_argument("--clients", type=int, default=50)
     load.add_argument("--hz", type=float, default=20.0)

@@ -134,7 +134,7 @@ async def _probe(mover: ThirdSpaceClient, observer: ThirdSpaceClient, hz: float,
         await asyncio.sleep(max(0.0, next_send - time.monotonic()))
 
 
-async def _worker(url: str, scene: str, count: int, hz: float, seconds: float, index: int, barriers) -> dict:
+async def _worker(urls: list[str], scene: str, count: int, stalled: int, hz: float, seconds: float, index: int, barriers) -> dict:
     start_barrier, end_barrier = barriers
     rng = random.Random(index)
     errors: list[str] = []
@@ -145,6 +145,7 @@ async def _worker(url: str, scene: str, count: int, hz: float, seconds: float, i
         async with semaphore:
             try:
                 decode = i % 2 == 1 and i < 2 * probes  # observers decode; everyone else only counts
+                url = urls[(index + i) % len(urls)]  # bots enter by every node given; the cluster places them
                 return await ThirdSpaceClient.connect(
                     url, scene, f"bot-{index}-{i}", rng.choice(["en", "fr", "sw", "zh", "ar"]), decode=decode
                 )
@@ -153,7 +154,12 @@ async def _worker(url: str, scene: str, count: int, hz: float, seconds: float, i
                 return None
 
     clients = await asyncio.gather(*(connect(i) for i in range(count)))
+    # Slow consumers: they join, then stop reading their socket for the whole run (the server must not care).
+    sluggards = [c for c in await asyncio.gather(*(connect(count + i) for i in range(stalled))) if c is not None]
     await asyncio.get_running_loop().run_in_executor(None, start_barrier.wait)
+    for client in sluggards:
+        client._reader.cancel()
+        client.ws.transport.pause_reading()
     for client in clients:
         if client is not None:
             client.bytes_in = 0
@@ -181,7 +187,12 @@ async def _worker(url: str, scene: str, count: int, hz: float, seconds: float, i
         errors.extend(f"error message: {e.get('code')}" for e in client.errors)
     bytes_in = sum(c.bytes_in for c in clients if c is not None)
     await asyncio.gather(*(c.close() for c in clients if c is not None), return_exceptions=True)
-    return {"connected": connected, "errors": errors, "bytes_in": bytes_in, "latencies": latencies, "elapsed": elapsed}
+    for client in sluggards:
+        client.ws.transport.abort()
+    return {
+        "connected": connected, "errors": errors, "bytes_in": bytes_in, "latencies": latencies, "elapsed": elapsed,
+        "stalled": len(sluggards),
+    }  # fmt: skip
 
 
 def _process_main(args: tuple, results) -> None:
@@ -198,43 +209,78 @@ def _process_main(args: tuple, results) -> None:
         for barrier in args[-1]:
             barrier.abort()
         failure = f"bot process failed: {type(err).__name__}: {err}"
-        results.put({"connected": 0, "errors": [failure], "bytes_in": 0, "latencies": [], "elapsed": 0.0})
+        results.put({"connected": 0, "errors": [failure], "bytes_in": 0, "latencies": [], "elapsed": 0.0, "stalled": 0})
 
 
-def run(url: str, scene: str, clients: int, hz: float = 20.0, seconds: float = 30.0, processes: int = 0) -> dict:
-    base = _http_base(url)
-    try:
-        with urllib.request.urlopen(f"{base}/healthz", timeout=5):
-            pass
-    except OSError as err:
-        raise LoadTestError(f"no server at {base}: {err}") from None
+def run(
+    urls: str | list[str],
+    scene: str,
+    clients: int,
+    hz: float = 20.0,
+    seconds: float = 30.0,
+    processes: int = 0,
+    stalled: int = 0,
+    sample_every: float = 0.0,
+) -> dict:
+    """Run the bots; ``urls`` may name several cluster nodes (bots enter by each in turn)."""
+    urls = [urls] if isinstance(urls, str) else list(urls)
+    bases = [_http_base(url) for url in urls]
+    for base in bases:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=5):
+                pass
+        except OSError as err:
+            raise LoadTestError(f"no server at {base}: {err}") from None
     processes = processes or max(1, min(os.cpu_count() or 1, math.ceil(clients / 125)))
     shares = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
+    stalled_shares = [stalled // processes + (1 if i < stalled % processes else 0) for i in range(processes)]
     context = multiprocessing.get_context("spawn")
     barriers = (context.Barrier(processes + 1), context.Barrier(processes + 1))
     results = context.Queue()
     workers = [
-        context.Process(target=_process_main, args=((url, scene, n, hz, seconds, i, barriers), results)) for i, n in enumerate(shares)
+        context.Process(target=_process_main, args=((urls, scene, n, k, hz, seconds, i, barriers), results))
+        for i, (n, k) in enumerate(zip(shares, stalled_shares, strict=True))
     ]
     for worker in workers:
         worker.start()
     # /metrics is read when every bot has joined and again when they stop walking, before they leave
     with contextlib.suppress(threading.BrokenBarrierError):
         barriers[0].wait(timeout=180)
-    before, wall_before = scrape(base), time.monotonic()
+    before, wall_before = [scrape(b) for b in bases], time.monotonic()
+    rss_samples: list[tuple[float, float]] = []  # (seconds into the run, MB summed over the nodes)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(sample_every):
+            with contextlib.suppress(LoadTestError):
+                rss = sum(scrape(b).get("process_resident_memory_bytes", 0.0) for b in bases) / 2**20
+                rss_samples.append((round(time.monotonic() - wall_before, 1), round(rss, 1)))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if sample_every > 0:
+        sampler.start()
     with contextlib.suppress(threading.BrokenBarrierError):
         barriers[1].wait(timeout=seconds + 120)
-    after, wall_after = scrape(base), time.monotonic()
+    done.set()
+    after, wall_after = [scrape(b) for b in bases], time.monotonic()
     outcomes = [results.get(timeout=120) for _ in workers]
     for worker in workers:
         worker.join(timeout=10)
     latencies = np.array([v for o in outcomes for v in o["latencies"]])
     elapsed = max(o["elapsed"] for o in outcomes) or seconds
     errors = [e for o in outcomes for e in o["errors"]]
-    cpu_s = after.get("process_cpu_seconds_total", 0.0) - before.get("process_cpu_seconds_total", 0.0)
-    return {
+
+    def total(samples: list[dict[str, float]], name: str) -> float:
+        return sum(m.get(name, 0.0) for m in samples)
+
+    def delta(name: str) -> float:
+        return total(after, name) - total(before, name)
+
+    cpu_s = delta("process_cpu_seconds_total")
+    report = {
         "clients": clients,
         "clients_connected": sum(o["connected"] for o in outcomes),
+        "nodes": len(urls),
         "errors": len(errors),
         "error_samples": sorted(set(errors))[:5],
         "hz": hz,
@@ -245,11 +291,20 @@ def run(url: str, scene: str, clients: int, hz: float = 20.0, seconds: float = 3
         "latency_ms_p99": round(float(np.percentile(latencies, 99)), 1) if latencies.size else None,
         "bytes_in_per_client_per_s": round(sum(o["bytes_in"] for o in outcomes) / clients / elapsed, 1),
         "server_cpu_percent": round(100 * cpu_s / (wall_after - wall_before), 1),
-        "server_rss_mb": round(after.get("process_resident_memory_bytes", 0.0) / 2**20, 1),
+        "server_rss_mb": round(total(after, "process_resident_memory_bytes") / 2**20, 1),
+        "server_rss_mb_at_start": round(total(before, "process_resident_memory_bytes") / 2**20, 1),
         "server_tick_ms_mean": round(
-            1000
-            * (after.get("thirdspace_tick_seconds_sum", 0) - before.get("thirdspace_tick_seconds_sum", 0))
-            / max(1.0, after.get("thirdspace_tick_seconds_count", 0) - before.get("thirdspace_tick_seconds_count", 0)),
+            1000 * delta("thirdspace_tick_seconds_sum") / max(1.0, delta("thirdspace_tick_seconds_count")),
             3,
         ),
     }
+    if len(urls) > 1:
+        report["server_cpu_percent_by_node"] = [
+            round(100 * (a.get("process_cpu_seconds_total", 0) - b.get("process_cpu_seconds_total", 0)) / (wall_after - wall_before), 1)
+            for a, b in zip(after, before, strict=True)
+        ]
+    if stalled:
+        report["stalled_clients"] = sum(o["stalled"] for o in outcomes)
+    if rss_samples:
+        report["server_rss_mb_samples"] = rss_samples
+    return report

@@ -158,8 +158,9 @@ class Cluster:
             await self.redis.aclose()
 
     async def ping(self) -> bool:
+        """Whether Redis answers and holds this node's registration (refreshed now, as a heartbeat)."""
         try:
-            await self.call("ping", self.redis.ping())
+            await self.heartbeat()
         except ClusterUnavailable:
             return False
         return True
