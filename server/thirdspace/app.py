@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=int(settings.import_max_file_mb * 1024 * 1024) + 1024, middlewares=[request_id_middleware, auth_middleware])
+    app = web.Application(
+        client_max_size=int(settings.import_max_file_mb * 1024 * 1024) + 1024, middlewares=[request_id_middleware, auth_middleware]
+    )
     app[SETTINGS] = settings
     store = AssetStore(settings.data_dir / "assets", StoreSettings(max_error_m=settings.quantise_max_error_mm / 1000))
     db = Database(settings.data_dir / "thirdspace.sqlite3")

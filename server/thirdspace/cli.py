@@ -111,7 +111,9 @@ def _supervise_workers(args: argparse.Namespace, settings: Settings) -> int:
         print("thirdspace: --workers must be 1 or more", file=sys.stderr)
         return 2
     if not settings.redis_url:
-        print("thirdspace: --workers needs cluster mode: give --redis redis://HOST:PORT/0 (or redis_url in the config file)", file=sys.stderr)
+        print(
+            "thirdspace: --workers needs cluster mode: give --redis redis://HOST:PORT/0 (or redis_url in the config file)", file=sys.stderr
+        )
         return 2
     if not args.no_build and webclient.CLIENT_SOURCE.is_dir() and webclient.needs_build():
         webclient.build()

@@ -11,7 +11,8 @@ import time
 import orjson
 import pytest
 
-from tests.cluster.conftest import Node, free_port, start_node, start_redis, stop, wait_until
+from tests.cluster.conftest import start_redis
+from tests.processes import Node, free_port, start_node, stop, wait_until
 from thirdspace.client import JoinError, ThirdSpaceClient
 
 SERVE = [sys.executable, "-m", "thirdspace", "serve", "--no-build"]

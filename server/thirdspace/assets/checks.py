@@ -10,9 +10,12 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import lzma
+import math
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,9 +109,9 @@ def check_glb(data: bytes, limits: ImportLimits = DEFAULT_LIMITS) -> Gltf:
             raise ImportRefused(f"the BIN chunk claims {bin_length} bytes, past the end of the file", "chunks[1]")
     document = _parse_json(data[HEADER.size + CHUNK.size : bin_offset])
     gltf = Gltf(document, data[bin_offset + CHUNK.size : bin_offset + CHUNK.size + bin_length])
-    buffers = document.get("buffers", [])
-    if buffers and "uri" not in buffers[0] and buffers[0].get("byteLength", 0) > bin_length:
-        declared = buffers[0]["byteLength"]
+    buffers = _count(document, "buffers", 64)
+    declared = buffers[0].get("byteLength", 0) if buffers else 0
+    if buffers and "uri" not in buffers[0] and isinstance(declared, int) and declared > bin_length:
         raise ImportRefused(f"buffer 0 declares {declared} bytes but the BIN chunk holds {bin_length}", "buffers[0].byteLength")
     embedded = 0 if buffers and "uri" not in buffers[0] else None
     return _check_and_merge(gltf, limits, embedded=embedded, files={}, base="")
@@ -131,7 +134,7 @@ def _from_zip(data: bytes, limits: ImportLimits) -> Gltf:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
-    except (zipfile.BadZipFile, ValueError) as exc:
+    except (zipfile.BadZipFile, ValueError, NotImplementedError) as exc:
         raise ImportRefused(f"not a readable zip: {exc}") from None
     if len(entries) > limits.max_zip_entries:
         raise ImportRefused(f"the zip has {len(entries)} entries; the limit is {limits.max_zip_entries}")
@@ -160,6 +163,8 @@ def _from_zip(data: bytes, limits: ImportLimits) -> Gltf:
 
 def _read_bounded(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, budget: int) -> bytes:
     """Read one entry, stopping as soon as it passes the budget, whatever its header claims."""
+    if entry.flag_bits & 0x1:
+        raise ImportRefused(f"zip entry {entry.filename!r} is encrypted: zip the files without a password")
     out = bytearray()
     try:
         with archive.open(entry) as stream:
@@ -167,7 +172,7 @@ def _read_bounded(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, budget: int)
                 out += chunk
                 if len(out) > budget:
                     raise ImportRefused(f"zip entry {entry.filename!r} expands past the limit of unpacked bytes")
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error, lzma.LZMAError) as exc:
         raise ImportRefused(f"zip entry {entry.filename!r} is unreadable: {exc}") from None
     return bytes(out)
 
@@ -204,6 +209,8 @@ def _resolve_uri(uri: object, field: str, files: dict[str, bytes], base: str) ->
 
 def _index(document: dict, name: str, value: object, field: str) -> int:
     items = document.get(name, [])
+    if not isinstance(items, list):
+        raise ImportRefused("must be an array", name)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < len(items):
         raise ImportRefused(f"{value!r} is not an index into {name} (which has {len(items)})", field)
     return value
@@ -212,6 +219,24 @@ def _index(document: dict, name: str, value: object, field: str) -> int:
 def _item(document: dict, name: str, value: object, field: str) -> dict:
     index = _index(document, name, value, field)  # raises before document[name] is looked up
     return document[name][index]
+
+
+def _objects(value: object, field: str) -> list:
+    """``value`` as a list of objects (absent: empty), or a refusal naming the array or the item."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ImportRefused("must be an array", field)
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise ImportRefused("must be an object", f"{field}[{i}]")
+    return value
+
+
+def _array(value: object, field: str) -> list:
+    if not isinstance(value, list):
+        raise ImportRefused("must be an array", field)
+    return value
 
 
 def _count(document: dict, name: str, limit: int) -> list:
@@ -229,6 +254,9 @@ def _count(document: dict, name: str, limit: int) -> list:
 def _check_and_merge(gltf: Gltf, limits: ImportLimits, embedded: int | None, files: dict[str, bytes], base: str) -> Gltf:
     """Check references and sizes, then gather every buffer and image into one embedded buffer."""
     document = gltf.document
+    for name in ("extensionsUsed", "extensionsRequired"):
+        if not all(isinstance(extension, str) for extension in _array(document.get(name, []), name)):
+            raise ImportRefused("must be an array of extension names", name)
     accessors = _count(document, "accessors", limits.max_accessors)
     nodes = _count(document, "nodes", limits.max_nodes)
     images = _count(document, "images", limits.max_textures)
@@ -274,12 +302,14 @@ def _check_and_merge(gltf: Gltf, limits: ImportLimits, embedded: int | None, fil
             raise ImportRefused("a mesh needs at least one primitive", f"meshes[{m}].primitives")
         for p, primitive in enumerate(primitives):
             field = f"meshes[{m}].primitives[{p}]"
+            if not isinstance(primitive, dict):
+                raise ImportRefused("must be an object", field)
             attributes = primitive.get("attributes")
             if not isinstance(attributes, dict) or "POSITION" not in attributes:
                 raise ImportRefused("a primitive needs a POSITION attribute", f"{field}.attributes")
             for name, ref in attributes.items():
                 _index(document, "accessors", ref, f"{field}.attributes.{name}")
-            for t, target in enumerate(primitive.get("targets", [])):
+            for t, target in enumerate(_objects(primitive.get("targets"), f"{field}.targets")):
                 for name, ref in target.items():
                     _index(document, "accessors", ref, f"{field}.targets[{t}].{name}")
             position_count = accessors[attributes["POSITION"]]["count"]
@@ -290,7 +320,7 @@ def _check_and_merge(gltf: Gltf, limits: ImportLimits, embedded: int | None, fil
             if accessors[attributes["POSITION"]]["type"] != "VEC3":
                 raise ImportRefused("POSITION must be VEC3", f"{field}.attributes.POSITION")
             mode = primitive.get("mode", 4)
-            if mode not in range(7):
+            if not isinstance(mode, int) or isinstance(mode, bool) or mode not in range(7):
                 raise ImportRefused(f"mode {mode!r} is not a glTF primitive mode", f"{field}.mode")
             drawn = position_count
             if "indices" in primitive:
@@ -324,14 +354,14 @@ def _check_and_merge(gltf: Gltf, limits: ImportLimits, embedded: int | None, fil
         if "uri" in image:
             content, mime = _resolve_uri(image.pop("uri"), f"{field}.uri", files, base)
             mime = mime or image.get("mimeType") or _sniff_image(content)
-            if mime not in IMAGE_TYPES:
+            if not isinstance(mime, str) or mime not in IMAGE_TYPES:
                 raise ImportRefused(f"unsupported image type {mime!r}", f"{field}.mimeType")
             views.append(builder.document["bufferViews"][builder.view(content)])
             image["bufferView"] = len(views) - 1
             image["mimeType"] = mime
         elif "bufferView" in image:
             _index(document, "bufferViews", image["bufferView"], f"{field}.bufferView")
-            if image.get("mimeType") not in IMAGE_TYPES:
+            if not isinstance(image.get("mimeType"), str) or image["mimeType"] not in IMAGE_TYPES:
                 raise ImportRefused(f"mimeType {image.get('mimeType')!r} is not one of {sorted(IMAGE_TYPES)}", f"{field}.mimeType")
         else:
             raise ImportRefused("an image needs a uri or a bufferView", field)
@@ -342,6 +372,15 @@ def _check_and_merge(gltf: Gltf, limits: ImportLimits, embedded: int | None, fil
         merged.document.pop("buffers", None)
     # Index values must stay inside their vertex arrays (a renderer would read out of bounds),
     # and vertex data must be finite numbers.
+    for i, accessor in enumerate(accessors):
+        if "sparse" in accessor:
+            ref = accessor["sparse"]["indices"]
+            start = views[ref["bufferView"]].get("byteOffset", 0) + ref.get("byteOffset", 0)
+            dtype = COMPONENT_DTYPES[ref["componentType"]]
+            indices = np.frombuffer(merged.binary, dtype=dtype, count=accessor["sparse"]["count"], offset=start)
+            if int(indices.max()) >= accessor["count"]:
+                where = f"accessors[{i}].sparse.indices"
+                raise ImportRefused(f"a sparse index reaches {int(indices.max())} but there are {accessor['count']} elements", where)
     for m, mesh in enumerate(document.get("meshes", [])):
         for p, primitive in enumerate(mesh["primitives"]):
             for name, ref in primitive["attributes"].items():
@@ -358,9 +397,9 @@ def _check_and_merge(gltf: Gltf, limits: ImportLimits, embedded: int | None, fil
 
 def _check_accessor(document: dict, accessor: dict, field: str) -> None:
     component = accessor.get("componentType")
-    if component not in COMPONENT_DTYPES:
+    if not isinstance(component, int) or component not in COMPONENT_DTYPES:
         raise ImportRefused(f"componentType {component!r} is not a glTF component type", f"{field}.componentType")
-    if accessor.get("type") not in TYPE_WIDTHS:
+    if not isinstance(accessor.get("type"), str) or accessor["type"] not in TYPE_WIDTHS:
         raise ImportRefused(f"type {accessor.get('type')!r} is not a glTF accessor type", f"{field}.type")
     count = accessor.get("count")
     if not isinstance(count, int) or isinstance(count, bool) or count < 1:
@@ -388,15 +427,25 @@ def _check_accessor(document: dict, accessor: dict, field: str) -> None:
                 if ref.get("componentType") not in (5121, 5123, 5125):
                     raise ImportRefused("sparse indices must be unsigned integers", f"{field}.sparse.indices.componentType")
                 dtype_size = COMPONENT_DTYPES[ref["componentType"]].itemsize
-            if ref.get("byteOffset", 0) + dtype_size * sparse["count"] > view["byteLength"]:
+            offset = ref.get("byteOffset", 0)
+            if not isinstance(offset, int) or offset < 0:
+                raise ImportRefused("byteOffset must be a non-negative integer", f"{field}.sparse.{part}.byteOffset")
+            if offset + dtype_size * sparse["count"] > view["byteLength"]:
                 raise ImportRefused("sparse data runs past its buffer view", f"{field}.sparse.{part}")
+
+
+TRANSFORMS = {"translation": 3, "rotation": 4, "scale": 3, "matrix": 16}
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check_nodes(document: dict, nodes: list) -> None:
     """Children must be valid indices, each node has at most one parent, and there are no cycles."""
     parent: dict[int, int] = {}
     for i, node in enumerate(nodes):
-        for k, child in enumerate(node.get("children", [])):
+        for k, child in enumerate(_array(node.get("children", []), f"nodes[{i}].children")):
             _index(document, "nodes", child, f"nodes[{i}].children[{k}]")
             if child in parent or child == i:
                 raise ImportRefused(f"node {child} has more than one parent", f"nodes[{i}].children[{k}]")
@@ -404,6 +453,10 @@ def _check_nodes(document: dict, nodes: list) -> None:
         for name in ("mesh", "skin", "camera"):
             if name in node:
                 _index(document, name + ("es" if name == "mesh" else "s"), node[name], f"nodes[{i}].{name}")
+        for name, size in TRANSFORMS.items():
+            value = node.get(name, [0.0] * size)
+            if not isinstance(value, list) or len(value) != size or not all(_finite(v) for v in value):
+                raise ImportRefused(f"must be an array of {size} finite numbers", f"nodes[{i}].{name}")
     for start in parent:
         seen, node = {start}, start
         while node in parent:
@@ -412,23 +465,27 @@ def _check_nodes(document: dict, nodes: list) -> None:
                 raise ImportRefused(f"node {start} is its own ancestor", f"nodes[{start}]")
             seen.add(node)
     for s, scene in enumerate(_count(document, "scenes", 64)):
-        for k, root in enumerate(scene.get("nodes", [])):
+        for k, root in enumerate(_array(scene.get("nodes", []), f"scenes[{s}].nodes")):
             _index(document, "nodes", root, f"scenes[{s}].nodes[{k}]")
     if "scene" in document:
         _index(document, "scenes", document["scene"], "scene")
     for i, skin in enumerate(_count(document, "skins", 1024)):
         if "inverseBindMatrices" in skin:
             _index(document, "accessors", skin["inverseBindMatrices"], f"skins[{i}].inverseBindMatrices")
-        for k, joint in enumerate(skin.get("joints", [])):
+        for k, joint in enumerate(_array(skin.get("joints", []), f"skins[{i}].joints")):
             _index(document, "nodes", joint, f"skins[{i}].joints[{k}]")
     for a, animation in enumerate(_count(document, "animations", 1024)):
-        samplers = animation.get("samplers", [])
+        if "samplers" not in animation or "channels" not in animation:
+            raise ImportRefused("an animation needs channels and samplers", f"animations[{a}]")
+        samplers = _objects(animation.get("samplers", []), f"animations[{a}].samplers")
         for k, sampler in enumerate(samplers):
             _index(document, "accessors", sampler.get("input"), f"animations[{a}].samplers[{k}].input")
             _index(document, "accessors", sampler.get("output"), f"animations[{a}].samplers[{k}].output")
-        for k, channel in enumerate(animation.get("channels", [])):
+        for k, channel in enumerate(_objects(animation.get("channels", []), f"animations[{a}].channels")):
             if not isinstance(channel.get("sampler"), int) or not 0 <= channel["sampler"] < len(samplers):
                 raise ImportRefused("is not an index into this animation's samplers", f"animations[{a}].channels[{k}].sampler")
+            if not isinstance(channel.get("target", {}), dict):
+                raise ImportRefused("must be an object", f"animations[{a}].channels[{k}].target")
             if "node" in channel.get("target", {}):
                 _index(document, "nodes", channel["target"]["node"], f"animations[{a}].channels[{k}].target.node")
 

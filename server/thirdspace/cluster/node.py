@@ -91,6 +91,12 @@ def room_number(room_id: str) -> int:
     return int(number) if number.isdigit() else 0
 
 
+def http_base(ws_url: str) -> str:
+    """``ws://host:port/ws`` -> ``http://host:port`` (and wss -> https): where a node answers HTTP."""
+    scheme, _, rest = ws_url.partition("://")
+    return f"{'https' if scheme == 'wss' else 'http'}://{rest.split('/', 1)[0]}"
+
+
 def least_loaded(nodes: dict[str, Node], prefer: str | None = None) -> Node | None:
     """The node with the fewest visitors (then rooms); ``prefer`` wins ties (no redirect needed)."""
     open_nodes = [n for n in nodes.values() if not n.draining]
@@ -124,7 +130,7 @@ class Cluster:
         started = time.perf_counter()
         try:
             result = await asyncio.wait_for(awaitable, OP_TIMEOUT_S)
-        except (OSError, TimeoutError, asyncio.TimeoutError) as err:
+        except (OSError, TimeoutError) as err:
             REDIS_ERRORS.inc()
             self.reachable = False
             raise ClusterUnavailable(f"Redis at {self.redis_url}: {err or type(err).__name__}") from err
@@ -254,7 +260,9 @@ class Cluster:
         when every room is full a new one opens on the least-loaded node.
         """
         nodes = await self.nodes()
-        room_ids = sorted((r.decode() for r in await self.call("smembers", self.redis.smembers(PREFIX + f"scene-rooms:{scene_id}"))), key=room_number)
+        room_ids = sorted(
+            (r.decode() for r in await self.call("smembers", self.redis.smembers(PREFIX + f"scene-rooms:{scene_id}"))), key=room_number
+        )
         if room_ids:
             owners = await self.call("hmget", self.redis.hmget(PREFIX + "room-node", room_ids))
             infos = await self.call("hmget", self.redis.hmget(PREFIX + "room-info", room_ids))

@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
+import orjson
 from aiohttp import web
 
+from thirdspace.cluster.node import http_base
 from thirdspace.store import ROLES
 from thirdspace.web.auth import http_error, require
 from thirdspace.web.http import json_response, read_json
-from thirdspace.web.hub import RoomRunner
+from thirdspace.web.hub import Hub, RoomRunner
 from thirdspace.web.keys import DB, HUB
 
 
 async def list_rooms(request: web.Request) -> web.Response:
+    """The rooms of this node, or in cluster mode of every live node (asked in turn, each for its own)."""
     require(request, "curator")
     hub = request.app[HUB]
+    if hub.cluster is not None and request.query.get("scope") != "node":
+        rooms = []
+        for node in sorted((await hub.cluster.nodes()).values(), key=lambda n: n.id):
+            if node.id == hub.cluster.node_id:
+                rooms += [{**room, "node": node.id} for room in _local_rooms(hub)]
+                continue
+            reply = await _forward(request, node.url, "/api/admin/rooms?scope=node")
+            if reply.status == 200:
+                rooms += [{**room, "node": node.id} for room in orjson.loads(reply.body)["rooms"]]
+        return json_response({"rooms": rooms})
+    return json_response({"rooms": _local_rooms(hub)})
+
+
+def _local_rooms(hub: Hub) -> list[dict[str, Any]]:
     rooms = []
     for room in hub.directory.rooms():
         runner = hub.runners.get(room.id)
@@ -35,14 +54,39 @@ async def list_rooms(request: web.Request) -> web.Response:
                 ],
             }
         )
-    return json_response({"rooms": rooms})
+    return rooms
 
 
-def _runner(request: web.Request) -> RoomRunner:
-    runner = request.app[HUB].runner(request.match_info["room_id"])
-    if runner is None:
-        raise http_error(404, f"no open room {request.match_info['room_id']!r}", "room_id")
-    return runner
+async def _forward(request: web.Request, node_url: str, path: str | None = None) -> web.Response:
+    """Ask another node of the cluster the same thing, as the same person."""
+    headers = {k: v for k, v in request.headers.items() if k.lower() in ("authorization", "cookie", "content-type") or k.startswith("X-")}
+    url = http_base(node_url) + (path or request.path_qs)
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+            async with http.request(request.method, url, data=await request.read(), headers=headers) as reply:
+                body = await reply.read()
+                return web.Response(status=reply.status, body=body, content_type=reply.content_type)
+    except (aiohttp.ClientError, TimeoutError) as err:
+        raise http_error(502, f"the node holding this room did not answer: {err}", "room_id") from None
+
+
+def room_action(handler: Callable[[web.Request, RoomRunner], Awaitable[web.Response]]):
+    """Run a moderation action on the room here, or (cluster mode) on the node that holds it."""
+
+    async def action(request: web.Request) -> web.Response:
+        require(request, "curator")
+        hub = request.app[HUB]
+        room_id = request.match_info["room_id"]
+        runner = hub.runner(room_id)
+        if runner is not None:
+            return await handler(request, runner)
+        if hub.cluster is not None:
+            owner = await hub.cluster.owner(room_id)
+            if owner is not None and owner.alive and owner.node != hub.cluster.node_id:
+                return await _forward(request, owner.url)
+        raise http_error(404, f"no open room {room_id!r}", "room_id")
+
+    return action
 
 
 def _visitor(runner: RoomRunner, body: dict[str, Any]) -> int:
@@ -52,9 +96,8 @@ def _visitor(runner: RoomRunner, body: dict[str, Any]) -> int:
     return visitor
 
 
-async def mute(request: web.Request) -> web.Response:
-    require(request, "curator")
-    runner = _runner(request)
+@room_action
+async def mute(request: web.Request, runner: RoomRunner) -> web.Response:
     body = await read_json(request, {"visitor", "muted"})
     visitor = _visitor(runner, body)
     muted = body.get("muted", True)
@@ -64,9 +107,8 @@ async def mute(request: web.Request) -> web.Response:
     return json_response({"room": runner.room.id, "visitor": visitor, "muted": muted})
 
 
-async def kick(request: web.Request) -> web.Response:
-    require(request, "curator")
-    runner = _runner(request)
+@room_action
+async def kick(request: web.Request, runner: RoomRunner) -> web.Response:
     body = await read_json(request, {"visitor", "minutes"})
     visitor = _visitor(runner, body)
     minutes = body.get("minutes", 10)
@@ -76,20 +118,19 @@ async def kick(request: web.Request) -> web.Response:
     return json_response({"room": runner.room.id, "visitor": visitor, "banned_minutes": minutes})
 
 
-async def lock(request: web.Request) -> web.Response:
-    require(request, "curator")
-    runner = _runner(request)
+@room_action
+async def lock(request: web.Request, runner: RoomRunner) -> web.Response:
     body = await read_json(request, {"locked"})
     locked = body.get("locked", True)
     if not isinstance(locked, bool):
         raise http_error(400, "locked must be true or false", "locked")
     runner.room.locked = locked
+    await request.app[HUB].publish_room(runner.room)  # cluster mode: placement skips it on every node
     return json_response({"room": runner.room.id, "locked": locked})
 
 
-async def close(request: web.Request) -> web.Response:
-    require(request, "curator")
-    runner = _runner(request)
+@room_action
+async def close(request: web.Request, runner: RoomRunner) -> web.Response:
     body = await read_json(request, {"message"})
     message = body.get("message", "")
     if not isinstance(message, str) or not message.strip() or len(message) > 500:

@@ -146,7 +146,7 @@ class Hub:
             record = {**visitor.presence(), "identity": identity, "can_guide": can_guide, "secret": visitor.secret}
             try:
                 await self.cluster.add_member(room.id, visitor.id, record)
-                await self._publish_room(room)
+                await self.publish_room(room)
             except ClusterUnavailable:
                 runner.identities.pop(visitor.id, None)
                 room.leave(visitor.id)
@@ -221,7 +221,7 @@ class Hub:
                 room.set_always_visible(guided.guide, True)
             if room.visitors:
                 runner.start()  # expires the members who do not come back; an empty room starts with its first visitor
-            await self._publish_room(room)
+            await self.publish_room(room)
             log.info("room %s opened here with %d member(s) waiting to resume", room_id, len(room.visitors))
             future.set_result(runner)
             return runner
@@ -297,7 +297,7 @@ class Hub:
             with contextlib.suppress(ClusterUnavailable):
                 await self.cluster.remove_members(runner.room.id, gone)
                 await self.save_tours(runner)
-                await self._publish_room(runner.room)
+                await self.publish_room(runner.room)
         await self.close_if_empty(runner)
 
     async def close_if_empty(self, runner: RoomRunner) -> None:
@@ -317,7 +317,7 @@ class Hub:
         if self.cluster is not None:
             await self.cluster.save_tours(runner.room.id, runner.room.tours.snapshot())
 
-    async def _publish_room(self, room: Room) -> None:
+    async def publish_room(self, room: Room) -> None:
         if self.cluster is not None:
             await self.cluster.set_room(room.id, room.scene.id, len(room.visitors), room.capacity, room.locked)
 

@@ -217,7 +217,8 @@ def _paths() -> dict[str, Any]:
         "/readyz": {
             "get": op(
                 "Readiness: 503 while starting, draining or (cluster mode) without Redis",
-                ok(obj({"status": STRING})) | ok(obj({"status": STRING, "problems": {"type": "array", "items": STRING}}), "503", "Not ready"),
+                ok(obj({"status": STRING}))
+                | ok(obj({"status": STRING, "problems": {"type": "array", "items": STRING}}), "503", "Not ready"),
                 tags=["public"],
             )
         },

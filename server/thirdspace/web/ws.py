@@ -27,8 +27,8 @@ from thirdspace.protocol.constants import CLOSE_POLICY, MAX_FRAME_BYTES
 from thirdspace.store import ROLES, NotFound
 from thirdspace.web.auth import identify, origin_allowed
 from thirdspace.web.http import json_error
-from thirdspace.web.keys import DB, HUB, SETTINGS
 from thirdspace.web.hub import Redirect
+from thirdspace.web.keys import DB, HUB, SETTINGS
 from thirdspace.web.session import Session
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,9 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
                 session.send(encode_control(err.to_message()))
             except ClusterUnavailable as exc:  # Redis is away: this line or tour step could not be kept
                 log.warning("room %s: %s", member[0].room.id if member else "-", exc)
-                session.send(encode_control({"type": "error", "code": "unavailable", "message": "the server could not keep that; try again"}))
+                session.send(
+                    encode_control({"type": "error", "code": "unavailable", "message": "the server could not keep that; try again"})
+                )
     finally:
         if member is not None:
             keep = not left_on_purpose and not session.closed_by_server
