@@ -50,6 +50,7 @@ class Settings:
     session_hours: float = 12.0  # how long a curator's sign-in cookie lasts
     log_level: str = "INFO"
     log_format: str = "text"  # text, or json: one JSON object per line with request and room ids
+    database_url: str = ""  # postgresql://USER:PASSWORD@HOST:PORT/DB for nodes on several machines; empty: SQLite in data_dir
     redis_url: str = ""  # cluster mode (docs/deploy.md): redis://HOST:PORT/DB; empty: one process on its own
     public_url: str = ""  # where browsers reach this node's WebSocket in a cluster; default ws://HOST:PORT/ws
     node_name: str = ""  # this node's id in the cluster; default HOSTNAME-PORT-PID
