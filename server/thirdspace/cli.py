@@ -21,6 +21,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         scenes_dir=getattr(args, "scenes", None),
         assets_dir=getattr(args, "assets_dir", None),
         redis_url=getattr(args, "redis_url", None),
+        database_url=getattr(args, "database_url", None),
         public_url=getattr(args, "public_url", None),
         node_name=getattr(args, "node_name", None),
         log_format=getattr(args, "log_format", None),
@@ -487,6 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--scenes", type=Path, help="directory of scene documents")
     serve.add_argument("--no-build", action="store_true", help="do not (re)build the web client")
     serve.add_argument("--redis", dest="redis_url", metavar="URL", help="cluster mode: coordinate with other nodes through this Redis")
+    serve.add_argument("--database-url", metavar="URL", help="keep the store in PostgreSQL (postgresql://...) instead of SQLite")
     serve.add_argument("--public-url", help="in a cluster, where browsers reach this node's WebSocket (ws[s]://HOST:PORT/ws)")
     serve.add_argument("--node-name", help="this node's id in the cluster")
     serve.add_argument("--workers", type=int, help="run N worker processes sharing the port (needs --redis)")
