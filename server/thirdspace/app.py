@@ -102,6 +102,8 @@ def join_cluster(app: web.Application, settings: Settings, hub: Hub, publisher: 
     NODE_ID["value"] = node_id
     cluster.load = hub.load
     cluster.on_dead_room = hub.reopen
+    cluster.local_rooms = lambda: list(hub.runners)
+    cluster.on_lost_rooms = hub.give_up_lost_rooms
     hub.cluster = cluster
     tasks: set[asyncio.Task[None]] = set()
 

@@ -98,7 +98,9 @@ async def _bot_walk(client: ThirdSpaceClient, rng: random.Random, hz: float, unt
         try:
             await client.send_pose((pos[0], head_y, pos[1]), rotation, left=left, right=right)
         except websockets.ConnectionClosed:
-            return  # reported with the other closed connections
+            if not client.reconnect:
+                return  # reported with the other closed connections
+            # the client is reconnecting by itself; walk on once it is back (or stop if it gives up)
         next_send += period
         await asyncio.sleep(max(0.0, next_send - time.monotonic()))
 
@@ -129,7 +131,8 @@ async def _probe(mover: ThirdSpaceClient, observer: ThirdSpaceClient, hz: float,
             await mover.send_pose((x, head_y, z))
             await observer.send_pose((x, head_y, z + 1.0))
         except websockets.ConnectionClosed:
-            return  # reported with the other closed connections
+            if not mover.reconnect:
+                return  # reported with the other closed connections
         next_send += period
         await asyncio.sleep(max(0.0, next_send - time.monotonic()))
 
@@ -147,8 +150,8 @@ async def _worker(urls: list[str], scene: str, count: int, stalled: int, hz: flo
                 decode = i % 2 == 1 and i < 2 * probes  # observers decode; everyone else only counts
                 url = urls[(index + i) % len(urls)]  # bots enter by every node given; the cluster places them
                 return await ThirdSpaceClient.connect(
-                    url, scene, f"bot-{index}-{i}", rng.choice(["en", "fr", "sw", "zh", "ar"]), decode=decode
-                )
+                    url, scene, f"bot-{index}-{i}", rng.choice(["en", "fr", "sw", "zh", "ar"]), decode=decode, reconnect=i < count
+                )  # bots come back after a drop or a move, as the browser does (stalled ones do not)
             except Exception as err:  # noqa: BLE001 - every failure is a load-test error to report
                 errors.append(f"connect: {type(err).__name__}: {err}")
                 return None
@@ -186,12 +189,13 @@ async def _worker(urls: list[str], scene: str, count: int, stalled: int, hz: flo
             errors.append(f"connection closed by the server ({client.close_code})")
         errors.extend(f"error message: {e.get('code')}" for e in client.errors)
     bytes_in = sum(c.bytes_in for c in clients if c is not None)
+    resumes = sum(c.resumes for c in clients if c is not None)
     await asyncio.gather(*(c.close() for c in clients if c is not None), return_exceptions=True)
     for client in sluggards:
         client.ws.transport.abort()
     return {
         "connected": connected, "errors": errors, "bytes_in": bytes_in, "latencies": latencies, "elapsed": elapsed,
-        "stalled": len(sluggards),
+        "stalled": len(sluggards), "resumes": resumes,
     }  # fmt: skip
 
 
@@ -209,7 +213,7 @@ def _process_main(args: tuple, results) -> None:
         for barrier in args[-1]:
             barrier.abort()
         failure = f"bot process failed: {type(err).__name__}: {err}"
-        results.put({"connected": 0, "errors": [failure], "bytes_in": 0, "latencies": [], "elapsed": 0.0, "stalled": 0})
+        results.put({"connected": 0, "errors": [failure], "bytes_in": 0, "latencies": [], "elapsed": 0.0, "stalled": 0, "resumes": 0})
 
 
 def run(
@@ -282,6 +286,7 @@ def run(
         "clients_connected": sum(o["connected"] for o in outcomes),
         "nodes": len(urls),
         "errors": len(errors),
+        "resumes": sum(o["resumes"] for o in outcomes),  # connections that dropped and came back to the same place
         "error_samples": sorted(set(errors))[:5],
         "hz": hz,
         "seconds": round(elapsed, 1),

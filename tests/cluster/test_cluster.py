@@ -204,3 +204,25 @@ async def test_moderating_a_room_through_the_node_that_does_not_hold_it(pair, re
                 assert reply.status == 404 and (await reply.json())["field"] == "visitor"  # node A's answer, passed on
             async with http.post(f"{b.http}/api/admin/rooms/nowhere-1/lock", json={"locked": True}) as reply:
                 assert reply.status == 404 and (await reply.json())["field"] == "room_id"
+
+
+async def test_a_node_that_lost_a_room_sends_its_visitors_to_the_new_owner(pair, redis):
+    """As when a stalled node was taken for dead: Redis says another node owns the room now."""
+    async with await ThirdSpaceClient.connect(pair[0].ws, "tiny", "Ama", reconnect=True) as ama:
+        holder = redis.cli("HGET", "thirdspace:room-node", ama.room).strip()
+        other = next(node for node in pair if node.name != holder)
+        redis.cli("HSET", "thirdspace:room-node", ama.room, other.name)
+        await ama.wait_for(lambda c: c.resumes == 1, timeout=10)
+        assert ama.ws.remote_address[1] == other.port and ama.welcome["resumed"]
+        assert redis.cli("HGET", "thirdspace:room-node", ama.room).strip() == other.name
+
+
+async def test_rooms_are_written_back_after_redis_loses_its_data(pair, redis):
+    async with await ThirdSpaceClient.connect(pair[0].ws, "tiny", "Ama") as ama:
+        await ama.send_chat("remember me")
+        await ama.wait_for(lambda c: "remember me" in texts(c))
+        redis.cli("FLUSHALL")
+        wait_until(lambda: redis.cli("HGET", "thirdspace:room-node", ama.room).strip() != "", 5, "the room written back")
+        assert redis.cli("HEXISTS", f"thirdspace:members:{ama.room}", str(ama.id)).strip() == "1"
+        async with await ThirdSpaceClient.connect(pair[1].ws, "tiny", "Bo") as bo:
+            assert bo.room == ama.room and "remember me" in texts(bo)

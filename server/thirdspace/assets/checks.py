@@ -222,9 +222,7 @@ def _item(document: dict, name: str, value: object, field: str) -> dict:
 
 
 def _objects(value: object, field: str) -> list:
-    """``value`` as a list of objects (absent: empty), or a refusal naming the array or the item."""
-    if value is None:
-        return []
+    """``value`` as a list of objects, or a refusal naming the array or the item."""
     if not isinstance(value, list):
         raise ImportRefused("must be an array", field)
     for i, item in enumerate(value):
@@ -309,7 +307,7 @@ def _check_and_merge(gltf: Gltf, limits: ImportLimits, embedded: int | None, fil
                 raise ImportRefused("a primitive needs a POSITION attribute", f"{field}.attributes")
             for name, ref in attributes.items():
                 _index(document, "accessors", ref, f"{field}.attributes.{name}")
-            for t, target in enumerate(_objects(primitive.get("targets"), f"{field}.targets")):
+            for t, target in enumerate(_objects(primitive.get("targets", []), f"{field}.targets")):
                 for name, ref in target.items():
                     _index(document, "accessors", ref, f"{field}.targets[{t}].{name}")
             position_count = accessors[attributes["POSITION"]]["count"]

@@ -118,6 +118,9 @@ class Cluster:
         self.load: Callable[[], tuple[int, int]] = lambda: (0, 0)  # (visitors, rooms) here, for the heartbeat
         self.on_event: Callable[[dict[str, Any]], Awaitable[None]] | None = None
         self.on_dead_room: Callable[[str, str], Awaitable[None]] | None = None  # (room id, scene id) to reopen here
+        self.local_rooms: Callable[[], list[str]] = list  # the rooms this node runs
+        # rooms it runs that Redis gives to another node now ({room: owner}, {node: url})
+        self.on_lost_rooms: Callable[[dict[str, str | None], dict[str, str]], Awaitable[None]] | None = None
         self.reachable = False
         self._tasks: list[asyncio.Task[None]] = []
         self._take = self.redis.register_script(TAKE_ROOM)
@@ -186,6 +189,7 @@ class Cluster:
                 await self.heartbeat()
                 beats += 1
                 if beats % sweep_every == 0 and not self.draining:
+                    await self.check_ownership()
                     await self.sweep()
             except ClusterUnavailable as err:
                 log.warning("cluster heartbeat failed: %s", err)
@@ -284,9 +288,12 @@ class Cluster:
             room_id = f"{scene_id}-{number}"
             if await self.take(room_id, "", target.id):
                 await self.set_room(room_id, scene_id, 0, capacity, False)
-                await self.call("sadd", self.redis.sadd(PREFIX + f"scene-rooms:{scene_id}", room_id))
+                await self.add_room(room_id, scene_id)
                 return room_id, target
             taken.add(number)  # another node opened that number first
+
+    async def add_room(self, room_id: str, scene_id: str) -> None:
+        await self.call("sadd", self.redis.sadd(PREFIX + f"scene-rooms:{scene_id}", room_id))
 
     async def set_room(self, room_id: str, scene_id: str, visitors: int, capacity: int, locked: bool) -> None:
         info = {"scene": scene_id, "visitors": visitors, "capacity": capacity, "locked": locked}
@@ -309,6 +316,18 @@ class Cluster:
             PREFIX + f"members:{room_id}", PREFIX + f"chat:{room_id}", PREFIX + f"tours:{room_id}",
         ]  # fmt: skip
         await self.call("drop", self._drop(keys=keys, args=[room_id, self.node_id]))
+
+    async def check_ownership(self) -> None:
+        """Still the owner of every room run here?  Hand over the ones another node has taken."""
+        rooms = self.local_rooms()
+        if not rooms or self.on_lost_rooms is None:
+            return
+        owners = await self.call("hmget", self.redis.hmget(PREFIX + "room-node", rooms))
+        lost = {room: owner.decode() if owner else None for room, owner in zip(rooms, owners, strict=True)}
+        lost = {room: owner for room, owner in lost.items() if owner != self.node_id}
+        if lost:
+            urls = {node.id: node.url for node in (await self.nodes()).values()}
+            await self.on_lost_rooms(lost, urls)
 
     async def sweep(self) -> None:
         """Reopen the rooms of nodes that stopped heartbeating, if this is the least-loaded live node."""

@@ -130,15 +130,15 @@ class Hub:
         """Put a visitor in a room: resumed in their old slot, in a room with space, or sent to the node that has one."""
         now = time.monotonic()
         banned = frozenset(room_id for (room_id, who), until in self.bans.items() if who == identity and until > now)
+        nodes = await self._node_urls()
         if hello.resume and hello.room:
-            resumed = await self._resume(scene, hello.room, hello.resume, session)
+            resumed = await self._resume(scene, hello.room, hello.resume, session, nodes)
             if resumed is not None:
                 return resumed
         runner = await self._choose(scene, hello.room if hello.room not in banned else "", banned)
         if isinstance(runner, Redirect):
             return runner
-        room = runner.room
-        nodes = await self._node_urls()
+        room = runner.room  # no await between the choice of a room with space and the join
         visitor, outbound = room.join(hello.name, hello.language, hello.colour, now)
         visitor.can_guide = can_guide
         runner.identities[visitor.id] = identity
@@ -238,7 +238,9 @@ class Hub:
             return
         await self._open(scene, room_id)
 
-    async def _resume(self, scene: Scene, room_id: str, token: str, session: Session) -> tuple[RoomRunner, Visitor] | Redirect | None:
+    async def _resume(
+        self, scene: Scene, room_id: str, token: str, session: Session, nodes: list[str]
+    ) -> tuple[RoomRunner, Visitor] | Redirect | None:
         visitor_id, _, secret = token.partition(".")
         if not visitor_id.isdigit() or not secret:
             return None
@@ -256,7 +258,6 @@ class Hub:
             runner = await self._open(scene, room_id)
         if runner is None or runner.room.scene.id != scene.id:
             return None
-        nodes = await self._node_urls()
         result = runner.room.reattach(int(visitor_id), secret)
         if result is None:
             return None
@@ -330,6 +331,44 @@ class Hub:
         except ClusterUnavailable:
             return [self.cluster.url]
         return [self.cluster.url, *sorted(n.url for n in nodes.values() if n.id != self.cluster.node_id and not n.draining)]
+
+    async def give_up_lost_rooms(self, owners: dict[str, str | None], urls: dict[str, str]) -> None:
+        """Rooms this node runs that Redis now gives to another node (this node was taken for dead, say,
+        after a long stall): send their visitors to the owner, who reopened the room with its members."""
+        cluster = self.cluster
+        assert cluster is not None
+        for room_id, owner in owners.items():
+            runner = self.runners.get(room_id)
+            if runner is None or owner == cluster.node_id:
+                continue
+            if owner is None and await cluster.take(room_id, ""):  # Redis lost its data (a restart): tell it again
+                await self._register(runner)
+                continue
+            log.warning("room %s now belongs to node %s; sending its visitors there", room_id, owner)
+            self.runners.pop(room_id, None)
+            self.directory.remove(runner.room)
+            url = urls.get(owner or "")
+            if url is not None:
+                runner.deliver([Outbound({"type": "move", "url": url, "room": room_id})])
+            sessions = list(runner.sessions.values())
+            runner.sessions.clear()  # the visitors are not leaving: nothing to tell Redis or the others
+            await asyncio.gather(*(s.close(CLOSE_MOVED, "this room moved to another node") for s in sessions), return_exceptions=True)
+            if runner.task is not None:
+                runner.task.cancel()
+
+    async def _register(self, runner: RoomRunner) -> None:
+        """Write a room this node runs back into Redis: directory, members, chat, tours."""
+        assert self.cluster is not None
+        room = runner.room
+        await self.cluster.add_room(room.id, room.scene.id)
+        await self.publish_room(room)
+        for visitor in room.visitors.values():
+            record = {**visitor.presence(), "identity": runner.identities.get(visitor.id, ""), "can_guide": visitor.can_guide}
+            await self.cluster.add_member(room.id, visitor.id, record | {"secret": visitor.secret})
+        for line in room.chat_log:
+            await self.cluster.append_chat(room.id, line)
+        await self.save_tours(runner)
+        log.warning("room %s written back to Redis (%d visitors)", room.id, len(room.visitors))
 
     async def drain(self, timeout_s: float = 10.0) -> None:
         """Graceful shutdown in cluster mode: hand every room to another node and send its visitors there."""
