@@ -62,9 +62,19 @@ class Node:
         self.process.send_signal(sig)
 
 
-def start_node(name: str, redis_url: str, data_dir: Path, scenes_dir: Path, logs: Path, *extra: str, wait: bool = True) -> Node:
+def start_node(
+    name: str,
+    redis_url: str,
+    data_dir: Path,
+    scenes_dir: Path,
+    logs: Path,
+    *extra: str,
+    wait: bool = True,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+) -> Node:
     """``thirdspace serve`` in its own process (in cluster mode when ``redis_url`` is given), ready to take visitors."""
-    port = free_port()
+    port = port or free_port()
     log = logs / f"{name}.log"
     command = [
         sys.executable, "-c", "import sys; from thirdspace.cli import main; sys.exit(main())",
@@ -72,7 +82,7 @@ def start_node(name: str, redis_url: str, data_dir: Path, scenes_dir: Path, logs
     ]  # fmt: skip
     if redis_url:
         command += ["--redis", redis_url, "--node-name", name]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("THIRDSPACE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THIRDSPACE_")} | (env or {})
     with open(log, "ab") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     node = Node(name, port, process, log, list(extra))

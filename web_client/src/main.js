@@ -21,6 +21,8 @@ const state = {
   status: "lobby",
   visitorId: null,
   room: null,
+  reconnects: 0, // connections re-established after a drop, resumed or not
+  resumes: 0, // of those, the ones that got the same place back
   scene: null,
   error: null,
   framesRendered: 0,
@@ -294,9 +296,9 @@ async function enter(choice) {
   scene.add(guide.root);
   state.tour = () => guide.state();
   state.roomVisible = () => streamer.root.visible;
-  connection.addEventListener("tour_state", (e) => guide.onState(e.detail, welcome.id));
+  connection.addEventListener("tour_state", (e) => guide.onState(e.detail, state.visitorId));
   connection.addEventListener("tour_available", (e) => guide.onAvailable(e.detail));
-  connection.addEventListener("chat", (e) => chat.add(e.detail, welcome.id));
+  connection.addEventListener("chat", (e) => chat.add(e.detail, state.visitorId));
   connection.addEventListener("chat_translation", (e) => chat.translation(e.detail));
   connection.addEventListener("error", (e) => chat.system(e.detail.message));
   connection.addEventListener("scene", async (e) => {
@@ -318,8 +320,41 @@ async function enter(choice) {
   });
   connection.addEventListener("closed", (e) => chat.system(e.detail.message));
   connection.addEventListener("snapshot", (e) => avatars.onSnapshot(e.detail, performance.now()));
+  // Gone for good: a final close code, or no way back after a drop.
   connection.addEventListener("close", (e) => {
     setStatus("closed", t("disconnected", { reason: `${e.detail.code}${e.detail.reason ? `: ${e.detail.reason}` : ""}` }));
+  });
+  // A dropped connection comes back by itself; the rig stays where it is either way.
+  connection.addEventListener("reconnecting", () => setStatus("reconnecting", t("reconnecting")));
+  const back = (again) => {
+    state.reconnects++;
+    state.visitorId = again.id;
+    state.room = again.room;
+    $("#room").textContent = again.room;
+    const present = new Set(again.visitors.map((v) => v.id));
+    for (const id of [...avatars.byId.keys()]) if (!present.has(id)) avatars.remove(id);
+    for (const visitor of again.visitors) avatars.add(visitor); // not ourselves, not twice
+    updateCount();
+    setStatus("ready", "");
+  };
+  connection.addEventListener("resumed", (e) => {
+    // The same place: only what we missed. A tour_state follows if we are in a guided tour.
+    state.resumes++;
+    back(e.detail);
+    for (const message of e.detail.chat) if (!chat.lines.has(message.id)) chat.add(message, e.detail.id);
+  });
+  connection.addEventListener("rejoined", (e) => {
+    // The resume window had passed: a new visitor, perhaps in another room, as if just arrived.
+    for (const id of [...avatars.byId.keys()]) avatars.remove(id);
+    avatars.selfId = e.detail.id;
+    back(e.detail);
+    chat.log.replaceChildren();
+    chat.lines.clear();
+    for (const message of e.detail.chat) chat.add(message, e.detail.id);
+    if (guide.tour?.guided) guide.tour = null; // that tour's group was left with the old place
+    guide.available.clear();
+    guide.renderPanel();
+    chat.system(t("rejoined"));
   });
 
   const head = new THREE.Vector3();

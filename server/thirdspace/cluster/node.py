@@ -277,7 +277,7 @@ class Cluster:
                 info = orjson.loads(raw)
                 if info["visitors"] < capacity and not info["locked"]:
                     return room_id, node
-        target = least_loaded(nodes, prefer=self.node_id)
+        target = await self._emptiest(nodes)
         if target is None:
             raise ClusterUnavailable("no node is taking visitors")
         taken = {room_number(r) for r in room_ids}
@@ -294,6 +294,22 @@ class Cluster:
 
     async def add_room(self, room_id: str, scene_id: str) -> None:
         await self.call("sadd", self.redis.sadd(PREFIX + f"scene-rooms:{scene_id}", room_id))
+
+    async def _emptiest(self, nodes: dict[str, Node]) -> Node | None:
+        """Where a new room should open: the live node running the fewest rooms, then visitors, counted
+        from the directory itself (a burst of joins opens rooms faster than heartbeats report them)."""
+        owners = await self.call("hgetall", self.redis.hgetall(PREFIX + "room-node"))
+        infos = await self.call("hgetall", self.redis.hgetall(PREFIX + "room-info"))
+        load = {node_id: [0, 0] for node_id, node in nodes.items() if not node.draining}
+        for room_id, owner in owners.items():
+            counts = load.get(owner.decode())
+            if counts is not None:
+                raw = infos.get(room_id)
+                counts[0] += 1
+                counts[1] += orjson.loads(raw)["visitors"] if raw else 0
+        if not load:
+            return None
+        return nodes[min(load, key=lambda n: (*load[n], n != self.node_id, n))]
 
     async def set_room(self, room_id: str, scene_id: str, visitors: int, capacity: int, locked: bool) -> None:
         info = {"scene": scene_id, "visitors": visitors, "capacity": capacity, "locked": locked}
