@@ -119,3 +119,13 @@ def test_the_byte_example_in_docs_protocol_md_is_what_the_codec_writes():
     parts[:, 6] = 1
     parts[0, :3] = (1.5, 1.6, -2)
     assert bytes.fromhex("".join(hex_bytes)) == encode_pose(parts, FLAG_ACK, 3)[:32]
+
+
+@pytest.mark.parametrize(
+    "field, value", [("colour", "#abcdef\n"), ("language", "en\n"), ("room", "gallery-1\n"), ("resume", "12.abcdefgh\n")]
+)
+def test_hello_fields_with_a_trailing_newline_are_refused(field, value):
+    hello = {"type": "hello", "protocol": 2, "scene": "gallery", "name": "A", field: value}
+    with pytest.raises(ProtocolError) as err:
+        decode_control(orjson.dumps(hello))
+    assert err.value.field == field

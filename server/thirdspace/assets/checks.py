@@ -412,9 +412,10 @@ def _check_accessor(document: dict, accessor: dict, field: str) -> None:
         needed = offset + stride * (count - 1) + size
         if needed > view["byteLength"]:
             raise ImportRefused(f"{count} elements need {needed} bytes but the buffer view holds {view['byteLength']}", f"{field}.count")
-    sparse = accessor.get("sparse")
-    if sparse is not None:
-        if not isinstance(sparse, dict) or not isinstance(sparse.get("count"), int) or not 1 <= sparse["count"] <= count:
+    if "sparse" in accessor:
+        sparse = accessor["sparse"]
+        sparse_count = sparse.get("count") if isinstance(sparse, dict) else None
+        if not isinstance(sparse_count, int) or isinstance(sparse_count, bool) or not 1 <= sparse_count <= count:
             raise ImportRefused("sparse.count must be from 1 to the accessor's count", f"{field}.sparse.count")
         for part, dtype_size in (("indices", None), ("values", size)):
             ref = sparse.get(part)

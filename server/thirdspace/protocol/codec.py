@@ -69,7 +69,7 @@ def _text(value: Any, field: str, max_chars: int, *, allow_empty: bool = False) 
 
 
 def _pattern(value: Any, field: str, pattern: re.Pattern[str], what: str) -> str:
-    if not isinstance(value, str) or not pattern.match(value) or len(value) > 35:
+    if not isinstance(value, str) or not pattern.fullmatch(value) or len(value) > 35:
         raise ProtocolError("bad_request", f"{field} must be {what}", field)
     return value
 
@@ -122,7 +122,7 @@ def _decode_hello(msg: dict[str, Any]) -> Hello:
 def _optional(value: Any, field: str, pattern: re.Pattern[str], what: str) -> str:
     if value is None or value == "":
         return ""
-    if not isinstance(value, str) or not pattern.match(value):
+    if not isinstance(value, str) or not pattern.fullmatch(value):
         raise ProtocolError("bad_request", f"{field} must be {what}", field)
     return value
 
