@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ T = TypeVar("T")
 PREFIX = "thirdspace:"
 HEARTBEAT_S = 0.5
 NODE_TTL_MS = 2000  # a node that misses this many milliseconds of heartbeats is dead
+LOOP_STALL_S = 10.0  # an event loop silent this long is stuck: stop heartbeating, let the others take over
 OP_TIMEOUT_S = 2.0
 
 # Compare-and-set: give a room to ARGV[2] only if ARGV[1] ("" for nobody) holds it now.
@@ -123,6 +125,12 @@ class Cluster:
         self.on_lost_rooms: Callable[[dict[str, str | None], dict[str, str]], Awaitable[None]] | None = None
         self.reachable = False
         self._tasks: list[asyncio.Task[None]] = []
+        # Heartbeats come from a thread of their own, so a node whose event loop is merely busy (a long
+        # tick, a loaded machine) is not taken for dead; the loop proves it is alive through _loop_seen.
+        self._loop_seen = time.monotonic()
+        self._load = (0, 0)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
         self._take = self.redis.register_script(TAKE_ROOM)
         self._drop = self.redis.register_script(DROP_ROOM)
 
@@ -149,6 +157,8 @@ class Cluster:
 
     async def start(self) -> None:
         await self.heartbeat()
+        self._thread = threading.Thread(target=self._beat_thread, name="cluster heartbeat", daemon=True)
+        self._thread.start()
         self._tasks = [
             asyncio.create_task(self._beat(), name="cluster heartbeat"),
             asyncio.create_task(self._listen(), name="cluster events"),
@@ -156,6 +166,9 @@ class Cluster:
         log.info("cluster node %s at %s joined through %s", self.node_id, self.url, self.redis_url)
 
     async def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._thread.join, 5)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -174,27 +187,55 @@ class Cluster:
             return False
         return True
 
+    def _info(self) -> bytes:
+        visitors, rooms = self._load
+        return orjson.dumps({"url": self.url, "visitors": visitors, "rooms": rooms, "draining": self.draining})
+
     async def heartbeat(self) -> None:
-        visitors, rooms = self.load()
-        info = {"url": self.url, "visitors": visitors, "rooms": rooms, "draining": self.draining}
+        self._load = self.load()
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.set(PREFIX + "node:" + self.node_id, orjson.dumps(info), px=NODE_TTL_MS).sadd(PREFIX + "nodes", self.node_id)
+            pipe.set(PREFIX + "node:" + self.node_id, self._info(), px=NODE_TTL_MS).sadd(PREFIX + "nodes", self.node_id)
             await self.call("heartbeat", pipe.execute())
 
+    def _beat_thread(self) -> None:
+        import redis
+
+        client = redis.Redis.from_url(self.redis_url, socket_timeout=OP_TIMEOUT_S, socket_connect_timeout=OP_TIMEOUT_S)
+        failing = False
+        while not self._stop.wait(HEARTBEAT_S):
+            if time.monotonic() - self._loop_seen > LOOP_STALL_S:
+                continue  # the event loop is stuck: stop vouching for this node
+            started = time.perf_counter()
+            try:
+                pipe = client.pipeline(transaction=False)
+                pipe.set(PREFIX + "node:" + self.node_id, self._info(), px=NODE_TTL_MS).sadd(PREFIX + "nodes", self.node_id)
+                pipe.execute()
+            except Exception as err:  # noqa: BLE001 - any failure means Redis is away; say so once
+                REDIS_ERRORS.inc()
+                self.reachable = False
+                if not failing:
+                    log.warning("cluster heartbeat failed: %s", err)
+                failing = True
+                continue
+            REDIS_SECONDS.labels("heartbeat").observe(time.perf_counter() - started)
+            self.reachable, failing = True, False
+        client.close()
+
     async def _beat(self) -> None:
-        sweep_every = 2  # heartbeats between looks for rooms of dead nodes
+        """On the event loop: prove it runs, refresh the load figures, look after ownership every second."""
         beats = 0
         while True:
-            try:
-                await self.heartbeat()
-                beats += 1
-                if beats % sweep_every == 0 and not self.draining:
+            self._loop_seen = time.monotonic()
+            self._load = self.load()
+            beats += 1
+            if beats % 2 == 0 and not self.draining:
+                try:
                     await self.check_ownership()
                     await self.sweep()
-            except ClusterUnavailable as err:
-                log.warning("cluster heartbeat failed: %s", err)
-            except Exception:
-                log.exception("cluster heartbeat")
+                except ClusterUnavailable as err:
+                    log.warning("cluster directory: %s", err)
+                except Exception:
+                    log.exception("cluster directory")
             await asyncio.sleep(HEARTBEAT_S)
 
     async def _listen(self) -> None:

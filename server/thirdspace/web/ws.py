@@ -57,7 +57,10 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     identity = f"user:{user.id}" if user else f"addr:{request.remote}"
     watching: str | None = None  # a curator's connection that watches a draft instead of joining
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=20.0, compress=False, decode_text=False)
-    await ws.prepare(request)
+    try:
+        await ws.prepare(request)
+    except ConnectionError:  # the client went away during the handshake
+        return ws
     session = Session(ws, request.transport, settings.send_queue_messages)
     member = None  # (runner, visitor) once the hello is accepted
     errors = 0
