@@ -144,19 +144,24 @@ async def _worker(urls: list[str], scene: str, count: int, stalled: int, hz: flo
     semaphore = asyncio.Semaphore(CONNECT_CONCURRENCY)
     probes = min(PROBES_PER_PROCESS, count // 2)
 
-    async def connect(i: int) -> ThirdSpaceClient | None:
+    async def connect(i: int, **hello: str) -> ThirdSpaceClient | None:
         async with semaphore:
             try:
                 decode = i % 2 == 1 and i < 2 * probes  # observers decode; everyone else only counts
                 url = urls[(index + i) % len(urls)]  # bots enter by every node given; the cluster places them
-                return await ThirdSpaceClient.connect(
-                    url, scene, f"bot-{index}-{i}", rng.choice(["en", "fr", "sw", "zh", "ar"]), decode=decode, reconnect=i < count
-                )  # bots come back after a drop or a move, as the browser does (stalled ones do not)
+                language = rng.choice(["en", "fr", "sw", "zh", "ar"])
+                # bots come back after a drop or a move, as the browser does (stalled ones do not)
+                return await ThirdSpaceClient.connect(url, scene, f"bot-{index}-{i}", language, decode=decode, reconnect=i < count, **hello)
             except Exception as err:  # noqa: BLE001 - every failure is a load-test error to report
                 errors.append(f"connect: {type(err).__name__}: {err}")
                 return None
 
-    clients = await asyncio.gather(*(connect(i) for i in range(count)))
+    # Probe pairs first, each observer asking for its mover's room (a scene may have many rooms).
+    clients: list[ThirdSpaceClient | None] = []
+    for i in range(0, 2 * probes, 2):
+        mover = await connect(i)
+        clients += [mover, await connect(i + 1, room=mover.room) if mover else None]
+    clients += await asyncio.gather(*(connect(i) for i in range(2 * probes, count)))
     # Slow consumers: they join, then stop reading their socket for the whole run (the server must not care).
     sluggards = [c for c in await asyncio.gather(*(connect(count + i) for i in range(stalled))) if c is not None]
     await asyncio.get_running_loop().run_in_executor(None, start_barrier.wait)

@@ -226,3 +226,18 @@ async def test_rooms_are_written_back_after_redis_loses_its_data(pair, redis):
         assert redis.cli("HEXISTS", f"thirdspace:members:{ama.room}", str(ama.id)).strip() == "1"
         async with await ThirdSpaceClient.connect(pair[1].ws, "tiny", "Bo") as bo:
             assert bo.room == ama.room and "remember me" in texts(bo)
+
+
+async def test_a_burst_of_joins_fills_rooms_instead_of_opening_many(pair, redis):
+    """Sixty visitors arriving at once through both nodes, rooms of thirty: two rooms (a third at most, when
+    both nodes open one in the same instant), none over capacity, spread over the nodes."""
+    clients = await asyncio.gather(*(ThirdSpaceClient.connect(pair[i % 2].ws, "gallery", f"B{i}", decode=False) for i in range(60)))
+    try:
+        rooms = {}
+        for client in clients:
+            rooms.setdefault(client.room, []).append(client)
+        assert len(rooms) <= 3 and all(len(members) <= 30 for members in rooms.values())
+        owners = {redis.cli("HGET", "thirdspace:room-node", room).strip() for room in rooms}
+        assert owners == {"node-a", "node-b"}
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))

@@ -65,6 +65,25 @@ return 0
 """
 
 
+# Take a seat: the first room in ARGV[2..] (oldest first) that is unlocked and has fewer than ARGV[1]
+# visitors gets one more, at once, so a burst of joins fills rooms instead of opening many half-empty ones.
+# The owner writes the true count back on every join and leave.
+TAKE_SEAT = """
+for i = 2, #ARGV do
+  local raw = redis.call('HGET', KEYS[1], ARGV[i])
+  if raw then
+    local info = cjson.decode(raw)
+    if not info.locked and info.visitors < tonumber(ARGV[1]) then
+      info.visitors = info.visitors + 1
+      redis.call('HSET', KEYS[1], ARGV[i], cjson.encode(info))
+      return ARGV[i]
+    end
+  end
+end
+return false
+"""
+
+
 class ClusterUnavailable(Exception):
     """Redis could not be reached (or answered too slowly)."""
 
@@ -132,6 +151,8 @@ class Cluster:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._take = self.redis.register_script(TAKE_ROOM)
+        self._seat = self.redis.register_script(TAKE_SEAT)
+        self._placing: dict[str, asyncio.Lock] = {}  # per scene: one placement at a time on this node
         self._drop = self.redis.register_script(DROP_ROOM)
 
     # -- plumbing -------------------------------------------------------------------
@@ -299,42 +320,44 @@ class Cluster:
         return bool(taken)
 
     async def place(self, scene_id: str, capacity: int, avoid: frozenset[str] = frozenset()) -> tuple[str, Node]:
-        """A room of the scene with space for one more, and the node holding it.
+        """A room of the scene with a seat taken for one more visitor, and the node holding it.
 
         The oldest room with space on a live node is chosen, so visitors meet;
-        when every room is full a new one opens on the least-loaded node.
+        when every room is full a new one opens on the node running the fewest rooms.
         """
-        nodes = await self.nodes()
-        room_ids = sorted(
-            (r.decode() for r in await self.call("smembers", self.redis.smembers(PREFIX + f"scene-rooms:{scene_id}"))), key=room_number
-        )
-        if room_ids:
-            owners = await self.call("hmget", self.redis.hmget(PREFIX + "room-node", room_ids))
-            infos = await self.call("hmget", self.redis.hmget(PREFIX + "room-info", room_ids))
-            for room_id, owner, raw in zip(room_ids, owners, infos, strict=True):
-                node = nodes.get(owner.decode()) if owner else None
-                if node is None or node.draining or room_id in avoid or raw is None:
-                    continue
-                info = orjson.loads(raw)
-                if info["visitors"] < capacity and not info["locked"]:
-                    return room_id, node
-        target = await self._emptiest(nodes)
-        if target is None:
-            raise ClusterUnavailable("no node is taking visitors")
-        taken = {room_number(r) for r in room_ids}
-        number = 1
-        while True:
-            while number in taken:
-                number += 1
-            room_id = f"{scene_id}-{number}"
-            if await self.take(room_id, "", target.id):
-                await self.set_room(room_id, scene_id, 0, capacity, False)
-                await self.add_room(room_id, scene_id)
-                return room_id, target
-            taken.add(number)  # another node opened that number first
-
-    async def add_room(self, room_id: str, scene_id: str) -> None:
-        await self.call("sadd", self.redis.sadd(PREFIX + f"scene-rooms:{scene_id}", room_id))
+        async with self._placing.setdefault(scene_id, asyncio.Lock()):
+            nodes = await self.nodes()
+            members = await self.call("smembers", self.redis.smembers(PREFIX + f"scene-rooms:{scene_id}"))
+            room_ids = sorted((r.decode() for r in members), key=room_number)
+            if room_ids:
+                owners = await self.call("hmget", self.redis.hmget(PREFIX + "room-node", room_ids))
+                candidates = []
+                for room_id, owner in zip(room_ids, owners, strict=True):
+                    node = nodes.get(owner.decode()) if owner else None
+                    if node is not None and not node.draining and room_id not in avoid:
+                        candidates.append(room_id)
+                if candidates:
+                    seat = await self.call("seat", self._seat(keys=[PREFIX + "room-info"], args=[capacity, *candidates]))
+                    if seat:
+                        seat = seat.decode()
+                        owner = await self.call("hget", self.redis.hget(PREFIX + "room-node", seat))
+                        node = nodes.get(owner.decode()) if owner else None
+                        if node is not None:
+                            return seat, node
+            target = await self._emptiest(nodes)
+            if target is None:
+                raise ClusterUnavailable("no node is taking visitors")
+            taken = {room_number(r) for r in room_ids}
+            number = 1
+            while True:
+                while number in taken:
+                    number += 1
+                room_id = f"{scene_id}-{number}"
+                if await self.take(room_id, "", target.id):
+                    await self.set_room(room_id, scene_id, 1, capacity, False)  # the seat of the visitor who opens it
+                    await self.add_room(room_id, scene_id)
+                    return room_id, target
+                taken.add(number)  # another node opened that number first
 
     async def _emptiest(self, nodes: dict[str, Node]) -> Node | None:
         """Where a new room should open: the live node running the fewest rooms, then visitors, counted
@@ -351,6 +374,9 @@ class Cluster:
         if not load:
             return None
         return nodes[min(load, key=lambda n: (*load[n], n != self.node_id, n))]
+
+    async def add_room(self, room_id: str, scene_id: str) -> None:
+        await self.call("sadd", self.redis.sadd(PREFIX + f"scene-rooms:{scene_id}", room_id))
 
     async def set_room(self, room_id: str, scene_id: str, visitors: int, capacity: int, locked: bool) -> None:
         info = {"scene": scene_id, "visitors": visitors, "capacity": capacity, "locked": locked}
