@@ -35,7 +35,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     store = AssetStore(settings.data_dir / "assets", StoreSettings(max_error_m=settings.quantise_max_error_mm / 1000))
-    db = Database(settings.data_dir / "thirdspace.sqlite3")
+    db = Database.open(settings)  # PostgreSQL with database_url, else SQLite in data_dir
 
     def registry(asset_id: str) -> str | None:
         row = db.asset(asset_id)

@@ -394,7 +394,7 @@ def _asset_id(text: str) -> str:
 def _database(args: argparse.Namespace):
     from thirdspace.store import Database
 
-    return Database(_settings(args).data_dir / "thirdspace.sqlite3")
+    return Database.open(_settings(args))  # PostgreSQL with database_url, else SQLite in data_dir
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:

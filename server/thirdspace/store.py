@@ -1,17 +1,27 @@
-"""The embedded store: SQLite in WAL mode under the data directory.
+"""The store: SQLite in WAL mode under the data directory, or PostgreSQL (``database_url``)
+shared by the nodes of a cluster on several machines.
 
 Scenes are kept as revisions (a new row for every change, never an update of
 an old one); a scene row points at its draft head and its published revision.
 Users keep a sha256 of their token, never the token.  The review queue keeps
 every decision.  All methods are short transactions; a committed write survives
-the process being killed (``synchronous=FULL``).
+the process being killed (SQLite: ``synchronous=FULL``; PostgreSQL: its WAL).
+
+The SQL is written once, with ``?`` placeholders.  What differs between the two
+databases is in a small backend class (``_SQLite``, ``_Postgres``): connecting,
+placeholders, transactions, locking the row a write is based on, ids of new rows,
+where the schema version is kept, and the migration that has to be written twice.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import re
 import secrets
 import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +32,10 @@ import orjson
 ROLES = ("visitor", "guide", "curator", "admin")  # each may do what the ones before it may
 REVIEW_STATUSES = ("pending", "approved", "rejected")
 
-MIGRATIONS = [
+# Each migration runs once, in a transaction, in order.  A migration is SQLite's SQL, which
+# _Postgres.ddl translates, or a dict with the text for each backend.  Statements are split
+# on ";", so none may contain one.
+MIGRATIONS: list[str | dict[str, str]] = [
     """
     CREATE TABLE users (
         id INTEGER PRIMARY KEY,
@@ -95,18 +108,24 @@ MIGRATIONS = [
         created_at TEXT NOT NULL
     );
     """,
-    """
-    CREATE TABLE users_with_guides (
-        id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE,
-        role TEXT NOT NULL CHECK (role IN ('visitor', 'guide', 'curator', 'admin')),
-        token_sha256 TEXT NOT NULL UNIQUE,
-        created_at TEXT NOT NULL
-    );
-    INSERT INTO users_with_guides SELECT id, name, role, token_sha256, created_at FROM users;
-    DROP TABLE users;
-    ALTER TABLE users_with_guides RENAME TO users;
-    """,
+    {  # users may be guides: SQLite cannot change a CHECK constraint, so it copies the table
+        "sqlite": """
+        CREATE TABLE users_with_guides (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL CHECK (role IN ('visitor', 'guide', 'curator', 'admin')),
+            token_sha256 TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL
+        );
+        INSERT INTO users_with_guides SELECT id, name, role, token_sha256, created_at FROM users;
+        DROP TABLE users;
+        ALTER TABLE users_with_guides RENAME TO users;
+        """,
+        "postgresql": """
+        ALTER TABLE users DROP CONSTRAINT users_role_check;
+        ALTER TABLE users ADD CONSTRAINT users_role_check CHECK (role IN ('visitor', 'guide', 'curator', 'admin'));
+        """,
+    },
 ]
 
 
@@ -156,112 +175,162 @@ class NotFound(KeyError):
     pass
 
 
+class Duplicate(sqlite3.IntegrityError):
+    """A unique key is taken (a user's name, a scene's or an asset's id), on either backend.
+
+    A subclass of ``sqlite3.IntegrityError`` so that code written for SQLite alone keeps working."""
+
+
 class Database:
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA busy_timeout=5000")
+    """The store, over SQLite (a file path) or PostgreSQL (a ``postgresql://`` URL)."""
+
+    def __init__(self, target: Path | str):
+        if isinstance(target, str) and "://" in target:
+            self.path: Path | None = None  # PostgreSQL: no file of its own
+            self.backend: _SQLite | _Postgres = _Postgres(target)
+        else:
+            self.path = Path(target)
+            self.backend = _SQLite(self.path)
+        self._in_transaction = False
         self._migrate()
 
+    @classmethod
+    def open(cls, settings: Any) -> Database:
+        """PostgreSQL when ``settings.database_url`` is set, else SQLite in the data directory."""
+        return cls(settings.database_url or settings.data_dir / "thirdspace.sqlite3")
+
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+        while True:  # one transaction per migration, as a node that starts at the same time may run them too
+            with self._tx():
+                version = self.backend.schema_version()
+                if version >= len(MIGRATIONS):
+                    return
+                for statement in self.backend.migration(MIGRATIONS[version]):
+                    self._run(statement)
+                self.backend.set_schema_version(version + 1)
 
     def close(self) -> None:
-        self.db.close()
+        self.backend.close()
 
     def integrity(self) -> str:
-        return self.db.execute("PRAGMA integrity_check").fetchone()[0]
+        """'ok', or what is wrong: SQLite's integrity_check (on PostgreSQL, see _Postgres.integrity)."""
+        with self._tx(write=False):
+            return self.backend.integrity()
 
-    def _tx(self):
-        return _Transaction(self.db)
+    @contextmanager
+    def _tx(self, write: bool = True) -> Iterator[None]:
+        """One transaction (SQLite: BEGIN IMMEDIATE): COMMIT at the end, ROLLBACK on an exception.
+
+        Statements inside one join it; a read on its own is a transaction of its own."""
+        if self._in_transaction:
+            yield
+            return
+        self._in_transaction = True
+        try:
+            with self.backend.transaction(write):
+                yield
+        finally:
+            self._in_transaction = False
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """A write, in a transaction: the number of rows it changed."""
+        return self.backend.execute(sql, params).rowcount
+
+    def _insert(self, sql: str, params: Sequence[Any]) -> int:
+        """An INSERT, in a transaction: the new row's id."""
+        return self.backend.insert(sql, params)
+
+    def _row(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        with self._tx(write=False):
+            return self.backend.execute(sql, params).fetchone()
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self._tx(write=False):
+            return self.backend.execute(sql, params).fetchall()
 
     # -- users and sessions ------------------------------------------------------------------
 
     def add_user(self, name: str, role: str) -> tuple[User, str]:
-        """Create a user; the token is returned once and only its hash is kept."""
+        """Create a user; the token is returned once and only its hash is kept.  Duplicate if the name is taken."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         token = secrets.token_urlsafe(32)
         with self._tx():
-            cursor = self.db.execute(
+            user_id = self._insert(
                 "INSERT INTO users (name, role, token_sha256, created_at) VALUES (?, ?, ?, ?)", (name, role, token_hash(token), now())
             )
-        return User(cursor.lastrowid, name, role), token
+        return User(user_id, name, role), token
 
     def user_by_token(self, token: str) -> User | None:
-        row = self.db.execute("SELECT id, name, role FROM users WHERE token_sha256 = ?", (token_hash(token),)).fetchone()
+        row = self._row("SELECT id, name, role FROM users WHERE token_sha256 = ?", (token_hash(token),))
         return User(row["id"], row["name"], row["role"]) if row else None
 
     def users(self) -> list[User]:
-        return [User(r["id"], r["name"], r["role"]) for r in self.db.execute("SELECT id, name, role FROM users ORDER BY id")]
+        return [User(r["id"], r["name"], r["role"]) for r in self._rows("SELECT id, name, role FROM users ORDER BY id")]
 
     def open_session(self, user: User, hours: float = 12) -> tuple[str, str]:
         """A new cookie session: (session id for the cookie, CSRF token)."""
         session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         expires = datetime.now(UTC).timestamp() + hours * 3600
         with self._tx():
-            self.db.execute(
+            self._run(
                 "INSERT INTO sessions (id_sha256, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                 (token_hash(session_id), user.id, csrf, now(), datetime.fromtimestamp(expires, UTC).isoformat()),
             )
         return session_id, csrf
 
     def session(self, session_id: str) -> tuple[User, str] | None:
-        row = self.db.execute(
+        row = self._row(
             "SELECT u.id, u.name, u.role, s.csrf, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_sha256 = ?",
             (token_hash(session_id),),
-        ).fetchone()
+        )
         if row is None or datetime.fromisoformat(row["expires_at"]) < datetime.now(UTC):
             return None
         return User(row["id"], row["name"], row["role"]), row["csrf"]
 
     def close_session(self, session_id: str) -> None:
         with self._tx():
-            self.db.execute("DELETE FROM sessions WHERE id_sha256 = ?", (token_hash(session_id),))
+            self._run("DELETE FROM sessions WHERE id_sha256 = ?", (token_hash(session_id),))
 
     # -- scenes and revisions ----------------------------------------------------------------
 
     def scene(self, scene_id: str) -> SceneRecord:
-        row = self.db.execute(
+        row = self._row(
             "SELECT id, draft_revision, published_revision, created_at FROM scenes WHERE id = ? AND deleted_at IS NULL", (scene_id,)
-        ).fetchone()
+        )
         if row is None:
             raise NotFound(scene_id)
         return SceneRecord(row["id"], row["draft_revision"], row["published_revision"], row["created_at"])
 
     def scenes(self) -> list[SceneRecord]:
-        rows = self.db.execute("SELECT id, draft_revision, published_revision, created_at FROM scenes WHERE deleted_at IS NULL ORDER BY id")
+        rows = self._rows("SELECT id, draft_revision, published_revision, created_at FROM scenes WHERE deleted_at IS NULL ORDER BY id")
         return [SceneRecord(r["id"], r["draft_revision"], r["published_revision"], r["created_at"]) for r in rows]
 
     def scene_exists(self, scene_id: str) -> bool:
-        return self.db.execute("SELECT 1 FROM scenes WHERE id = ?", (scene_id,)).fetchone() is not None
+        return self._row("SELECT 1 AS found FROM scenes WHERE id = ?", (scene_id,)) is not None
 
     def create_scene(self, document: dict[str, Any], author: str, message: str, publish: bool = False) -> SceneRecord:
         scene_id = document["id"]
         stamp = now()
         with self._tx():
-            if self.db.execute("SELECT 1 FROM scenes WHERE id = ?", (scene_id,)).fetchone():
+            if self._row("SELECT 1 AS found FROM scenes WHERE id = ?", (scene_id,)):
                 raise FileExistsError(scene_id)
-            self.db.execute(
-                "INSERT INTO scenes (id, draft_revision, published_revision, created_at) VALUES (?, 1, ?, ?)",
-                (scene_id, 1 if publish else None, stamp),
-            )
+            try:
+                self._run(
+                    "INSERT INTO scenes (id, draft_revision, published_revision, created_at) VALUES (?, 1, ?, ?)",
+                    (scene_id, 1 if publish else None, stamp),
+                )
+            except Duplicate:  # PostgreSQL: another node created it since the check above
+                raise FileExistsError(scene_id) from None
             self._add_revision(scene_id, 1, document, author, message, stamp)
             if publish:
-                self.db.execute(
+                self._run(
                     "INSERT INTO publications (scene_id, revision, author, created_at) VALUES (?, 1, ?, ?)", (scene_id, author, stamp)
                 )
         return self.scene(scene_id)
 
     def _add_revision(self, scene_id: str, number: int, document: dict[str, Any], author: str, message: str, stamp: str) -> None:
-        self.db.execute(
+        self._run(
             "INSERT INTO revisions (scene_id, number, document, author, message, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             (scene_id, number, orjson.dumps(document).decode(), author, message, stamp),
         )
@@ -273,14 +342,15 @@ class Database:
             if current != base_revision:
                 raise Conflict(current)
             self._add_revision(scene_id, current + 1, document, author, message, now())
-            self.db.execute("UPDATE scenes SET draft_revision = ? WHERE id = ?", (current + 1, scene_id))
+            self._run("UPDATE scenes SET draft_revision = ? WHERE id = ?", (current + 1, scene_id))
         return self.scene(scene_id)
 
     def _draft_head(self, scene_id: str) -> int:
-        row = self.db.execute("SELECT draft_revision FROM scenes WHERE id = ? AND deleted_at IS NULL", (scene_id,)).fetchone()
+        """The draft head, in a write transaction: no other writer can move it until this one ends."""
+        row = self._row(f"SELECT draft_revision FROM scenes WHERE id = ? AND deleted_at IS NULL{self.backend.lock_row}", (scene_id,))
         if row is None:
             raise NotFound(scene_id)
-        return row[0]
+        return row["draft_revision"]
 
     def publish(self, scene_id: str, base_revision: int, author: str, revision: int | None = None) -> SceneRecord:
         with self._tx():
@@ -288,10 +358,10 @@ class Database:
             if current != base_revision:
                 raise Conflict(current)
             number = revision or current
-            if not self.db.execute("SELECT 1 FROM revisions WHERE scene_id = ? AND number = ?", (scene_id, number)).fetchone():
+            if not self._row("SELECT 1 AS found FROM revisions WHERE scene_id = ? AND number = ?", (scene_id, number)):
                 raise NotFound(f"{scene_id} revision {number}")
-            self.db.execute("UPDATE scenes SET published_revision = ? WHERE id = ?", (number, scene_id))
-            self.db.execute(
+            self._run("UPDATE scenes SET published_revision = ? WHERE id = ?", (number, scene_id))
+            self._run(
                 "INSERT INTO publications (scene_id, revision, author, created_at) VALUES (?, ?, ?, ?)", (scene_id, number, author, now())
             )
         return self.scene(scene_id)
@@ -301,22 +371,23 @@ class Database:
             current = self._draft_head(scene_id)
             if current != base_revision:
                 raise Conflict(current)
-            self.db.execute("UPDATE scenes SET deleted_at = ? WHERE id = ?", (now(), scene_id))
+            self._run("UPDATE scenes SET deleted_at = ? WHERE id = ?", (now(), scene_id))
 
     def revision(self, scene_id: str, number: int) -> dict[str, Any]:
-        row = self.db.execute(
+        row = self._row(
             "SELECT number, document, author, message, created_at FROM revisions WHERE scene_id = ? AND number = ?", (scene_id, number)
-        ).fetchone()
+        )
         if row is None:
             raise NotFound(f"{scene_id} revision {number}")
         return {**_revision_meta(row), "document": orjson.loads(row["document"])}
 
     def revisions(self, scene_id: str) -> list[dict[str, Any]]:
-        self.scene(scene_id)
-        rows = self.db.execute(
-            "SELECT number, author, message, created_at FROM revisions WHERE scene_id = ? ORDER BY number DESC", (scene_id,)
-        )
-        rows_published = self.db.execute("SELECT revision, created_at FROM publications WHERE scene_id = ?", (scene_id,))
+        with self._tx(write=False):
+            self.scene(scene_id)
+            rows = self._rows(
+                "SELECT number, author, message, created_at FROM revisions WHERE scene_id = ? ORDER BY number DESC", (scene_id,)
+            )
+            rows_published = self._rows("SELECT revision, created_at FROM publications WHERE scene_id = ?", (scene_id,))
         published = {r["revision"]: r["created_at"] for r in rows_published}
         return [{**_revision_meta(r), "published_at": published.get(r["number"])} for r in rows]
 
@@ -324,94 +395,221 @@ class Database:
 
     def add_asset(self, asset_id: str, sha256: str, origin: str, generated: bool, created_by: str) -> None:
         with self._tx():
-            self.db.execute(
+            self._run(
                 "INSERT INTO assets (id, sha256, origin, generated, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (asset_id, sha256, origin, int(generated), created_by, now()),
             )
 
     def asset(self, asset_id: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT * FROM assets WHERE id = ?", (asset_id,)).fetchone()
-        return dict(row) if row else None
+        return self._row("SELECT * FROM assets WHERE id = ?", (asset_id,))
 
     def assets(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute("SELECT * FROM assets ORDER BY created_at, id")]
+        return self._rows("SELECT * FROM assets ORDER BY created_at, id")
 
     def add_review(self, kind: str, subject: str, detail: dict[str, Any], created_by: str, scene_id: str | None = None) -> int:
         with self._tx():
-            cursor = self.db.execute(
+            return self._insert(
                 "INSERT INTO reviews (kind, subject, scene_id, detail, status, created_by, created_at)"
                 " VALUES (?, ?, ?, ?, 'pending', ?, ?)",
                 (kind, subject, scene_id, orjson.dumps(detail).decode(), created_by, now()),
             )
-        return cursor.lastrowid
 
     def decide(self, review_id: int, status: str, decided_by: str, note: str) -> dict[str, Any]:
         if status not in ("approved", "rejected"):
             raise ValueError("status must be approved or rejected")
         with self._tx():
-            if self.db.execute("SELECT 1 FROM reviews WHERE id = ?", (review_id,)).fetchone() is None:
-                raise NotFound(str(review_id))
-            self.db.execute(
+            changed = self._run(
                 "UPDATE reviews SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ?",
                 (status, decided_by, now(), note, review_id),
             )
+            if not changed:
+                raise NotFound(str(review_id))
         return self.review(review_id)
 
     def review(self, review_id: int) -> dict[str, Any]:
-        row = self.db.execute("SELECT * FROM reviews WHERE id = ?", (review_id,)).fetchone()
+        row = self._row("SELECT * FROM reviews WHERE id = ?", (review_id,))
         if row is None:
             raise NotFound(str(review_id))
         return _review(row)
 
     def reviews(self, status: str | None = None) -> list[dict[str, Any]]:
         if status:
-            rows = self.db.execute("SELECT * FROM reviews WHERE status = ? ORDER BY id", (status,))
+            rows = self._rows("SELECT * FROM reviews WHERE status = ? ORDER BY id", (status,))
         else:
-            rows = self.db.execute("SELECT * FROM reviews ORDER BY id")
+            rows = self._rows("SELECT * FROM reviews ORDER BY id")
         return [_review(r) for r in rows]
 
     def review_status(self, kind: str, subject: str) -> str | None:
         """The latest decision on a subject (None if it was never queued)."""
-        query = "SELECT status FROM reviews WHERE kind = ? AND subject = ? ORDER BY id DESC LIMIT 1"
-        row = self.db.execute(query, (kind, subject)).fetchone()
-        return row[0] if row else None
+        row = self._row("SELECT status FROM reviews WHERE kind = ? AND subject = ? ORDER BY id DESC LIMIT 1", (kind, subject))
+        return row["status"] if row else None
 
     def add_report(self, room: str, scene_id: str, line: dict[str, Any], reason: str, reported_by: str) -> int:
         with self._tx():
-            cursor = self.db.execute(
+            return self._insert(
                 "INSERT INTO reports (room, scene_id, line, reason, reported_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (room, scene_id, orjson.dumps(line).decode(), reason, reported_by, now()),
             )
-        return cursor.lastrowid
 
     def reports(self) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT * FROM reports ORDER BY id DESC LIMIT 500")
-        return [{**dict(r), "line": orjson.loads(r["line"])} for r in rows]
+        rows = self._rows("SELECT * FROM reports ORDER BY id DESC LIMIT 500")
+        return [{**r, "line": orjson.loads(r["line"])} for r in rows]
 
     def unapproved_texts(self) -> set[str]:
-        rows = self.db.execute("SELECT subject, status FROM reviews WHERE kind = 'text' ORDER BY id")
+        rows = self._rows("SELECT subject, status FROM reviews WHERE kind = 'text' ORDER BY id")
         latest = {r["subject"]: r["status"] for r in rows}
         return {subject for subject, status in latest.items() if status != "approved"}
 
 
-def _revision_meta(row: sqlite3.Row) -> dict[str, Any]:
+def _revision_meta(row: dict[str, Any]) -> dict[str, Any]:
     return {"revision": row["number"], "author": row["author"], "message": row["message"], "created_at": row["created_at"]}
 
 
-def _review(row: sqlite3.Row) -> dict[str, Any]:
-    out = dict(row)
-    out["detail"] = orjson.loads(out["detail"])
-    return out
+def _review(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "detail": orjson.loads(row["detail"])}
 
 
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on an exception."""
+def _statements(script: str) -> list[str]:
+    return [statement.strip() for statement in script.split(";") if statement.strip()]
 
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
 
-    def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
+# -- backends -------------------------------------------------------------------------------------
 
-    def __exit__(self, kind, value, traceback) -> None:
-        self.db.execute("ROLLBACK" if kind else "COMMIT")
+
+def _dict_row(cursor: sqlite3.Cursor, row: tuple) -> dict[str, Any]:
+    return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
+
+
+class _SQLite:
+    """One file in WAL mode; BEGIN IMMEDIATE takes the write lock, so a write transaction has the database to itself."""
+
+    lock_row = ""  # BEGIN IMMEDIATE already keeps every other writer out
+    _unique = ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # autocommit outside BEGIN
+        self.conn.row_factory = _dict_row
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000"):
+            self.conn.execute(f"PRAGMA {pragma}")
+
+    @contextmanager
+    def transaction(self, write: bool) -> Iterator[None]:
+        if not write:  # a read: WAL gives each statement a consistent snapshot
+            yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        try:
+            return self.conn.execute(sql, params)
+        except sqlite3.IntegrityError as err:
+            if err.sqlite_errorname in self._unique:
+                raise Duplicate(str(err)) from err
+            raise
+
+    def insert(self, sql: str, params: Sequence[Any]) -> int:
+        return self.execute(sql, params).lastrowid
+
+    def schema_version(self) -> int:
+        return self.execute("PRAGMA user_version").fetchone()["user_version"]
+
+    def set_schema_version(self, number: int) -> None:
+        self.execute(f"PRAGMA user_version = {int(number)}")
+
+    def migration(self, migration: str | dict[str, str]) -> list[str]:
+        return _statements(migration if isinstance(migration, str) else migration["sqlite"])
+
+    def integrity(self) -> str:
+        return self.execute("PRAGMA integrity_check").fetchone()["integrity_check"]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+@functools.lru_cache(maxsize=256)
+def _format_placeholders(sql: str) -> str:
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+class _Postgres:
+    """A PostgreSQL server shared by several nodes; psycopg 3, autocommit off, every statement in a transaction."""
+
+    lock_row = " FOR UPDATE"  # a writer based on a revision waits for the one before it, then sees its revision
+    _schema_lock = 0x7468697264  # pg_advisory_xact_lock key: one node migrates at a time
+
+    def __init__(self, url: str):
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError(f"database_url must be a postgresql://USER:PASSWORD@HOST:PORT/DB URL, not {_without_password(url)!r}")
+        try:
+            import psycopg
+            from psycopg.rows import dict_row
+        except ImportError:
+            raise RuntimeError('database_url is set but psycopg is not installed: pip install "psycopg[binary]>=3.1"') from None
+        self.psycopg, self.dict_row, self.url = psycopg, dict_row, url
+        self.conn = self._connect()
+
+    def _connect(self):
+        try:
+            return self.psycopg.connect(
+                self.url, autocommit=False, row_factory=self.dict_row, connect_timeout=10, application_name="thirdspace"
+            )
+        except self.psycopg.Error as err:
+            raise RuntimeError(f"database_url {_without_password(self.url)}: cannot connect to PostgreSQL: {err}") from None
+
+    @contextmanager
+    def transaction(self, write: bool) -> Iterator[None]:
+        if self.conn.broken or self.conn.closed:  # the server restarted, or the network dropped the connection
+            self.conn = self._connect()
+        with self.conn.transaction():  # BEGIN ... COMMIT, or ROLLBACK on an exception
+            yield
+
+    def execute(self, sql: str, params: Sequence[Any] = ()):
+        try:
+            return self.conn.execute(_format_placeholders(sql), params)
+        except self.psycopg.errors.UniqueViolation as err:
+            raise Duplicate(str(err)) from err
+
+    def insert(self, sql: str, params: Sequence[Any]) -> int:
+        return self.execute(f"{sql} RETURNING id", params).fetchone()["id"]
+
+    def schema_version(self) -> int:
+        self.execute("SELECT pg_advisory_xact_lock(?)", (self._schema_lock,))  # held until this transaction ends
+        self.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = self.execute("SELECT version FROM schema_version").fetchone()
+        if row is None:
+            self.execute("INSERT INTO schema_version (version) VALUES (0)")
+            return 0
+        return row["version"]
+
+    def set_schema_version(self, number: int) -> None:
+        self.execute("UPDATE schema_version SET version = ?", (number,))
+
+    def migration(self, migration: str | dict[str, str]) -> list[str]:
+        return _statements(self.ddl(migration) if isinstance(migration, str) else migration["postgresql"])
+
+    @staticmethod
+    def ddl(script: str) -> str:
+        """SQLite's DDL in PostgreSQL's words: 64-bit integers, identity ids, and text compared byte by byte as SQLite does."""
+        script = script.replace("INTEGER PRIMARY KEY", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
+        script = re.sub(r"\bINTEGER\b", "BIGINT", script)
+        return re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', script)
+
+    def integrity(self) -> str:
+        """PostgreSQL guards its own pages (WAL, checksums when enabled); this checks that the server
+        answers and that the schema is the one this code migrates to."""
+        version = self.execute("SELECT version FROM schema_version").fetchone()["version"]
+        return "ok" if version == len(MIGRATIONS) else f"schema version {version}, expected {len(MIGRATIONS)}"
+
+    def close(self) -> None:
+        self.conn.close()

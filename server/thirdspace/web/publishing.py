@@ -45,7 +45,10 @@ class Publisher:
             except AssetError as err:
                 log.error("invalid scene %s: %s", scene_id, err)
                 continue
-            self.db.create_scene(scene.document, "import", f"imported from {directory.name}/{scene_id}.json", publish=True)
+            try:
+                self.db.create_scene(scene.document, "import", f"imported from {directory.name}/{scene_id}.json", publish=True)
+            except FileExistsError:  # another node sharing the store imported it at the same moment
+                continue
             log.info("imported scene %s", scene_id)
 
     def asset_visible(self, asset_id: str) -> bool:
