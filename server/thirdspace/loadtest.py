@@ -204,8 +204,21 @@ async def _worker(urls: list[str], scene: str, count: int, stalled: int, hz: flo
     }  # fmt: skip
 
 
+def _exit_with_parent() -> None:
+    """Bots stop when the load tester that started them is gone (killed, say): no orphans walking on."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(3)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _process_main(args: tuple, results) -> None:
     """Always report: a worker that fails says why instead of leaving the parent waiting."""
+    _exit_with_parent()
     try:
         import uvloop
 
