@@ -20,6 +20,7 @@ import hashlib
 import re
 import secrets
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -490,7 +491,19 @@ class _SQLite:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # autocommit outside BEGIN
         self.conn.row_factory = _dict_row
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000"):
+        self.conn.execute("PRAGMA busy_timeout=5000")
+        # Turning a new file to WAL takes an exclusive lock and, when several processes open it at once,
+        # can fail at once without waiting: try again for a while.
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        for pragma in ("synchronous=FULL", "foreign_keys=ON"):
             self.conn.execute(f"PRAGMA {pragma}")
 
     @contextmanager
