@@ -126,6 +126,8 @@ def join_cluster(app: web.Application, settings: Settings, hub: Hub, publisher: 
             await publisher.unpublish(event["scene"], event["message"], announce=False)
         elif kind == "draft":
             hub.notify_draft(event["scene"], event["message"], announce=False)
+        elif kind == "tour":  # a guide started a tour in a room on another node
+            hub.deliver_offer(event["scene"], event["offer"])
 
     cluster.on_event = on_event
     publisher.announce = hub.announce = announce

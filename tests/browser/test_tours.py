@@ -57,3 +57,28 @@ async def test_a_guide_leads_a_visitor_from_stop_to_stop(server, visit):
     await member.page.click("#tour .row button >> nth=1")
     await guide.page.wait_for_function("thirdspace.tour().tour.index === 2", timeout=5000)
     assert guide.errors == [] and member.errors == []
+
+
+async def test_a_tour_led_in_another_room_takes_the_visitor_there(server, visit):
+    """The small scene's first room is full; a guide leads in the second: a visitor in the first is offered the
+    tour, and joining it moves the page into the guide's room."""
+    from thirdspace.client import ThirdSpaceClient
+
+    _, token = server.app[DB].add_user("Guide Idris", "guide")
+    async with await ThirdSpaceClient.connect(server.ws, "tiny", "Ama") as ama:
+        member = await visit()
+        me = await member.join(server.http, "tiny", "Bo", "en")
+        assert me["room"] == ama.room  # the two seats of the first room
+        async with await ThirdSpaceClient.connect(server.ws, "tiny", "Idris", token=token) as guide:
+            assert guide.room != me["room"]
+            await guide.send({"type": "tour", "action": "start", "tour": "travelling-objects"})
+            offer = await ama.wait_for(lambda c: [m for m in c.messages if m.get("type") == "tour_available"])
+            assert offer[0]["room"] == guide.room and offer[0]["name"] == "Idris"
+            await member.page.click("#tour button:has-text('Idris')")
+            await member.page.wait_for_function(
+                f"thirdspace.room === '{guide.room}' && thirdspace.tour().tour && thirdspace.tour().tour.guided"
+            )
+            joined = await guide.wait_for(lambda c: [m for m in c.messages if m.get("type") == "tour_state" and m["members"]])
+            assert joined[-1]["members"] == [await member.page.evaluate("thirdspace.visitorId")]
+            await ama.wait_for(lambda c: [m for m in c.messages if m.get("type") == "leave"])  # Bo left the first room
+    assert member.errors == []

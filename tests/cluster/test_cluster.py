@@ -241,3 +241,23 @@ async def test_a_burst_of_joins_fills_rooms_instead_of_opening_many(pair, redis)
         assert owners == {"node-a", "node-b"}
     finally:
         await asyncio.gather(*(c.close() for c in clients))
+
+
+async def test_a_tour_offered_in_a_room_on_one_node_reaches_the_rooms_on_the_other(pair, redis, curator_token):
+    a, b = pair
+    async with (
+        await ThirdSpaceClient.connect(a.ws, "tiny", "Ama") as ama,
+        await ThirdSpaceClient.connect(a.ws, "tiny", "Bo") as bo,
+        await ThirdSpaceClient.connect(b.ws, "tiny", "Idris", token=curator_token) as guide,
+    ):
+        owners = {redis.cli("HGET", "thirdspace:room-node", room).strip() for room in (ama.room, guide.room)}
+        assert bo.room == ama.room != guide.room and owners == {"node-a", "node-b"}  # the offer must cross nodes
+        await guide.send({"type": "tour", "action": "start", "tour": "travelling-objects"})
+        for visitor in (ama, bo):
+            offer = await visitor.wait_for(lambda c: [m for m in c.messages if m.get("type") == "tour_available"])
+            assert offer[0]["room"] == guide.room and offer[0]["name"] == "Idris"
+        async with await ThirdSpaceClient.connect(a.ws, "tiny", "Ama", room=offer[0]["room"]) as moved:
+            assert moved.room == guide.room
+            await moved.send({"type": "tour", "action": "join", "tour": "travelling-objects"})
+            state = await moved.wait_for(lambda c: [m for m in c.messages if m.get("type") == "tour_state"])
+            assert state[0]["guide"] == guide.id and state[0]["members"] == [moved.id]

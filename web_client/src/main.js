@@ -292,6 +292,16 @@ async function enter(choice) {
     panel: $("#tour"),
     onSend: (message) => connection.send(message),
     nameOf: (id) => avatars.byId.get(id)?.visitor.name || String(id),
+    room: () => state.room,
+    onMove: async (room, tour) => {
+      // The tour is led in another room of the scene: go there as a new arrival, then join it.
+      try {
+        arrive(await connection.switchRoom(room));
+        connection.send({ type: "tour", action: "join", tour });
+      } catch (error) {
+        chat.system(error.message);
+      }
+    },
   });
   scene.add(guide.root);
   state.tour = () => guide.state();
@@ -326,8 +336,7 @@ async function enter(choice) {
   });
   // A dropped connection comes back by itself; the rig stays where it is either way.
   connection.addEventListener("reconnecting", () => setStatus("reconnecting", t("reconnecting")));
-  const back = (again) => {
-    state.reconnects++;
+  const place = (again) => {
     state.visitorId = again.id;
     state.room = again.room;
     $("#room").textContent = again.room;
@@ -337,6 +346,22 @@ async function enter(choice) {
     updateCount();
     setStatus("ready", "");
   };
+  const back = (again) => {
+    state.reconnects++;
+    place(again);
+  };
+  // A new visitor in a room (after the resume window, or after changing rooms): start the room's view afresh.
+  const arrive = (welcome) => {
+    for (const id of [...avatars.byId.keys()]) avatars.remove(id);
+    avatars.selfId = welcome.id;
+    place(welcome);
+    chat.log.replaceChildren();
+    chat.lines.clear();
+    for (const message of welcome.chat) chat.add(message, welcome.id);
+    if (guide.tour?.guided) guide.tour = null; // that tour's group was left with the old place
+    guide.available.clear();
+    guide.renderPanel();
+  };
   connection.addEventListener("resumed", (e) => {
     // The same place: only what we missed. A tour_state follows if we are in a guided tour.
     state.resumes++;
@@ -345,15 +370,8 @@ async function enter(choice) {
   });
   connection.addEventListener("rejoined", (e) => {
     // The resume window had passed: a new visitor, perhaps in another room, as if just arrived.
-    for (const id of [...avatars.byId.keys()]) avatars.remove(id);
-    avatars.selfId = e.detail.id;
-    back(e.detail);
-    chat.log.replaceChildren();
-    chat.lines.clear();
-    for (const message of e.detail.chat) chat.add(message, e.detail.id);
-    if (guide.tour?.guided) guide.tour = null; // that tour's group was left with the old place
-    guide.available.clear();
-    guide.renderPanel();
+    state.reconnects++;
+    arrive(e.detail);
     chat.system(t("rejoined"));
   });
 

@@ -138,6 +138,15 @@ export class Connection extends EventTarget {
     this.emit("close", detail);
   }
 
+  // Into another room of the scene (to join a tour led there): leave this one, join that one.
+  async switchRoom(room) {
+    const old = this.ws;
+    this.ws = null; // its close is a leave, not a drop to recover from
+    old?.close(1000, "changing rooms");
+    this.welcome = await this.handshake(this.url, { ...this.hello, room }, JOIN_TIMEOUT_MS);
+    return this.welcome;
+  }
+
   emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }

@@ -17,8 +17,10 @@ function pick(texts, language, fallback) {
 }
 
 export class TourGuide {
-  constructor({ document, streamer, language, panel, onSend, nameOf = (id) => String(id) }) {
+  constructor({ document, streamer, language, panel, onSend, nameOf = (id) => String(id), room = () => "", onMove = null }) {
     this.nameOf = nameOf; // visitor id -> name, for handing the lead on
+    this.room = room; // () => the room this page is in
+    this.onMove = onMove; // (room, tour id) => void: go to the room where a tour on offer is led, and join it
     this.document = document;
     this.streamer = streamer;
     this.language = language;
@@ -276,7 +278,11 @@ export class TourGuide {
         const offer = this.available.get(tour.id);
         if (offer) {
           const join = Object.assign(document.createElement("button"), { type: "button", textContent: t("join_tour", { name: offer.name }) });
-          join.addEventListener("click", () => this.onSend({ type: "tour", action: "join", tour: tour.id }));
+          join.addEventListener("click", () =>
+            offer.room && offer.room !== this.room() && this.onMove
+              ? this.onMove(offer.room, tour.id)
+              : this.onSend({ type: "tour", action: "join", tour: tour.id }),
+          );
           body.push(join);
         }
       }

@@ -277,9 +277,14 @@ class Room:
             return [Outbound(ProtocolError(err.code, err.message, err.field).to_message(), to=visitor_id)]
         out = self._tour_state(guided, old_guide)
         if action in ("start", "lead"):  # everyone else in the room may join
-            announce = {"type": "tour_available", "tour": tour_id, "guide": guided.guide, "name": self.visitors[guided.guide].name}
+            announce = self.tour_offer(guided)
             out += [Outbound(announce, to=v) for v in self.visitors if v not in guided.everyone]
         return out
+
+    def tour_offer(self, guided: GuidedTour) -> dict[str, Any]:
+        """The announcement of a guided tour: who leads it, and in which room (visitors elsewhere may come)."""
+        name = self.visitors[guided.guide].name
+        return {"type": "tour_available", "tour": guided.id, "guide": guided.guide, "name": name, "room": self.id}
 
     def _tour_state(self, guided: GuidedTour | None, old_guide: int | None) -> list[Outbound]:
         if old_guide is not None and old_guide in self.visitors and (guided is None or guided.guide != old_guide):

@@ -314,6 +314,22 @@ class Hub:
         if self.cluster is not None:
             await self.cluster.append_chat(runner.room.id, line)
 
+    def offer_tour(self, runner: RoomRunner, tour_id: str, announce: bool = True) -> None:
+        """A guide started (or took over) a tour: visitors in the scene's other rooms, on any node, may come."""
+        guided = runner.room.tours.running.get(tour_id)
+        if guided is None:
+            return
+        offer = runner.room.tour_offer(guided)
+        self.deliver_offer(runner.room.scene.id, offer)
+        if announce and self.announce is not None:
+            self.announce("tour", {"scene": runner.room.scene.id, "offer": offer})
+
+    def deliver_offer(self, scene_id: str, offer: dict[str, Any]) -> None:
+        for room in self.directory.rooms(scene_id):
+            runner = self.runners.get(room.id)
+            if runner is not None and room.id != offer["room"]:
+                runner.deliver([Outbound(offer)])
+
     async def save_tours(self, runner: RoomRunner) -> None:
         if self.cluster is not None:
             await self.cluster.save_tours(runner.room.id, runner.room.tours.snapshot())

@@ -143,8 +143,11 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
                                 hub.translate(runner, line)
                     elif isinstance(message, TourAction):
                         runner, visitor = member
-                        runner.deliver(runner.room.tour(visitor.id, message.action, message.tour, message.stop, message.to))
+                        outbound = runner.room.tour(visitor.id, message.action, message.tour, message.stop, message.to)
+                        runner.deliver(outbound)
                         await hub.save_tours(runner)
+                        if message.action in ("start", "lead") and not any(o.message["type"] == "error" for o in outbound):
+                            hub.offer_tour(runner, message.tour)
                     elif isinstance(message, Report):
                         runner, visitor = member
                         line = next((m for m in runner.room.chat_log if m["id"] == message.message), None)
