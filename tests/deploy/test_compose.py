@@ -208,6 +208,10 @@ def test_each_node_publishes_the_address_a_browser_reaches_it_on(tmp_path):
         seen_ports.add(host_port)
     assert len(seen_urls) == len(seen_names) == len(seen_ports) == len(NODES)
     assert seen_ports == {8081, 8082}
+    # A page loaded from either node may be sent to the other: each node accepts both pages' origins.
+    page_origins = {f"http://localhost:{port}" for port in seen_ports}
+    for name in NODES:
+        assert set(services[name]["environment"]["THIRDSPACE_ALLOWED_ORIGINS"].split(",")) == page_origins
 
 
 def test_nodes_report_readiness_and_drain_before_stopping(tmp_path):
