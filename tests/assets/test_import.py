@@ -9,6 +9,7 @@ import zipfile
 import aiohttp
 import orjson
 import pytest
+from fuzz.contracts import glb_from_json as raw_glb  # GLB bytes exactly as given
 
 from tests.assets.helpers import third_party_models, validate_bytes
 from tests.conftest import start_server
@@ -20,17 +21,6 @@ from thirdspace.assets.recipes import build_glb
 from thirdspace.assets.store import AssetStore
 from thirdspace.cli import main
 from thirdspace.config import Settings
-
-
-def raw_glb(document: dict, binary: bytes = b"") -> bytes:
-    """GLB bytes exactly as given: unlike gltf.pack, nothing fixes the buffers up."""
-    text = orjson.dumps(document)
-    text += b" " * (-len(text) % 4)
-    binary += b"\0" * (-len(binary) % 4)
-    chunks = struct.pack("<II", len(text), 0x4E4F534A) + text
-    if binary:
-        chunks += struct.pack("<II", len(binary), 0x004E4942) + binary
-    return struct.pack("<4sII", b"glTF", 2, 12 + len(chunks)) + chunks
 
 
 def zipped(files: dict[str, bytes], method=zipfile.ZIP_DEFLATED) -> bytes:
