@@ -382,17 +382,6 @@ class Cluster:
         info = {"scene": scene_id, "visitors": visitors, "capacity": capacity, "locked": locked}
         await self.call("hset", self.redis.hset(PREFIX + "room-info", room_id, orjson.dumps(info)))
 
-    async def rooms(self) -> list[dict[str, Any]]:
-        """Every room of the cluster with its owner and occupancy."""
-        owners = await self.call("hgetall", self.redis.hgetall(PREFIX + "room-node"))
-        infos = await self.call("hgetall", self.redis.hgetall(PREFIX + "room-info"))
-        out = []
-        for room_id, node_id in owners.items():
-            raw = infos.get(room_id)
-            info = orjson.loads(raw) if raw else {}
-            out.append({"id": room_id.decode(), "node": node_id.decode(), **info})
-        return sorted(out, key=lambda r: (r.get("scene", ""), room_number(r["id"])))
-
     async def drop_room(self, room_id: str, scene_id: str) -> None:
         keys = [
             PREFIX + "room-node", PREFIX + "room-info", PREFIX + f"scene-rooms:{scene_id}",
