@@ -45,6 +45,10 @@ async def test_a_room_placed_on_one_node_is_joined_through_the_other(pair, redis
             assert bo.room == ama.room  # B sent Bo to the room on A
             assert bo.ws.request.path == "/ws" and bo.ws.remote_address[1] == a.port
             assert set(bo.welcome["nodes"]) == {a.ws, b.ws}
+            # Either node lists the scene's rooms, wherever they are.
+            for node in (a, b):
+                rooms = orjson.loads(node.get("/api/scenes/gallery")[1])["rooms"]
+                assert {"id": ama.room, "visitors": 2, "capacity": 30} in rooms
             await ama.wait_for(lambda c: bo.id in c.visitors)
             await bo.send_chat("Bonjour depuis B")
             await ama.wait_for(lambda c: "Bonjour depuis B" in texts(c))

@@ -382,6 +382,18 @@ class Cluster:
         info = {"scene": scene_id, "visitors": visitors, "capacity": capacity, "locked": locked}
         await self.call("hset", self.redis.hset(PREFIX + "room-info", room_id, orjson.dumps(info)))
 
+    async def scene_rooms(self, scene_id: str) -> list[dict[str, Any]]:
+        """The scene's rooms on every node: id, visitors (seats taken) and capacity."""
+        members = await self.call("smembers", self.redis.smembers(PREFIX + f"scene-rooms:{scene_id}"))
+        room_ids = sorted((r.decode() for r in members), key=room_number)
+        infos = await self.call("hmget", self.redis.hmget(PREFIX + "room-info", room_ids)) if room_ids else []
+        rooms = []
+        for room_id, raw in zip(room_ids, infos, strict=True):
+            if raw is not None:
+                info = orjson.loads(raw)
+                rooms.append({"id": room_id, "visitors": info["visitors"], "capacity": info["capacity"]})
+        return rooms
+
     async def drop_room(self, room_id: str, scene_id: str) -> None:
         keys = [
             PREFIX + "room-node", PREFIX + "room-info", PREFIX + f"scene-rooms:{scene_id}",

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from thirdspace.assets.manifest import build_manifest
 from thirdspace.assets.recipes import RECIPES
+from thirdspace.cluster.node import ClusterUnavailable
 from thirdspace.web.keys import ASSETS, CLUSTER, HUB, SCENE_ASSETS, SETTINGS, STATE
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -86,7 +87,13 @@ async def get_scene(request: web.Request) -> web.Response:
     if scene is None:
         return json_error(404, f"no scene {scene_id!r}", field="scene_id")
     assets = request.app[SCENE_ASSETS][scene_id]
-    rooms = [{"id": r.id, "visitors": len(r.visitors), "capacity": r.capacity} for r in hub.directory.rooms(scene_id)]
+    if hub.cluster is not None:  # every node's rooms of the scene, from the directory
+        try:
+            rooms = await hub.cluster.scene_rooms(scene_id)
+        except ClusterUnavailable:
+            return json_error(503, "the cluster directory (Redis) cannot be reached; try again shortly")
+    else:
+        rooms = [{"id": r.id, "visitors": len(r.visitors), "capacity": r.capacity} for r in hub.directory.rooms(scene_id)]
     return json_response(
         {
             "scene": scene.document,
