@@ -69,7 +69,11 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def index(request: web.Request) -> web.StreamResponse:
-    page = request.app[SETTINGS].client_dir / "index.html"
+    return client_page(request, "index.html")
+
+
+def client_page(request: web.Request, name: str) -> web.StreamResponse:
+    page = request.app[SETTINGS].client_dir / name
     if not page.is_file():
         return json_error(503, "the web client is not built: run `thirdspace build-client`")
     return web.FileResponse(page, headers={"Cache-Control": "no-cache"})
@@ -251,10 +255,7 @@ async def chat_languages(request: web.Request) -> web.Response:
 
 
 async def curate_page(request: web.Request) -> web.StreamResponse:
-    page = request.app[SETTINGS].client_dir / "curate.html"
-    if not page.is_file():
-        return json_error(503, "the web client is not built: run `thirdspace build-client`")
-    return web.FileResponse(page, headers={"Cache-Control": "no-cache"})
+    return client_page(request, "curate.html")
 
 
 async def openapi_document(request: web.Request) -> web.Response:

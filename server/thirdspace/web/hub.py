@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,9 +143,8 @@ class Hub:
         visitor.can_guide = can_guide
         runner.identities[visitor.id] = identity
         if self.cluster is not None:
-            record = {**visitor.presence(), "identity": identity, "can_guide": can_guide, "secret": visitor.secret}
             try:
-                await self.cluster.add_member(room.id, visitor.id, record)
+                await self.cluster.add_member(room.id, visitor.id, self._member(runner, visitor))
                 await self.publish_room(room)
             except ClusterUnavailable:
                 runner.identities.pop(visitor.id, None)
@@ -363,14 +362,23 @@ class Hub:
             log.warning("room %s now belongs to node %s; sending its visitors there", room_id, owner)
             self.runners.pop(room_id, None)
             self.directory.remove(runner.room)
-            url = urls.get(owner or "")
-            if url is not None:
-                runner.deliver([Outbound({"type": "move", "url": url, "room": room_id})])
-            sessions = list(runner.sessions.values())
+            closes = self._send_away(runner, urls.get(owner or ""), "this room moved to another node")
             runner.sessions.clear()  # the visitors are not leaving: nothing to tell Redis or the others
-            await asyncio.gather(*(s.close(CLOSE_MOVED, "this room moved to another node") for s in sessions), return_exceptions=True)
+            await asyncio.gather(*closes, return_exceptions=True)
             if runner.task is not None:
                 runner.task.cancel()
+
+    def _send_away(self, runner: RoomRunner, url: str | None, reason: str) -> list[Awaitable[None]]:
+        """Tell a room's visitors where it went (``move``) and close their connections with 4005 (to await)."""
+        if url is not None:
+            runner.deliver([Outbound({"type": "move", "url": url, "room": runner.room.id})])
+        return [session.close(CLOSE_MOVED, reason) for session in runner.sessions.values()]
+
+    @staticmethod
+    def _member(runner: RoomRunner, visitor: Visitor) -> dict[str, Any]:
+        """What Redis keeps of a room member, enough to bring them back on another node."""
+        extra = {"identity": runner.identities.get(visitor.id, ""), "can_guide": visitor.can_guide, "secret": visitor.secret}
+        return visitor.presence() | extra
 
     async def _register(self, runner: RoomRunner) -> None:
         """Write a room this node runs back into Redis: directory, members, chat, tours."""
@@ -379,8 +387,7 @@ class Hub:
         await self.cluster.add_room(room.id, room.scene.id)
         await self.publish_room(room)
         for visitor in room.visitors.values():
-            record = {**visitor.presence(), "identity": runner.identities.get(visitor.id, ""), "can_guide": visitor.can_guide}
-            await self.cluster.add_member(room.id, visitor.id, record | {"secret": visitor.secret})
+            await self.cluster.add_member(room.id, visitor.id, self._member(runner, visitor))
         for line in room.chat_log:
             await self.cluster.append_chat(room.id, line)
         await self.save_tours(runner)
@@ -407,8 +414,7 @@ class Hub:
                     continue
             except ClusterUnavailable:
                 continue
-            runner.deliver([Outbound({"type": "move", "url": target.url, "room": room.id})])
-            moves += [s.close(CLOSE_MOVED, "this node is shutting down: reconnect") for s in runner.sessions.values()]
+            moves += self._send_away(runner, target.url, "this node is shutting down: reconnect")
             log.info("room %s handed to node %s (%d visitor(s) sent there)", room.id, target.id, len(runner.sessions))
         if moves:
             await asyncio.wait_for(asyncio.gather(*moves, return_exceptions=True), timeout_s)
