@@ -14,6 +14,11 @@ TICK_SECONDS = Histogram(
     "Time to run one room tick: apply poses, select, quantise, encode and hand out snapshots.",
     buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1),
 )
+TICK_LATENESS_SECONDS = Histogram(
+    "thirdspace_tick_lateness_seconds",
+    "How late each room tick starts against its schedule: the event loop's lag as every room sees it.",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 BYTES_OUT = Counter("thirdspace_ws_bytes_out_total", "Bytes sent on WebSocket connections.", ["kind"])
 BYTES_IN = Counter("thirdspace_ws_bytes_in_total", "Bytes received on WebSocket connections.", ["kind"])
 POSES = Counter("thirdspace_poses_total", "Poses received, by outcome.", ["outcome"])

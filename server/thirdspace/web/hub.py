@@ -13,7 +13,7 @@ from typing import Any
 from thirdspace.chat.translate import ChatTranslations, NoTranslator
 from thirdspace.cluster.node import Cluster, ClusterUnavailable, least_loaded
 from thirdspace.logs import REQUEST_ID, ROOM_ID
-from thirdspace.metrics import TICK_SECONDS
+from thirdspace.metrics import TICK_LATENESS_SECONDS, TICK_SECONDS
 from thirdspace.protocol.codec import Hello, encode_control
 from thirdspace.protocol.constants import CLOSE_KICKED, CLOSE_MOVED, CLOSE_ROOM_CLOSED
 from thirdspace.rooms.directory import RoomDirectory
@@ -70,6 +70,7 @@ class RoomRunner:
         deadline = loop.time()
         next_expiry = 0.0
         while self.room.visitors:
+            TICK_LATENESS_SECONDS.observe(max(0.0, loop.time() - deadline))
             started = time.perf_counter()
             if self.sessions:
                 try:
