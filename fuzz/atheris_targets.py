@@ -231,7 +231,7 @@ def main(argv: list[str]) -> int:
         )
         return 2
     # numba compiles the sync kernels from their bytecode: instrumented bytecode does not compile.
-    with atheris.instrument_imports(include=["thirdspace", "fuzz"], exclude=["thirdspace.sync.kernels", "thirdspace.rooms.validate"]):
+    with atheris.instrument_imports(include=["thirdspace", "fuzz"], exclude=["thirdspace.sync.kernels", "thirdspace.sync.validate"]):
         from fuzz import contracts
 
         if argv[1] == "protocol":

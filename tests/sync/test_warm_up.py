@@ -5,10 +5,9 @@ import numpy as np
 from tests.conftest import demo_scene
 from thirdspace.protocol.codec import decode_pose, encode_pose
 from thirdspace.protocol.constants import FLAG_ACK, FLAG_LEFT, FLAG_RIGHT
-from thirdspace.rooms import validate
 from thirdspace.rooms.room import Room
 from thirdspace.scenes.model import validate as validate_scene
-from thirdspace.sync import kernels
+from thirdspace.sync import kernels, validate
 from thirdspace.sync.engine import warm_up
 
 KERNELS = [

@@ -24,8 +24,8 @@ from thirdspace.chat.moderation import Blocklist, clean, match_key
 from thirdspace.chat.quick import needs_thing, node_name, phrases, render
 from thirdspace.protocol.codec import ProtocolError
 from thirdspace.protocol.constants import FLAG_ACK, FLAG_TELEPORT, PART_FLOATS, PARTS, PROTOCOL_VERSION
-from thirdspace.rooms import validate
 from thirdspace.scenes.model import Scene
+from thirdspace.sync import validate
 from thirdspace.sync.engine import SyncEngine, SyncSettings, TickOutput
 from thirdspace.tours.guide import GuidedTour, RoomTours, TourError
 

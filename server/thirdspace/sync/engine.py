@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from thirdspace.protocol.constants import FLAG_TELEPORT
-from thirdspace.sync import kernels
+from thirdspace.sync import kernels, validate
 from thirdspace.sync.layout import SNAPSHOT_V2_HEADER_SIZE, axis_bits
 
 
@@ -126,8 +126,6 @@ class SyncEngine:
 
 def warm_up() -> None:
     """Compile (or load from cache) every kernel with the argument types the server uses."""
-    from thirdspace.rooms import validate
-
     validate.warm_up()
     engine = SyncEngine(4, (-5, -1, -5), (5, 4, 5))
     parts = np.zeros((4, 3, 7), np.float32)
