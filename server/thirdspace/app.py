@@ -12,12 +12,12 @@ from aiohttp import web
 from thirdspace.assets.checks import ImportLimits
 from thirdspace.assets.library import AssetLibrary
 from thirdspace.assets.store import AssetStore, StoreSettings
-from thirdspace.chat.translate import ChatTranslations, make_translator
 from thirdspace.cluster.node import Cluster, ClusterUnavailable
 from thirdspace.config import Settings
 from thirdspace.logs import NODE_ID, request_id_middleware
 from thirdspace.protocol.constants import CLOSE_GOING_AWAY
 from thirdspace.rooms.room import RoomRules
+from thirdspace.services.translation import ChatTranslations, make_translator
 from thirdspace.store import Database
 from thirdspace.sync.engine import SyncSettings, warm_up
 from thirdspace.web.auth import auth_middleware

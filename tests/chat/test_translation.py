@@ -1,4 +1,4 @@
-"""Translation through a LibreTranslate-compatible server (a real local one, written here), fan-out and caching."""
+"""Translation (services/translation.py) through a LibreTranslate-compatible server written here, fan-out and caching."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from aiohttp import web
 
 from tests.conftest import demo_scene, start_server
 from thirdspace.chat.glossary import Term
-from thirdspace.chat.translate import ChatTranslations, LibreTranslate, make_translator
 from thirdspace.client import ThirdSpaceClient
 from thirdspace.config import Settings
+from thirdspace.services.translation import ChatTranslations, LibreTranslate, make_translator
 
 
 class FakeLibreTranslate:

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from thirdspace.chat.translate import ChatTranslations, NoTranslator
+from thirdspace.chat.translate import NoTranslator
 from thirdspace.cluster.node import Cluster, ClusterUnavailable, least_loaded
 from thirdspace.logs import REQUEST_ID, ROOM_ID
 from thirdspace.metrics import TICK_LATENESS_SECONDS, TICK_SECONDS
@@ -19,6 +19,7 @@ from thirdspace.protocol.constants import CLOSE_KICKED, CLOSE_MOVED, CLOSE_ROOM_
 from thirdspace.rooms.directory import RoomDirectory
 from thirdspace.rooms.room import Outbound, Room, RoomRules, Visitor
 from thirdspace.scenes.model import Scene
+from thirdspace.services.translation import ChatTranslations
 from thirdspace.web.session import Session
 
 log = logging.getLogger(__name__)
