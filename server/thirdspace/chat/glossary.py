@@ -50,12 +50,14 @@ def mask(text: str, glossary: list[Term], language: str) -> Masked:
         if not written:
             continue
         boundary = r"(?<!\w)" if written[0].isalnum() else ""
-        end = r"(?!\w)" if written[-1].isalnum() else ""
-        for match in re.finditer(boundary + re.escape(written) + end, text, re.IGNORECASE):
+        boundary_end = r"(?!\w)" if written[-1].isalnum() else ""
+        for match in re.finditer(boundary + re.escape(written) + boundary_end, text, re.IGNORECASE):
             if not any(match.start() < e and s < match.end() for s, e, _ in spans):
                 spans.append((match.start(), match.end(), term))
     spans.sort()
-    out, found, cursor = [], [], 0
+    out: list[str] = []
+    found: list[tuple[Term, str]] = []
+    cursor = 0
     for start, end, term in spans:
         out.append(text[cursor:start])
         out.append(f"[[{len(found)}]]")

@@ -10,6 +10,7 @@ with a numpy structured dtype; snapshots are written by the sync kernels
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,7 +203,7 @@ def _decode_tour(msg: dict[str, Any]) -> TourAction:
     return TourAction(action, tour, stop if action == "goto" else None, to if action == "lead" else None)
 
 
-CLIENT_MESSAGES = {
+CLIENT_MESSAGES: dict[str, Callable[[dict[str, Any]], Hello | Chat | Quick | Report | Ping | Watch | TourAction]] = {
     "tour": _decode_tour,
     "hello": _decode_hello,
     "chat": _decode_chat,

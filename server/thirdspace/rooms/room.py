@@ -264,8 +264,8 @@ class Room:
             elif action == "join":
                 guided = self.tours.join(visitor_id, tour_id)
             elif action == "leave":
-                guided = self.tours.leave(visitor_id, {v: self.visitors[v].can_guide for v in self.visitors})
-                return [Outbound({"type": "tour_left", "tour": tour_id}, to=visitor_id), *self._tour_state(guided, old_guide)]
+                left = self.tours.leave(visitor_id, {v: self.visitors[v].can_guide for v in self.visitors})
+                return [Outbound({"type": "tour_left", "tour": tour_id}, to=visitor_id), *self._tour_state(left, old_guide)]
             elif action in ("next", "prev", "goto"):
                 step = {"next": 1, "prev": -1, "goto": 0}[action]
                 guided = self.tours.move(visitor_id, tour_id, step=step, stop=stop if action == "goto" else None)

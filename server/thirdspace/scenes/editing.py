@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 NODE_FIELDS = {"id", "asset", "parent", "position", "rotation", "scale", "name", "description"}
@@ -84,7 +84,7 @@ def remove_node(document: dict[str, Any], node_id: str) -> dict[str, Any]:
     return out
 
 
-def text_paths(document: dict[str, Any]):
+def text_paths(document: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     """(path, texts) for every multilingual text: title, description, nodes.ID.name, nodes.ID.description."""
     for key in ("title", "description"):
         if isinstance(document.get(key), dict):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -67,7 +68,7 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema())
 
 
-def _json_path(parts) -> str:
+def _json_path(parts: Iterable[str | int]) -> str:
     out = "$"
     for p in parts:
         out += f"[{p}]" if isinstance(p, int) else f".{p}"
@@ -138,7 +139,7 @@ def _is_unicode(text: str) -> bool:
     return True
 
 
-def _texts(document: dict[str, Any]):
+def _texts(document: dict[str, Any]) -> Iterator[dict[str, str]]:
     yield document["title"]
     if "description" in document:
         yield document["description"]

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thirdspace.protocol.constants import FLAG_TELEPORT
 from thirdspace.sync import kernels, validate
@@ -36,11 +37,11 @@ class TickOutput:
 
     def snapshot(self, slot: int) -> memoryview:
         start = int(self.offset[slot])
-        return memoryview(self.buffer)[start : start + int(self.length[slot])]
+        return self.buffer.data[start : start + int(self.length[slot])]
 
 
 class SyncEngine:
-    def __init__(self, capacity: int, bounds_min, bounds_max, settings: SyncSettings | None = None):
+    def __init__(self, capacity: int, bounds_min: ArrayLike, bounds_max: ArrayLike, settings: SyncSettings | None = None):
         self.settings = s = settings or SyncSettings()
         self.capacity = capacity
         self.bounds_min = np.asarray(bounds_min, np.float64)
@@ -101,7 +102,16 @@ class SyncEngine:
     def acknowledge(self, slot: int, seq: int) -> None:
         self.client_ack[slot] = seq
 
-    def tick(self, tick: int, parts, flags, has_pose, ids, clients, always_slots) -> TickOutput:
+    def tick(
+        self,
+        tick: int,
+        parts: np.ndarray,
+        flags: np.ndarray,
+        has_pose: np.ndarray,
+        ids: np.ndarray,
+        clients: np.ndarray,
+        always_slots: np.ndarray,
+    ) -> TickOutput:
         s = self.settings
         kernels.quantise(parts, self.bounds_min, self.axis_max, self.q)
         self.hist_q[tick % s.history] = self.q

@@ -6,6 +6,8 @@ The property tests run both on random rooms and require identical results.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -107,18 +109,18 @@ def _zigzag(d: int) -> int:
     return (d << 1) if d >= 0 else ((-d) << 1) - 1
 
 
-def _part_full(w: BitWriter, cur, axis_bits) -> None:
+def _part_full(w: BitWriter, cur: np.ndarray, axis_bits: Sequence[int]) -> None:
     for a in range(3):
         w.put(cur[a], axis_bits[a])
     w.put(int(cur[3]), QUAT_PACKED_BITS)
 
 
-def _part_delta(w: BitWriter, held, cur, known: bool, axis_bits) -> None:
+def _part_delta(w: BitWriter, held: np.ndarray, cur: np.ndarray, known: bool, axis_bits: Sequence[int]) -> None:
     if known and all(int(held[a]) == int(cur[a]) for a in range(4)):
         w.put(0, 1)
         return
     w.put(1, 1)
-    deltas = [int(cur[a]) - int(held[a]) for a in range(3)] if known else None
+    deltas = [int(cur[a]) - int(held[a]) for a in range(3)] if known else []
     width = max(_zigzag(d).bit_length() for d in deltas) if known else WIDTH_ABSOLUTE
     if width >= WIDTH_ABSOLUTE:
         w.put(WIDTH_ABSOLUTE, WIDTH_BITS)
@@ -146,7 +148,7 @@ def _part_delta(w: BitWriter, held, cur, known: bool, axis_bits) -> None:
     w.put(cur_q, QUAT_PACKED_BITS)
 
 
-def _full(w: BitWriter, cur, flags: int, axis_bits) -> None:
+def _full(w: BitWriter, cur: np.ndarray, flags: int, axis_bits: Sequence[int]) -> None:
     w.put(flags, FLAG_BITS)
     _part_full(w, cur[0], axis_bits)
     for part, bit in HANDS:
@@ -154,7 +156,7 @@ def _full(w: BitWriter, cur, flags: int, axis_bits) -> None:
             _part_full(w, cur[part], axis_bits)
 
 
-def _update(w: BitWriter, held, held_flags: int, known: bool, cur, flags: int, axis_bits) -> None:
+def _update(w: BitWriter, held: np.ndarray, held_flags: int, known: bool, cur: np.ndarray, flags: int, axis_bits: Sequence[int]) -> None:
     w.put(flags, FLAG_BITS)
     _part_delta(w, held[0], cur[0], known, axis_bits)
     for part, bit in HANDS:
@@ -165,13 +167,13 @@ def _update(w: BitWriter, held, held_flags: int, known: bool, cur, flags: int, a
                 _part_full(w, cur[part], axis_bits)
 
 
-def _cost(fn, *args) -> int:
+def _cost(fn: Callable[..., None], *args: Any) -> int:
     w = BitWriter()
     fn(w, *args)
     return w.bits
 
 
-def _changed(held, held_flags: int, cur, flags: int) -> bool:
+def _changed(held: np.ndarray, held_flags: int, cur: np.ndarray, flags: int) -> bool:
     tracked = FLAG_LEFT | FLAG_RIGHT
     if held_flags & tracked != flags & tracked:
         return True
@@ -185,7 +187,7 @@ class ReferenceEncoder:
     ``views[client][seq]`` is the view the client holds after snapshot ``seq``:
     ``{visitor_id: (state_tick, acc, flags)}``; ``history[tick]`` the quantised room."""
 
-    def __init__(self, ring: int, history: int, axis_bits, full_rate_m: float, budget_bits: int):
+    def __init__(self, ring: int, history: int, axis_bits: Iterable[int], full_rate_m: float, budget_bits: int):
         self.ring, self.history_len = ring, history
         self.axis_bits = [int(b) for b in axis_bits]
         self.full_rate_m, self.budget_bits = full_rate_m, budget_bits
@@ -193,7 +195,17 @@ class ReferenceEncoder:
         self.seq: dict[int, int] = {}
         self.history: dict[int, np.ndarray] = {}
 
-    def encode(self, tick, client, ack, ids, q, flags, chosen, n_always) -> bytes:
+    def encode(
+        self,
+        tick: int,
+        client: int,
+        ack: int | None,
+        ids: np.ndarray,
+        q: np.ndarray,
+        flags: np.ndarray,
+        chosen: Sequence[tuple[int, float]],
+        n_always: int,
+    ) -> bytes:
         self.history[tick] = q.copy()
         for old in [t for t in self.history if t <= tick - self.history_len]:
             del self.history[old]
@@ -202,13 +214,13 @@ class ReferenceEncoder:
         seq = (last + 1) & 0xFFFF
         previous = views.get(last, {})
         full = not (ack is not None and ack in views and ((seq - ack) & 0xFFFF) < self.ring)
-        base = {} if full else views[ack]
+        base = views[ack] if ack is not None and not full else {}
         base_ids = sorted(base)
         slot_of = {int(ids[s]): s for s, _ in chosen}
         used = 48 + 2 * len(base) + 1 + NEW_COUNT_BITS
         status = {vid: "removed" for vid in base_ids}
         view: dict[int, tuple[int, float, int]] = {}
-        new = []
+        new: list[int] = []
         for index, (slot, d2) in enumerate(chosen):
             vid = int(ids[slot])
             distance = math.sqrt(d2)
@@ -246,7 +258,7 @@ class ReferenceEncoder:
         w.put(FRAME_SNAPSHOT_V2, 8)
         w.put(SNAPSHOT_FULL if full else 0, 8)
         w.put(seq, 16)
-        w.put(0 if full else ack, 16)
+        w.put(0 if full or ack is None else ack, 16)
         for vid in base_ids:
             if status[vid] == "keep":
                 w.put(0, 1)

@@ -7,6 +7,7 @@ page knows which marker it stands at.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -19,7 +20,7 @@ def anchor_url(base: str, scene: str, anchor: str, room: str | None = None) -> s
     return f"{base.rstrip('/')}/?{urlencode(query)}"
 
 
-def pages(document: dict[str, Any], base: str, room: str | None = None):
+def pages(document: dict[str, Any], base: str, room: str | None = None) -> Iterator[tuple[str, str, Any]]:
     """One A4 image per anchor: the code, the anchor's name, the scene's title and the printed size to keep."""
     import qrcode
     from PIL import Image, ImageDraw, ImageFont
