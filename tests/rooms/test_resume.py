@@ -73,3 +73,16 @@ def test_tours_survive_a_snapshot_and_restore():
     reopened.tours.restore(reopened.document, saved, set(reopened.visitors))
     running = reopened.tours.running[tour_id]
     assert (running.guide, running.index, running.members) == (guide.id, 1, [ama.id])
+
+
+def test_a_tour_the_scene_lacks_is_unknown_whatever_the_action_and_one_nobody_leads_is_a_bad_request():
+    room = Room("gallery-1", scene())
+    ama, _ = room.join("Ama", "sw", "#445566", now=0)
+    tour_id = room.document["tours"][0]["id"]
+    for action in ("start", "join", "next", "prev", "goto", "lead"):
+        [refusal] = room.tour(ama.id, action, "nowhere", stop="s", to=1)
+        assert (refusal.to, refusal.message["code"], refusal.message["field"]) == (ama.id, "unknown_tour", "tour"), action
+    for action in ("join", "next", "prev", "goto", "lead"):
+        [refusal] = room.tour(ama.id, action, tour_id, stop="s", to=1)
+        assert refusal.message["code"] == "bad_request", action
+    assert [o.message["type"] for o in room.tour(ama.id, "leave", "nowhere")] == ["tour_left"]

@@ -89,4 +89,4 @@ async def test_tour_messages_are_checked(server):
         await client.send({"type": "tour", "action": "join", "tour": "nowhere"})
         await client.send({"type": "tour", "action": "goto", "tour": TOUR})
         errors = await client.wait_for(lambda c: c.errors if len(c.errors) >= 3 else None)
-        assert [e["field"] for e in errors] == ["action", "tour", "stop"]
+        assert [(e["code"], e["field"]) for e in errors] == [("bad_request", "action"), ("unknown_tour", "tour"), ("bad_request", "stop")]

@@ -43,12 +43,12 @@ async def joined(server):
     return ws
 
 
-async def next_control(ws):
+async def next_control(ws, skip=frozenset({"join", "leave", "chat"})):
     while True:
         data = await asyncio.wait_for(ws.recv(), 5)
         if isinstance(data, str):
             message = orjson.loads(data)
-            if message["type"] not in ("join", "leave", "chat"):
+            if message["type"] not in skip:
                 return message
 
 
@@ -104,9 +104,23 @@ async def test_bad_hello_fields_get_an_error_then_a_good_hello_joins(server, bys
     await ws.close()
 
 
-async def test_oversized_frame_closes_1009(server, bystanders):
+def chat_frame(size: int) -> str:
+    """A chat line padded with JSON whitespace to exactly ``size`` bytes."""
+    frame = orjson.dumps({"type": "chat", "text": "padded"}).decode()
+    return frame[:-1] + " " * (size - len(frame)) + "}"
+
+
+async def test_a_frame_of_the_limit_is_read_and_one_byte_more_closes_1009(server, bystanders):
     ws = await joined(server)
-    await ws.send(orjson.dumps({"type": "chat", "text": "x" * MAX_FRAME_BYTES}).decode())
+    await ws.send(chat_frame(MAX_FRAME_BYTES))
+    assert (await next_control(ws, {"join", "leave"}))["text"] == "padded"
+    await ws.send(chat_frame(MAX_FRAME_BYTES + 1))
+    assert await closed_with(ws) == 1009
+
+
+async def test_a_far_larger_frame_closes_1009(server, bystanders):
+    ws = await joined(server)
+    await ws.send(orjson.dumps({"type": "chat", "text": "x" * MAX_FRAME_BYTES * 4}).decode())
     assert await closed_with(ws) == 1009
 
 
@@ -148,7 +162,7 @@ async def test_chat_rate_limit_gives_an_error(server, bystanders):
         await chatty.wait_for(lambda c: len([m for m in c.chat if m["from"] == chatty.id]) == 5)
 
 
-@pytest.mark.parametrize("first", ['{"type": "dance"}', "{}", '{"type": "chat", "text": 5}'])
+@pytest.mark.parametrize("first", ['{"type": "dance"}', "{}", '{"type": "chat", "text": 5}', "not json", "[1]", b"\xff"])
 async def test_anything_but_a_hello_first_closes_1008_even_when_malformed(server, bystanders, first):
     ws = await websockets.connect(server.ws)
     await ws.send(first)
@@ -161,3 +175,11 @@ async def test_control_characters_in_names_are_refused(server, bystanders):
     error = await next_control(ws)
     assert error["field"] == "name" and error["code"] == "bad_request"
     await ws.close()
+
+
+async def test_refusals_by_the_room_count_towards_the_error_budget(server, bystanders):
+    ws = await joined(server)
+    await ws.send(orjson.dumps({"type": "chat", "text": "once"}).decode())
+    for _ in range(server.app[SETTINGS].max_errors + 1):  # the same line again and again: "duplicate" each time
+        await ws.send(orjson.dumps({"type": "chat", "text": "once"}).decode())
+    assert await closed_with(ws) == 1008

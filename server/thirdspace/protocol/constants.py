@@ -31,15 +31,15 @@ POSE_DTYPE = np.dtype([("kind", "u1"), ("flags", "u1"), ("ack", "<u2"), ("parts"
 POSE_FRAME_SIZE = POSE_DTYPE.itemsize  # 88
 
 # Limits.
-MAX_FRAME_BYTES = 16 * 1024  # larger frames are closed with 1009
+MAX_FRAME_BYTES = 16 * 1024  # a client frame may be this long; a longer one is closed with 1009
 MAX_NAME_CHARS = 32
 MAX_CHAT_CHARS = 500
 
 # WebSocket close codes (RFC 6455 section 7.4.1).
-# A frame over MAX_FRAME_BYTES is closed with 1009 by aiohttp itself.
 CLOSE_GOING_AWAY = 1001  # the server is shutting down
 CLOSE_INVALID_PAYLOAD = 1007  # undecodable JSON or UTF-8, wrong binary length, unknown frame kind
 CLOSE_POLICY = 1008  # anything but a hello first, or too many invalid messages
+CLOSE_MESSAGE_TOO_BIG = 1009  # a client frame longer than MAX_FRAME_BYTES
 CLOSE_KICKED = 4003  # a moderator removed the visitor from the room (the reason says for how long)
 CLOSE_ROOM_CLOSED = 4004  # a moderator closed the room (a "closed" message with their words came first)
 CLOSE_MOVED = 4005  # this node is shutting down: a "move" message said where the room went; resume there

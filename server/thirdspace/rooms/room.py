@@ -259,6 +259,8 @@ class Room:
         before = self.tours.running.get(tour_id)
         old_guide = before.guide if before else None
         try:
+            if action != "leave" and tour_id not in self.tours.running:
+                self.tours.find(self.document, tour_id)  # unknown_tour, whatever the action, for a tour the scene lacks
             if action == "start":
                 guided = self.tours.start(visitor_id, visitor.can_guide, self.document, tour_id)
             elif action == "join":

@@ -67,7 +67,7 @@ class RoomTours:
         """Bring back tours from :meth:`snapshot`, for the visitors in ``present``; unknown tours are dropped."""
         for tour_id, saved in data.items():
             try:
-                tour = self._tour(document, tour_id)
+                tour = self.find(document, tour_id)
             except TourError:
                 continue
             everyone = [v for v in [saved["guide"], *saved["members"]] if v in present]
@@ -75,11 +75,12 @@ class RoomTours:
                 index = min(int(saved["index"]), len(tour["stops"]) - 1)
                 self.running[tour_id] = GuidedTour(tour, everyone[0], index, everyone[1:])
 
-    def _tour(self, document: dict[str, Any], tour_id: str) -> dict[str, Any]:
+    def find(self, document: dict[str, Any], tour_id: str) -> dict[str, Any]:
+        """The scene's tour ``tour_id``; TourError ``unknown_tour`` when the scene has none of that id."""
         for tour in document.get("tours", []):
             if tour["id"] == tour_id:
                 return tour
-        raise TourError("unknown_tour", f"no tour {tour_id!r} in this scene")
+        raise TourError("unknown_tour", f"no tour {tour_id!r} in this scene", "tour")
 
     def of(self, visitor_id: int) -> GuidedTour | None:
         return next((t for t in self.running.values() if visitor_id in t.everyone), None)
@@ -87,7 +88,7 @@ class RoomTours:
     def start(self, visitor_id: int, can_guide: bool, document: dict[str, Any], tour_id: str) -> GuidedTour:
         if not can_guide:
             raise TourError("forbidden", "leading a tour needs the guide role", "action")
-        tour = self._tour(document, tour_id)
+        tour = self.find(document, tour_id)
         if tour_id in self.running:
             raise TourError("bad_request", f"tour {tour_id!r} is already running here; join it")
         self.leave(visitor_id)
