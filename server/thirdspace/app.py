@@ -18,11 +18,12 @@ from thirdspace.logs import NODE_ID, request_id_middleware
 from thirdspace.protocol.constants import CLOSE_GOING_AWAY
 from thirdspace.rooms.room import RoomRules
 from thirdspace.services.translation import ChatTranslations, make_translator
+from thirdspace.services.replication import ClusterReplication
+from thirdspace.services.rooms import LiveRooms
 from thirdspace.store import Database
 from thirdspace.sync.engine import SyncSettings, warm_up
 from thirdspace.web.auth import auth_middleware
 from thirdspace.web.http import add_routes
-from thirdspace.web.hub import Hub
 from thirdspace.web.keys import ASSETS, CLUSTER, DB, HUB, PUBLISHER, SCENE_ASSETS, SETTINGS, STATE
 from thirdspace.web.publishing import Publisher
 
@@ -57,7 +58,7 @@ def create_app(settings: Settings) -> web.Application:
         ),
     )
     scene_assets: dict = {}
-    hub = Hub({}, rules, settings.resume_window_s)
+    hub = LiveRooms({}, rules, settings.resume_window_s)
     translator = make_translator(settings.translator, settings.translator_url, settings.translator_api_key, settings.translator_timeout_s)
     hub.translations = ChatTranslations(translator, settings.translator_timeout_s, settings.translator_concurrency)
     publisher = Publisher(db, library, hub, scene_assets)
@@ -94,17 +95,12 @@ def create_app(settings: Settings) -> web.Application:
     return app
 
 
-def join_cluster(app: web.Application, settings: Settings, hub: Hub, publisher: Publisher) -> None:
+def join_cluster(app: web.Application, settings: Settings, hub: LiveRooms, publisher: Publisher) -> None:
     """Cluster mode: register with Redis, hand out rooms through its directory, hear the other nodes' events."""
     public_url = settings.public_url or f"ws://{settings.host}:{settings.port}/ws"
     node_id = settings.node_name or f"{socket.gethostname()}-{settings.port}-{os.getpid()}"
     cluster = Cluster(settings.redis_url, node_id, public_url, settings.chat_history)
     NODE_ID["value"] = node_id
-    cluster.load = hub.load
-    cluster.on_dead_room = hub.reopen
-    cluster.local_rooms = lambda: list(hub.runners)
-    cluster.on_lost_rooms = hub.give_up_lost_rooms
-    hub.cluster = cluster
     tasks: set[asyncio.Task[None]] = set()
 
     def announce(kind: str, fields: dict) -> None:
@@ -130,7 +126,8 @@ def join_cluster(app: web.Application, settings: Settings, hub: Hub, publisher: 
             hub.deliver_offer(event["scene"], event["offer"])
 
     cluster.on_event = on_event
-    publisher.announce = hub.announce = announce
+    hub.replication = ClusterReplication(hub, cluster, announce)
+    publisher.announce = announce
     app[CLUSTER] = cluster
 
     async def start(app: web.Application) -> None:

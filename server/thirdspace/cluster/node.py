@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from thirdspace.rooms.placement import candidates, free_number, node_for_new_room, room_number
 from thirdspace.metrics import REDIS_ERRORS, REDIS_SECONDS
 
 log = logging.getLogger(__name__)
@@ -105,11 +106,6 @@ class Owner:
     @property
     def alive(self) -> bool:
         return self.url is not None
-
-
-def room_number(room_id: str) -> int:
-    number = room_id.rpartition("-")[2]
-    return int(number) if number.isdigit() else 0
 
 
 def http_base(ws_url: str) -> str:
@@ -329,51 +325,44 @@ class Cluster:
             nodes = await self.nodes()
             members = await self.call("smembers", self.redis.smembers(PREFIX + f"scene-rooms:{scene_id}"))
             room_ids = sorted((r.decode() for r in members), key=room_number)
+            open_nodes = {node_id for node_id, node in nodes.items() if not node.draining}
             if room_ids:
-                owners = await self.call("hmget", self.redis.hmget(PREFIX + "room-node", room_ids))
-                candidates = []
-                for room_id, owner in zip(room_ids, owners, strict=True):
-                    node = nodes.get(owner.decode()) if owner else None
-                    if node is not None and not node.draining and room_id not in avoid:
-                        candidates.append(room_id)
-                if candidates:
-                    seat = await self.call("seat", self._seat(keys=[PREFIX + "room-info"], args=[capacity, *candidates]))
+                owner_ids = await self.call("hmget", self.redis.hmget(PREFIX + "room-node", room_ids))
+                owners = {r: o.decode() if o else None for r, o in zip(room_ids, owner_ids, strict=True)}
+                seats = candidates(room_ids, owners, open_nodes, avoid)
+                if seats:
+                    seat = await self.call("seat", self._seat(keys=[PREFIX + "room-info"], args=[capacity, *seats]))
                     if seat:
                         seat = seat.decode()
                         owner = await self.call("hget", self.redis.hget(PREFIX + "room-node", seat))
                         node = nodes.get(owner.decode()) if owner else None
                         if node is not None:
                             return seat, node
-            target = await self._emptiest(nodes)
+            target = node_for_new_room(await self._directory_load(open_nodes), self.node_id)
             if target is None:
                 raise ClusterUnavailable("no node is taking visitors")
             taken = {room_number(r) for r in room_ids}
-            number = 1
             while True:
-                while number in taken:
-                    number += 1
-                room_id = f"{scene_id}-{number}"
-                if await self.take(room_id, "", target.id):
+                room_id = f"{scene_id}-{free_number(taken)}"
+                if await self.take(room_id, "", target):
                     await self.set_room(room_id, scene_id, 1, capacity, False)  # the seat of the visitor who opens it
                     await self.add_room(room_id, scene_id)
-                    return room_id, target
-                taken.add(number)  # another node opened that number first
+                    return room_id, nodes[target]
+                taken.add(room_number(room_id))  # another node opened that number first
 
-    async def _emptiest(self, nodes: dict[str, Node]) -> Node | None:
-        """Where a new room should open: the live node running the fewest rooms, then visitors, counted
-        from the directory itself (a burst of joins opens rooms faster than heartbeats report them)."""
+    async def _directory_load(self, open_nodes: set[str]) -> dict[str, tuple[int, int]]:
+        """Rooms and visitors of each node taking visitors, counted from the directory itself (a burst of joins
+        opens rooms faster than heartbeats report them)."""
         owners = await self.call("hgetall", self.redis.hgetall(PREFIX + "room-node"))
         infos = await self.call("hgetall", self.redis.hgetall(PREFIX + "room-info"))
-        load = {node_id: [0, 0] for node_id, node in nodes.items() if not node.draining}
+        load = {node_id: [0, 0] for node_id in open_nodes}
         for room_id, owner in owners.items():
             counts = load.get(owner.decode())
             if counts is not None:
                 raw = infos.get(room_id)
                 counts[0] += 1
                 counts[1] += orjson.loads(raw)["visitors"] if raw else 0
-        if not load:
-            return None
-        return nodes[min(load, key=lambda n: (*load[n], n != self.node_id, n))]
+        return {node_id: (rooms, visitors) for node_id, (rooms, visitors) in load.items()}
 
     async def add_room(self, room_id: str, scene_id: str) -> None:
         await self.call("sadd", self.redis.sadd(PREFIX + f"scene-rooms:{scene_id}", room_id))

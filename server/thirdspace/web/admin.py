@@ -13,7 +13,7 @@ from thirdspace.cluster.node import http_base
 from thirdspace.store import ROLES
 from thirdspace.web.auth import http_error, require
 from thirdspace.web.http import json_response, read_json
-from thirdspace.web.hub import Hub, RoomRunner
+from thirdspace.services.rooms import LiveRooms, RoomRunner
 from thirdspace.web.keys import DB, HUB
 
 
@@ -34,7 +34,7 @@ async def list_rooms(request: web.Request) -> web.Response:
     return json_response({"rooms": _local_rooms(hub)})
 
 
-def _local_rooms(hub: Hub) -> list[dict[str, Any]]:
+def _local_rooms(hub: LiveRooms) -> list[dict[str, Any]]:
     rooms = []
     for room in hub.directory.rooms():
         runner = hub.runners.get(room.id)

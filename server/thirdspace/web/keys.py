@@ -7,12 +7,12 @@ from aiohttp import web
 from thirdspace.assets.library import AssetLibrary
 from thirdspace.cluster.node import Cluster
 from thirdspace.config import Settings
+from thirdspace.services.rooms import LiveRooms
 from thirdspace.store import Database
-from thirdspace.web.hub import Hub
 from thirdspace.web.publishing import Publisher
 
 SETTINGS = web.AppKey("settings", Settings)
-HUB = web.AppKey("hub", Hub)
+HUB = web.AppKey("rooms", LiveRooms)  # the live rooms of this node
 ASSETS = web.AppKey("assets", AssetLibrary)
 SCENE_ASSETS = web.AppKey("scene_assets", dict)
 DB = web.AppKey("db", Database)

@@ -18,13 +18,13 @@ from thirdspace.assets.library import Asset, AssetError, AssetLibrary
 from thirdspace.scenes.editing import text_subject, visitor_view
 from thirdspace.scenes.model import Scene, SceneError, load_directory, validate
 from thirdspace.store import Database, NotFound
-from thirdspace.web.hub import Hub
+from thirdspace.services.rooms import LiveRooms
 
 log = logging.getLogger(__name__)
 
 
 class Publisher:
-    def __init__(self, db: Database, library: AssetLibrary, hub: Hub, scene_assets: dict[str, list[Asset]]):
+    def __init__(self, db: Database, library: AssetLibrary, hub: LiveRooms, scene_assets: dict[str, list[Asset]]):
         self.db = db
         self.library = library
         self.hub = hub
