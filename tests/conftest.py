@@ -17,6 +17,34 @@ from thirdspace.app import create_app
 from thirdspace.config import PROJECT_ROOT, Settings
 from thirdspace.web.keys import HUB
 
+TESTS_DIR = Path(__file__).resolve().parent
+# Long-running tests (a minute or more of real load each): marked soak, so `-m "not soak"` leaves them out.
+SOAK = ("web/test_slow_consumers.py",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by what they need, so a run can pick the fast core (README, "Test it"):
+
+    browser  everything in tests/browser (Chromium through Playwright)
+    cluster  everything in tests/cluster, and any test whose module starts a redis-server
+    postgres tests using the PostgreSQL server fixture (``postgres``, or the store over each backend)
+    soak     the long-running tests listed in SOAK
+    """
+    for item in items:
+        path = item.path.resolve().relative_to(TESTS_DIR).as_posix()
+        top = path.split("/")[0]
+        module = getattr(item, "module", None)
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        if top == "browser":
+            item.add_marker(pytest.mark.browser)
+        if top == "cluster" or "redis" in item.fixturenames or hasattr(module, "start_redis"):
+            item.add_marker(pytest.mark.cluster)
+        if "postgres" in item.fixturenames or params.get("target") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
+        if path in SOAK:
+            item.add_marker(pytest.mark.soak)
+
+
 # Property tests: a bounded run in the suite; `pytest --hypothesis-profile=deep` for a long one.
 settings.register_profile("default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("deep", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
