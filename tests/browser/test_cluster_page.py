@@ -4,7 +4,6 @@ down or dies, the page carries on in the other node, in the same place."""
 from __future__ import annotations
 
 import signal
-import time
 
 import pytest
 
@@ -59,13 +58,11 @@ async def test_the_page_follows_its_room_to_the_other_node(cluster, visit, how):
         seen = len(bo.messages)
 
         a.kill(getattr(signal, how))
-        started = time.monotonic()
-        await v.page.wait_for_function(BACK, timeout=10000)
-        back_in = time.monotonic() - started
+        await v.page.wait_for_function(BACK, timeout=10000)  # how long this takes: benchmarks/failover.py
         await bo.wait_for(lambda c: c.resumes == 1, timeout=10)
 
         state = await v.page.evaluate("({id: thirdspace.visitorId, room: thirdspace.room})")
-        assert state == {"id": me["id"], "room": me["room"]} and back_in < 5.0
+        assert state == {"id": me["id"], "room": me["room"]}
         assert bo.ws.remote_address[1] == b.port
         await bo.send_chat("after")
         await v.page.wait_for_function("thirdspace.chat().some(l => l.text === 'after')")
@@ -74,4 +71,3 @@ async def test_the_page_follows_its_room_to_the_other_node(cluster, visit, how):
         assert [m for m in bo.messages[seen:] if m.get("type") in ("join", "leave")] == []  # nobody saw the page go
         await v.page.wait_for_function(f"thirdspace.avatars().some(a => a.id === {bo.id})")
     assert unexpected(v.errors, a) == [], v.errors
-    print(f"{how}: the page was back {back_in:.2f} s later")
