@@ -1,3 +1,4 @@
+// @ts-check
 // WebXR immersive-ar: the scene's overlays laid over the real gallery, aligned at a printed anchor.
 // Optional features degrade in order: hit-test (tap the marked spot) -> tap to place in front of you;
 // anchors (the alignment follows the device's tracking) -> the alignment as placed; dom-overlay (the page's
@@ -9,12 +10,39 @@ import { ARButton } from "three/addons/webxr/ARButton.js";
 const IN_FRONT_M = 1.5;
 const EYE_TO_FLOOR_M = 1.4;
 
+/**
+ * @typedef {object} ARState what the page's tests and debugging read
+ * @property {boolean} active
+ * @property {boolean} calibrated
+ * @property {boolean} restored the alignment came back from this tab's session
+ * @property {boolean} hitTest
+ * @property {boolean} anchors
+ * @property {string | null} anchor
+ * @property {"hit-test" | "in-front"} [placedBy]
+ */
+
+/**
+ * The heading of a rotation about +Y.
+ * @param {THREE.Quaternion} quaternion
+ * @returns {number} radians
+ */
 function yawOf(quaternion) {
   const forward = new THREE.Vector3(0, 0, -1).applyQuaternion(quaternion);
   return Math.atan2(-forward.x, -forward.z);
 }
 
 export class ARSupport {
+  /**
+   * @param {object} options
+   * @param {THREE.WebGLRenderer} options.renderer
+   * @param {THREE.Object3D} options.rig aligned so that the scene's anchor lands on the real marker
+   * @param {THREE.Camera} options.camera
+   * @param {import("./types.js").SceneDocument} options.document
+   * @param {string | null} options.anchorId the marker the visitor scanned, if any
+   * @param {() => void} options.onStart
+   * @param {() => void} options.onEnd
+   * @param {(message: string) => void} options.onMessage what to tell the visitor
+   */
   constructor({ renderer, rig, camera, document: sceneDocument, anchorId, onStart, onEnd, onMessage }) {
     this.renderer = renderer;
     this.rig = rig;
@@ -27,6 +55,16 @@ export class ARSupport {
     this.onMessage = onMessage;
     this.requested = false;
     this.active = false;
+    /** @type {XRHitTestSource | null} */
+    this.hitSource = null;
+    /** @type {XRAnchor | null} */
+    this.xrAnchor = null;
+    /** @type {{hit: XRHitTestResult, position: THREE.Vector3} | null} */
+    this.lastHit = null;
+    /** @type {{position: THREE.Vector3, quaternion: THREE.Quaternion} | null} the rig before the session */
+    this.saved = null;
+    this.placedYaw = 0;
+    /** @type {ARState} */
     this.state = { active: false, calibrated: false, restored: false, hitTest: false, anchors: false, anchor: this.anchor?.id || null };
     this.key = `thirdspace.ar.${sceneDocument.id}`;
     this.reticle = new THREE.Mesh(new THREE.RingGeometry(0.08, 0.1, 32).rotateX(-Math.PI / 2), new THREE.MeshBasicMaterial({ color: "#ffcf5a" }));
@@ -34,7 +72,10 @@ export class ARSupport {
     this.reticle.matrixAutoUpdate = false;
   }
 
-  // The anchors to choose from, for visitors who did not scan a code (or stand at another marker).
+  /**
+   * The anchors to choose from, for visitors who did not scan a code (or stand at another marker).
+   * @returns {HTMLSelectElement}
+   */
   picker() {
     const select = document.createElement("select");
     select.id = "anchor";
@@ -55,6 +96,7 @@ export class ARSupport {
     return select;
   }
 
+  /** @returns {HTMLElement} three.js' ARButton */
   button() {
     const button = ARButton.createButton(this.renderer, {
       optionalFeatures: ["hit-test", "anchors", "dom-overlay", "local-floor"],
@@ -65,6 +107,7 @@ export class ARSupport {
     return button;
   }
 
+  /** @param {XRSession} session */
   async start(session) {
     this.active = true;
     this.requested = false;
@@ -111,7 +154,10 @@ export class ARSupport {
     this.onEnd();
   }
 
-  // Each XR frame: where the viewer's ray meets a surface; and, once anchored, follow the anchor's tracking.
+  /**
+   * Each XR frame: where the viewer's ray meets a surface; and, once anchored, follow the anchor's tracking.
+   * @param {XRFrame | undefined} frame
+   */
   frame(frame) {
     if (!this.active || !frame) return;
     const space = this.renderer.xr.getReferenceSpace();
@@ -154,6 +200,12 @@ export class ARSupport {
     this.onMessage("Aligned. Walk around: the labels stay on the exhibits.");
   }
 
+  /**
+   * Turn and move the rig so that the anchor is at `point` (in the session's space), facing the viewer.
+   * @param {THREE.Vector3} point
+   * @param {number} viewerYaw radians
+   * @param {boolean} save keep the alignment for this tab's session
+   */
   align(point, viewerYaw, save) {
     const facing = THREE.MathUtils.degToRad(this.anchor.yaw_deg || 0); // the way a visitor faces to read the marker
     const turn = facing - viewerYaw;

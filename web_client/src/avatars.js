@@ -1,3 +1,4 @@
+// @ts-check
 // Other visitors: a head, two hands and a name tag, moved through an interpolation buffer.
 import * as THREE from "three";
 import { FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT, PART_FLOATS } from "./protocol.js";
@@ -6,6 +7,13 @@ import { canvasSprite } from "./sprites.js";
 export const INTERPOLATION_DELAY_MS = 100;
 const BUFFER_LENGTH = 32;
 
+/** @typedef {import("./types.js").Visitor} Visitor */
+/** @typedef {{time: number, flags: number, parts: ArrayLike<number>}} Sample a pose as received, at page time `time` */
+
+/**
+ * @param {string} text
+ * @returns {THREE.Sprite}
+ */
 function nameTag(text) {
   const sprite = canvasSprite(
     512,
@@ -31,9 +39,11 @@ function nameTag(text) {
 const RESTING_HANDS = [new THREE.Vector3(-0.22, -0.55, -0.1), new THREE.Vector3(0.22, -0.55, -0.1)];
 
 class Avatar {
+  /** @param {Visitor} visitor */
   constructor(visitor) {
     this.visitor = visitor;
-    this.buffer = []; // {time, flags, parts}
+    /** @type {Sample[]} oldest first */
+    this.buffer = [];
     const material = new THREE.MeshStandardMaterial({ color: visitor.colour, roughness: 0.6 });
     this.group = new THREE.Group();
     this.group.name = `avatar-${visitor.id}`;
@@ -54,12 +64,21 @@ class Avatar {
     this.position = new THREE.Vector3();
   }
 
+  /**
+   * @param {number} time
+   * @param {number} flags
+   * @param {ArrayLike<number>} parts
+   */
   push(time, flags, parts) {
     if (flags & FLAG_TELEPORT) this.buffer.length = 0; // jump, do not glide
     this.buffer.push({ time, flags, parts });
     if (this.buffer.length > BUFFER_LENGTH) this.buffer.shift();
   }
 
+  /**
+   * Show the pose interpolated at `renderTime` (page time, a little behind now).
+   * @param {number} renderTime
+   */
   update(renderTime) {
     const buffer = this.buffer;
     if (buffer.length === 0) return;
@@ -111,9 +130,11 @@ class Avatar {
 
   dispose() {
     this.group.traverse((o) => {
+      if (!(o instanceof THREE.Mesh || o instanceof THREE.Sprite)) return;
       o.geometry?.dispose();
-      o.material?.map?.dispose();
-      o.material?.dispose();
+      const material = /** @type {THREE.Material & {map?: THREE.Texture}} */ (o.material);
+      material?.map?.dispose();
+      material?.dispose();
     });
   }
 }
@@ -125,12 +146,18 @@ const _up = new THREE.Vector3(0, 1, 0);
 const _offset = new THREE.Vector3();
 
 export class Avatars {
+  /**
+   * @param {THREE.Object3D} scene where avatars are added
+   * @param {number} selfId this page's visitor, who has no avatar here
+   */
   constructor(scene, selfId) {
     this.scene = scene;
     this.selfId = selfId;
+    /** @type {Map<number, Avatar>} */
     this.byId = new Map();
   }
 
+  /** @param {Visitor} visitor */
   add(visitor) {
     if (visitor.id === this.selfId || this.byId.has(visitor.id)) return;
     const avatar = new Avatar(visitor);
@@ -138,6 +165,7 @@ export class Avatars {
     this.scene.add(avatar.group);
   }
 
+  /** @param {number} id */
   remove(id) {
     const avatar = this.byId.get(id);
     if (!avatar) return;
@@ -146,8 +174,12 @@ export class Avatars {
     this.byId.delete(id);
   }
 
-  // A snapshot holds every avatar in this visitor's interest; the others are hidden until they return.
-  // Only avatars it moved are sampled, so a far avatar updated every third tick still glides.
+  /**
+   * A snapshot holds every avatar in this visitor's interest; the others are hidden until they return.
+   * Only avatars it moved are sampled, so a far avatar updated every third tick still glides.
+   * @param {import("./types.js").Snapshot} snapshot
+   * @param {number} now page time
+   */
   onSnapshot(snapshot, now) {
     const seen = new Set();
     for (const { id, flags, updated, parts } of snapshot.avatars) {
@@ -157,6 +189,17 @@ export class Avatars {
     for (const [id, avatar] of this.byId) if (!seen.has(id)) avatar.hide();
   }
 
+  /** @returns {{id: number, name: string, visible: boolean, position: number[]}[]} */
+  list() {
+    return [...this.byId.values()].map((a) => ({
+      id: a.visitor.id,
+      name: a.visitor.name,
+      visible: a.group.visible,
+      position: a.position.toArray(),
+    }));
+  }
+
+  /** @param {number} now page time */
   update(now) {
     const renderTime = now - INTERPOLATION_DELAY_MS;
     for (const avatar of this.byId.values()) avatar.update(renderTime);

@@ -1,19 +1,41 @@
+// @ts-check
 // The chat panel. Visitor text is always inserted with textContent, never as HTML.
 // Each line shows in the reader's language where it can: quick-chat phrases from the curated tables,
 // free text as the original at once and the machine translation when it arrives, the original a tap away.
-import { languageName, primary, t } from "./i18n.js";
+import { find, findAll } from "./dom.js";
+import { primary } from "./i18n.js";
 import { MAX_CHAT_CHARS } from "./protocol.js";
 
+/** @typedef {import("./types.js").ChatMessage} ChatMessage */
+/** @typedef {import("./i18n.js").Words} Words */
+/** @typedef {Record<string, Record<string, string>>} PhraseTables phrase id -> {language: template} */
+/** @typedef {{message: ChatMessage, text: HTMLElement, meta: HTMLElement, line: HTMLLIElement}} ChatLine */
+
 export class ChatPanel {
-  constructor({ log, form, input, onSend, reader, phrases = {}, nameOf = (id) => id, onReport = () => {} }) {
+  /**
+   * @param {object} options
+   * @param {HTMLUListElement} options.log
+   * @param {HTMLFormElement} options.form
+   * @param {HTMLInputElement} options.input
+   * @param {(text: string) => void} options.onSend
+   * @param {string} options.reader the reader's language tag
+   * @param {Words} options.words
+   * @param {PhraseTables} [options.phrases]
+   * @param {(nodeId: string) => string} [options.nameOf] node id -> its name in the reader's language
+   * @param {(chatId: number) => void} [options.onReport]
+   */
+  constructor({ log, form, input, onSend, reader, words, phrases = {}, nameOf = (id) => id, onReport = () => {} }) {
     this.log = log;
     this.input = input;
-    this.reader = reader; // the reader's language tag
-    this.phrases = phrases; // phrase id -> {language: template}
-    this.nameOf = nameOf; // node id -> its name in the reader's language
+    this.reader = reader;
+    this.words = words;
+    this.phrases = phrases;
+    this.nameOf = nameOf;
     this.onReport = onReport;
-    this.lines = new Map(); // chat id -> {message, element}
-    this.muted = new Set(); // visitor ids this reader has muted (on this page only)
+    /** @type {Map<number, ChatLine>} chat id -> its line */
+    this.lines = new Map();
+    /** @type {Set<number>} visitor ids this reader has muted (on this page only) */
+    this.muted = new Set();
     input.maxLength = MAX_CHAT_CHARS;
     form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -24,6 +46,12 @@ export class ChatPanel {
     });
   }
 
+  /**
+   * A quick-chat phrase in the reader's language, naming `thing`; null for an unknown phrase.
+   * @param {string} phrase
+   * @param {string} [thing]
+   * @returns {string | null}
+   */
   render(phrase, thing) {
     const table = this.phrases[phrase];
     if (!table) return null;
@@ -31,10 +59,15 @@ export class ChatPanel {
     return template.replace("{thing}", thing ? this.nameOf(thing) : "");
   }
 
+  /**
+   * @param {ChatMessage} message
+   * @param {number} selfId
+   */
   add(message, selfId) {
+    const words = this.words;
     const line = document.createElement("li");
-    line.dataset.chat = message.id;
-    line.dataset.from = message.from;
+    line.dataset.chat = String(message.id);
+    line.dataset.from = String(message.from);
     if (message.from === selfId) line.classList.add("self");
     if (this.muted.has(message.from)) line.hidden = true;
     const name = document.createElement("span");
@@ -54,66 +87,80 @@ export class ChatPanel {
     }
     const meta = document.createElement("span");
     meta.className = "meta";
-    if (!quick && primary(message.language) !== primary(this.reader)) meta.textContent = languageName(message.language);
-    if (message.detected) meta.textContent = `${meta.textContent} · ${t("looks_like", { language: languageName(message.detected) })}`.replace(/^ · /, "");
+    if (!quick && primary(message.language) !== primary(this.reader)) meta.textContent = words.languageName(message.language);
+    if (message.detected) meta.textContent = `${meta.textContent} · ${words.t("looks_like", { language: words.languageName(message.detected) })}`.replace(/^ · /, "");
     line.append(name, text, meta);
-    if (message.from !== selfId) line.append(this.actions(message, line));
+    if (message.from !== selfId) line.append(this.actions(message));
     this.lines.set(message.id, { message, text, meta, line });
     this.append(line);
   }
 
-  actions(message, line) {
+  /**
+   * Mute and report, on someone else's line.
+   * @param {ChatMessage} message
+   * @returns {HTMLElement}
+   */
+  actions(message) {
+    const words = this.words;
     const box = document.createElement("span");
     box.className = "actions";
     const mute = document.createElement("button");
     mute.type = "button";
     mute.className = "link";
-    mute.textContent = t("mute");
+    mute.textContent = words.t("mute");
     mute.addEventListener("click", () => {
       this.muted.add(message.from);
-      for (const other of this.log.querySelectorAll(`li[data-from="${message.from}"]`)) other.hidden = true;
-      this.system(t("muted", { name: message.name }));
+      for (const other of this.log.querySelectorAll(`li[data-from="${message.from}"]`)) if (other instanceof HTMLElement) other.hidden = true;
+      this.system(words.t("muted", { name: message.name }));
     });
     const report = document.createElement("button");
     report.type = "button";
     report.className = "link";
-    report.textContent = t("report");
+    report.textContent = words.t("report");
     report.addEventListener("click", () => {
       this.onReport(message.id);
       report.disabled = true;
-      report.textContent = t("reported");
+      report.textContent = words.t("reported");
     });
     box.append(mute, report);
     return box;
   }
 
-  // A machine translation of a line already shown: show it, marked, with the original one tap away.
+  /**
+   * A machine translation of a line already shown: show it, marked, with the original one tap away.
+   * @param {import("./types.js").ChatTranslation} update
+   */
   translation(update) {
+    const words = this.words;
     const entry = this.lines.get(update.id);
     if (!entry) return;
     const { message, text, meta } = entry;
     if (update.text === undefined) {
-      meta.textContent = `${languageName(message.language)} · ${t("unavailable")}`;
+      meta.textContent = `${words.languageName(message.language)} · ${words.t("unavailable")}`;
       return;
     }
     text.textContent = update.text;
     text.lang = update.language;
-    meta.replaceChildren(`${t("machine")} · `);
+    meta.replaceChildren(`${words.t("machine")} · `);
     const toggle = document.createElement("button");
     toggle.type = "button";
     toggle.className = "link original";
-    toggle.textContent = t("show_original");
+    toggle.textContent = words.t("show_original");
     let showingOriginal = false;
     toggle.addEventListener("click", () => {
       showingOriginal = !showingOriginal;
       text.textContent = showingOriginal ? message.text : update.text;
       text.lang = showingOriginal ? message.language : update.language;
-      toggle.textContent = showingOriginal ? t("show_translation") : t("show_original");
+      toggle.textContent = showingOriginal ? words.t("show_translation") : words.t("show_original");
     });
     meta.append(toggle);
     entry.line.classList.add("translated");
   }
 
+  /**
+   * A line from the page itself (someone joined, a reconnect, an error).
+   * @param {string} text
+   */
   system(text) {
     const line = document.createElement("li");
     line.className = "system";
@@ -121,6 +168,24 @@ export class ChatPanel {
     this.append(line);
   }
 
+  // Start again from a new welcome: no lines (the mutes stay).
+  clear() {
+    this.log.replaceChildren();
+    this.lines.clear();
+  }
+
+  /**
+   * The chat lines shown (not the page's own), as a reader sees them.
+   * @returns {{id: number, text: string, lang: string, meta: string, hidden: boolean}[]}
+   */
+  shownLines() {
+    return findAll("li[data-chat]", HTMLLIElement, this.log).map((li) => {
+      const text = find(".text", HTMLElement, li);
+      return { id: Number(li.dataset.chat), text: text.textContent, lang: text.lang, meta: find(".meta", HTMLElement, li).textContent, hidden: Boolean(li.hidden) };
+    });
+  }
+
+  /** @param {HTMLLIElement} line */
   append(line) {
     this.log.append(line);
     while (this.log.children.length > 200) this.log.firstChild.remove();
@@ -130,13 +195,25 @@ export class ChatPanel {
 
 // The quick-chat bar: a phrase, and for some phrases a thing in the scene to name.
 export class QuickChat {
-  constructor({ phraseSelect, thingSelect, button, phrases, reader, things, onSend }) {
+  /**
+   * @param {object} options
+   * @param {HTMLSelectElement} options.phraseSelect
+   * @param {HTMLSelectElement} options.thingSelect
+   * @param {HTMLButtonElement} options.button
+   * @param {PhraseTables} options.phrases
+   * @param {string} options.reader
+   * @param {Words} options.words
+   * @param {[string, string][]} options.things node id and name, for phrases that name a thing
+   * @param {(phrase: string, thing: string | null) => void} options.onSend
+   */
+  constructor({ phraseSelect, thingSelect, button, phrases, reader, words, things, onSend }) {
+    /** @param {Record<string, string>} table */
     const pick = (table) => table[reader] || table[primary(reader)] || table.en;
     phraseSelect.replaceChildren(
-      new Option(t("quick"), ""),
+      new Option(words.t("quick"), ""),
       ...Object.entries(phrases).map(([id, table]) => new Option(pick(table).replace("{thing}", "…"), id)),
     );
-    thingSelect.replaceChildren(new Option(t("something"), ""), ...things.map(([id, name]) => new Option(name, id)));
+    thingSelect.replaceChildren(new Option(words.t("something"), ""), ...things.map(([id, name]) => new Option(name, id)));
     phraseSelect.addEventListener("change", () => {
       const needsThing = phrases[phraseSelect.value]?.en.includes("{thing}");
       thingSelect.hidden = !needsThing;

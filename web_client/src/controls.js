@@ -1,5 +1,7 @@
+// @ts-check
 // Desktop (WASD, drag to look, click to walk) and touch (joystick, drag to look, tap to walk) movement.
 import * as THREE from "three";
+import { find } from "./dom.js";
 
 const WALK_MPS = 1.6;
 const RUN_MPS = 3.2;
@@ -7,20 +9,34 @@ const LOOK_PER_PIXEL = 0.004;
 const CLICK_PIXELS = 6;
 
 export class Locomotion {
+  /**
+   * @param {object} options
+   * @param {THREE.Object3D} options.rig the visitor's feet: moved and turned
+   * @param {THREE.Camera} options.camera in the rig: pitched
+   * @param {HTMLElement} options.dom the canvas
+   * @param {HTMLElement | null} [options.joystick]
+   * @param {import("./types.js").Bounds} options.bounds
+   * @param {THREE.Object3D[]} options.walkable objects a click can land on
+   * @param {(hit: THREE.Intersection) => boolean} [options.onPick] a click on anything but a floor: true if it
+   *   selected something
+   */
   constructor({ rig, camera, dom, joystick, bounds, walkable, onPick = () => false }) {
     this.rig = rig;
     this.camera = camera;
     this.dom = dom;
     this.bounds = bounds;
-    this.walkable = walkable; // objects a click can land on
-    this.onPick = onPick; // a click on anything but a floor: returns true if it selected something
+    this.walkable = walkable;
+    this.onPick = onPick;
     this.enabled = true;
     this.yaw = 0;
     this.pitch = 0;
+    /** @type {Set<string>} key codes held down */
     this.keys = new Set();
     this.stick = new THREE.Vector2();
+    /** @type {THREE.Vector3 | null} where a click sent the visitor */
     this.target = null;
     this.raycaster = new THREE.Raycaster();
+    /** @type {{id: number, x: number, y: number, startX: number, startY: number} | null} */
     this.drag = null;
 
     addEventListener("keydown", (e) => {
@@ -37,16 +53,19 @@ export class Locomotion {
     if (joystick) this.bindJoystick(joystick);
   }
 
+  /** @param {number} yawDegrees */
   setHeading(yawDegrees) {
     this.yaw = THREE.MathUtils.degToRad(yawDegrees);
     this.pitch = 0;
   }
 
+  /** @param {PointerEvent} e */
   pointerDown(e) {
     this.drag = { id: e.pointerId, x: e.clientX, y: e.clientY, startX: e.clientX, startY: e.clientY };
     this.dom.setPointerCapture?.(e.pointerId);
   }
 
+  /** @param {PointerEvent} e */
   pointerMove(e) {
     const drag = this.drag;
     if (!drag || drag.id !== e.pointerId || !this.enabled) return;
@@ -56,6 +75,7 @@ export class Locomotion {
     drag.y = e.clientY;
   }
 
+  /** @param {PointerEvent} e */
   pointerUp(e) {
     const drag = this.drag;
     this.drag = null;
@@ -70,10 +90,13 @@ export class Locomotion {
     if (hit) this.target = this.clamp(hit.point.clone().setY(0));
   }
 
+  /** @param {HTMLElement} element */
   bindJoystick(element) {
-    const knob = element.querySelector(".knob");
+    const knob = find(".knob", HTMLElement, element);
     const radius = 50;
+    /** @type {number | null} the pointer holding the stick */
     let active = null;
+    /** @param {PointerEvent} e */
     const move = (e) => {
       const rect = element.getBoundingClientRect();
       const x = e.clientX - (rect.left + rect.width / 2);
@@ -90,6 +113,7 @@ export class Locomotion {
       e.stopPropagation();
     });
     element.addEventListener("pointermove", (e) => e.pointerId === active && move(e));
+    /** @param {PointerEvent} e */
     const end = (e) => {
       if (e.pointerId !== active) return;
       active = null;
@@ -100,6 +124,11 @@ export class Locomotion {
     element.addEventListener("pointercancel", end);
   }
 
+  /**
+   * Keep a point inside the bounds, a little in from the walls.
+   * @param {THREE.Vector3} point changed in place
+   * @returns {THREE.Vector3}
+   */
   clamp(point) {
     const margin = 0.3;
     point.x = THREE.MathUtils.clamp(point.x, this.bounds.min[0] + margin, this.bounds.max[0] - margin);
@@ -107,6 +136,7 @@ export class Locomotion {
     return point;
   }
 
+  /** @param {number} dt seconds since the last frame */
   update(dt) {
     this.rig.rotation.set(0, this.yaw, 0);
     this.camera.rotation.set(this.pitch, 0, 0);

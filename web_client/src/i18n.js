@@ -1,4 +1,7 @@
+// @ts-check
 // The page's own words in the visitor's language. Right-to-left languages turn the page around.
+
+/** @type {Record<string, Record<string, string>>} */
 const STRINGS = {
   en: {
     lead: "Meet people from everywhere around a cultural scene.", scene: "Scene", name: "Your name", language: "Language",
@@ -461,41 +464,88 @@ const STRINGS = {
 
 export const LANGUAGES = Object.keys(STRINGS);
 const RTL = new Set(["ar", "he", "fa", "ur"]);
-let current = "en";
 
+/**
+ * A language tag's primary subtag, lower case ("zh" of "zh-Hant").
+ * @param {string} [tag]
+ * @returns {string}
+ */
 export function primary(tag) {
   return (tag || "en").split("-")[0].toLowerCase();
 }
 
+/**
+ * @param {string} tag
+ * @returns {boolean}
+ */
 export function isRtl(tag) {
   return RTL.has(primary(tag));
 }
 
-export function t(key, vars = {}) {
-  const text = STRINGS[current]?.[key] ?? STRINGS.en[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (_, name) => vars[name] ?? "");
+/**
+ * A curated text in `language`, else in its primary language, else the first there is.
+ * @param {import("./types.js").LocalText | undefined} text
+ * @param {string} language
+ * @returns {string}
+ */
+export function pickText(text, language) {
+  if (!text) return "";
+  return text[language] || text[language.split("-")[0]] || Object.values(text)[0];
 }
 
-// The name of a language, written in the reader's language (Intl knows them all).
-export function languageName(tag) {
-  try {
-    return new Intl.DisplayNames([current], { type: "language" }).of(tag) || tag;
-  } catch {
-    return tag;
+// The page's words in one language at a time: the page makes one and hands it to what shows text.
+export class Words {
+  constructor() {
+    /** The language of the page's words: one of LANGUAGES. */
+    this.current = "en";
   }
-}
 
-// Use `tag` for the page: words, direction, and the lang attribute screen readers use.
-export function setLanguage(tag) {
-  current = STRINGS[primary(tag)] ? primary(tag) : "en";
-  document.documentElement.lang = tag;
-  document.documentElement.dir = isRtl(tag) ? "rtl" : "ltr";
-  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
-  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
-  for (const node of document.querySelectorAll("[data-i18n-label]")) node.setAttribute("aria-label", t(node.dataset.i18nLabel));
-  return current;
-}
+  /**
+   * The page's text for `key`, with `{name}` placeholders filled from `vars`.
+   * @param {string} key
+   * @param {Record<string, string | number>} [vars]
+   * @returns {string}
+   */
+  t(key, vars = {}) {
+    const text = STRINGS[this.current]?.[key] ?? STRINGS.en[key] ?? key;
+    return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+  }
 
-export function language() {
-  return current;
+  /**
+   * The name of a language, written in the reader's language (Intl knows them all).
+   * @param {string} tag
+   * @returns {string}
+   */
+  languageName(tag) {
+    try {
+      return new Intl.DisplayNames([this.current], { type: "language" }).of(tag) || tag;
+    } catch {
+      return tag;
+    }
+  }
+
+  /**
+   * Use `tag` for the page: words, direction, and the lang attribute screen readers use.
+   * @param {string} tag
+   * @returns {string} the language of the words now
+   */
+  setLanguage(tag) {
+    this.current = STRINGS[primary(tag)] ? primary(tag) : "en";
+    document.documentElement.lang = tag;
+    document.documentElement.dir = isRtl(tag) ? "rtl" : "ltr";
+    for (const node of document.querySelectorAll("[data-i18n]")) {
+      if (node instanceof HTMLElement) node.textContent = this.t(node.dataset.i18n);
+    }
+    for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
+      if (node instanceof HTMLInputElement || node instanceof HTMLTextAreaElement) node.placeholder = this.t(node.dataset.i18nPlaceholder);
+    }
+    for (const node of document.querySelectorAll("[data-i18n-label]")) {
+      if (node instanceof HTMLElement) node.setAttribute("aria-label", this.t(node.dataset.i18nLabel));
+    }
+    return this.current;
+  }
+
+  get language() {
+    return this.current;
+  }
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // The WebSocket connection: JSON control messages and binary frames.
 // A dropped connection comes back by itself: it reconnects with backoff and resumes the visitor's place
 // (see docs/protocol.md), following redirects to the node that holds the room and a closing node's "move".
@@ -11,33 +12,57 @@ const JOIN_TIMEOUT_MS = 10000;
 const RETRY_TIMEOUT_MS = 3000; // one reconnect attempt: a node that does not answer is skipped
 const GIVE_UP_MS = 60000;
 
+/** @typedef {import("./types.js").Welcome} Welcome */
+/** @typedef {import("./types.js").Hello} Hello */
+/** @typedef {Hello & {type: "hello", protocol: number}} HelloMessage */
+/** @typedef {import("./types.js").CloseDetail} CloseDetail */
+
+/** @param {number} ms */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Events: "snapshot", one per control message type ("chat", "join", "move", ...), "reconnecting" (the connection
 // dropped), "resumed" / "rejoined" (back, with the new welcome: the same place, or a new one after the resume
 // window), and "close" (gone for good: a final close code, or no way back within GIVE_UP_MS).
 export class Connection extends EventTarget {
+  /** @param {string} url the server's /ws */
   constructor(url) {
     super();
     this.url = url;
-    this.ack = null; // newest snapshot decoded; rides on every pose
-    this.lastPose = null; // re-sent with a fresh ack when the page stops sending (a background tab)
+    /** @type {number | null} newest snapshot decoded; rides on every pose */
+    this.ack = null;
+    /** @type {{parts: number[][], flags: number} | null} re-sent with a fresh ack when the page stops sending (a background tab) */
+    this.lastPose = null;
     this.lastPoseAt = 0;
+    /** @type {SnapshotDecoder | null} */
     this.decoder = null;
+    /** @type {WebSocket | null} the live socket */
     this.ws = null;
+    /** @type {HelloMessage | null} */
     this.hello = null;
-    this.welcome = null; // the latest: its room, resume token and nodes are what a reconnect uses
-    this.movedTo = null; // {url, room} from a node shutting down
+    /** @type {Welcome | null} the latest: its room, resume token and nodes are what a reconnect uses */
+    this.welcome = null;
+    /** @type {{url: string, room: string} | null} from a node shutting down */
+    this.movedTo = null;
   }
 
-  // The first welcome; after it, the connection keeps itself up.
+  /**
+   * The first welcome; after it, the connection keeps itself up.
+   * @param {Hello} hello
+   * @returns {Promise<Welcome>}
+   */
   async join(hello) {
     this.hello = { type: "hello", protocol: PROTOCOL_VERSION, ...hello };
     this.welcome = await this.handshake(this.url, this.hello, JOIN_TIMEOUT_MS);
     return this.welcome;
   }
 
-  // Connect and say hello, following redirects; resolves with the welcome once this connection is the live one.
+  /**
+   * Connect and say hello, following redirects; resolves with the welcome once this connection is the live one.
+   * @param {string} url
+   * @param {HelloMessage} hello
+   * @param {number} timeoutMs
+   * @returns {Promise<Welcome>}
+   */
   async handshake(url, hello, timeoutMs) {
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       const welcome = await this.dial(url, hello, timeoutMs);
@@ -47,6 +72,13 @@ export class Connection extends EventTarget {
     throw new Error(`more than ${MAX_REDIRECTS} redirects`);
   }
 
+  /**
+   * One socket, one hello: the welcome (perhaps a redirect), or an error.
+   * @param {string} url
+   * @param {HelloMessage} hello
+   * @param {number} timeoutMs
+   * @returns {Promise<Welcome>}
+   */
   dial(url, hello, timeoutMs) {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url);
@@ -83,6 +115,7 @@ export class Connection extends EventTarget {
     });
   }
 
+  /** @param {string | ArrayBuffer} data a frame on the live socket */
   receive(data) {
     if (typeof data !== "string") {
       const decoded = this.decoder.decode(data);
@@ -91,6 +124,7 @@ export class Connection extends EventTarget {
       if (this.lastPose && performance.now() - this.lastPoseAt > ACK_REFRESH_MS) {
         this.sendPose(this.lastPose.parts, this.lastPose.flags & ~FLAG_TELEPORT);
       }
+      /** @type {import("./types.js").SnapshotAvatar[]} */
       const avatars = [];
       for (const [id, held] of decoded.view) {
         const flags = decoded.teleported.has(id) ? held.flags | FLAG_TELEPORT : held.flags;
@@ -105,13 +139,17 @@ export class Connection extends EventTarget {
     this.emit(message.type, message);
   }
 
+  /** @param {CloseEvent} event */
   dropped(event) {
     const detail = { code: event.code, reason: event.reason };
     if (FINAL_CLOSE_CODES.has(event.code)) this.emit("close", detail);
     else this.reconnect(detail);
   }
 
-  // Back to the same place while the server keeps it: try the node a move named, this page's server, the other nodes.
+  /**
+   * Back to the same place while the server keeps it: try the node a move named, this page's server, the other nodes.
+   * @param {CloseDetail} detail why the socket closed
+   */
   async reconnect(detail) {
     this.emit("reconnecting", detail);
     const hello = { ...this.hello, room: this.welcome.room, resume: this.welcome.resume };
@@ -138,7 +176,11 @@ export class Connection extends EventTarget {
     this.emit("close", detail);
   }
 
-  // Into another room of the scene (to join a tour led there): leave this one, join that one.
+  /**
+   * Into another room of the scene (to join a tour led there): leave this one, join that one.
+   * @param {string} room
+   * @returns {Promise<Welcome>}
+   */
   async switchRoom(room) {
     const old = this.ws;
     this.ws = null; // its close is a leave, not a drop to recover from
@@ -147,6 +189,10 @@ export class Connection extends EventTarget {
     return this.welcome;
   }
 
+  /**
+   * @param {string} type
+   * @param {unknown} detail
+   */
   emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
@@ -155,7 +201,12 @@ export class Connection extends EventTarget {
     return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
   }
 
-  // Returns whether the pose went out (a congested socket skips it rather than queue stale poses).
+  /**
+   * Send a pose with the newest ack.
+   * @param {number[][]} parts head, left, right: px py pz qx qy qz qw
+   * @param {number} flags
+   * @returns {boolean} whether the pose went out (a congested socket skips it rather than queue stale poses)
+   */
   sendPose(parts, flags) {
     if (!this.open || this.ws.bufferedAmount > 64 * 1024) return false;
     this.ws.send(encodePose(parts, flags, this.ack));
@@ -164,10 +215,12 @@ export class Connection extends EventTarget {
     return true;
   }
 
+  /** @param {{type: string} & Record<string, unknown>} message a control message */
   send(message) {
     if (this.open) this.ws.send(JSON.stringify(message));
   }
 
+  /** @param {string} text */
   sendChat(text) {
     if (this.open) this.ws.send(JSON.stringify({ type: "chat", text }));
   }

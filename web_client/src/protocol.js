@@ -1,3 +1,4 @@
+// @ts-check
 // Protocol v2 on the wire. Mirrors server/thirdspace/protocol/constants.py and
 // server/thirdspace/sync/layout.py; tests/protocol/test_constants.py keeps them equal.
 // See docs/protocol.md.
@@ -29,8 +30,13 @@ export const SNAPSHOT_FULL = 0x01;
 const QUAT_RANGE = Math.SQRT1_2;
 const KEEP_VIEWS = 64;
 
-// parts: array of 3 arrays [px, py, pz, qx, qy, qz, qw] (head, left, right).
-// ack: the newest snapshot sequence decoded, or null.
+/**
+ * A pose frame.
+ * @param {Iterable<number>[]} parts three arrays [px, py, pz, qx, qy, qz, qw] (head, left, right)
+ * @param {number} flags
+ * @param {number | null} ack the newest snapshot sequence decoded, or null
+ * @returns {ArrayBuffer}
+ */
 export function encodePose(parts, flags, ack) {
   const buffer = new ArrayBuffer(POSE_FRAME_SIZE);
   const view = new DataView(buffer);
@@ -47,17 +53,31 @@ export function encodePose(parts, flags, ack) {
   return buffer;
 }
 
+/**
+ * The bits a quantised position takes on an axis `spanM` metres long.
+ * @param {number} spanM
+ * @returns {number}
+ */
 export function axisBits(spanM) {
   const steps = Math.round(spanM * POS_STEPS_PER_M);
   return Math.max(1, steps === 0 ? 0 : Math.floor(Math.log2(steps)) + 1);
 }
 
 class BitReader {
+  /**
+   * @param {Uint8Array} bytes
+   * @param {number} startBit
+   */
   constructor(bytes, startBit) {
     this.bytes = bytes;
     this.pos = startBit;
   }
 
+  /**
+   * The next `nbits` bits, least significant first (up to 53 bits).
+   * @param {number} nbits
+   * @returns {number}
+   */
   get(nbits) {
     if (this.pos + nbits > this.bytes.length * 8) throw new Error("snapshot ends early");
     let value = 0;
@@ -74,11 +94,20 @@ class BitReader {
   }
 }
 
+/** @param {number} v */
 const unzigzag = (v) => (v % 2 === 0 ? v / 2 : -(v + 1) / 2);
 const QUAT_SHIFTS = [2 * QUAT_BITS, QUAT_BITS, 0];
 // Packed rotations are 35 bits: plain arithmetic, since JavaScript's bitwise operators stop at 32.
+/**
+ * @param {number} packed
+ * @param {number} shift
+ */
 const component = (packed, shift) => Math.floor(packed / 2 ** shift) % (QUAT_MAX + 1);
 
+/**
+ * @param {number} packed 35 bits: the dropped component's index, then three 11-bit components
+ * @returns {number[]} x, y, z, w
+ */
 function unpackQuaternion(packed) {
   const largest = Math.floor(packed / 2 ** QUAT_INDEX_SHIFT);
   const small = QUAT_SHIFTS.map((shift) => (component(packed, shift) / QUAT_MAX) * 2 * QUAT_RANGE - QUAT_RANGE);
@@ -87,35 +116,53 @@ function unpackQuaternion(packed) {
   return small;
 }
 
+/** @typedef {number[]} QuantisedPart x, y, z steps from bounds.min, and the packed rotation */
+/** @typedef {{flags: number, parts: QuantisedPart[]}} HeldAvatar an avatar's state in a decoded view */
+/** @typedef {Map<number, HeldAvatar>} View avatar id -> its state */
+/** @typedef {{seq: number, view: View, teleported: Set<number>, updated: Set<number>}} Decoded */
+
 // Applies version 2 snapshots to the views it decoded before (kept by sequence number).
 export class SnapshotDecoder {
+  /** @param {import("./types.js").Bounds} bounds */
   constructor(bounds) {
     this.min = bounds.min;
     this.axisBits = [0, 1, 2].map((a) => axisBits(bounds.max[a] - bounds.min[a]));
-    this.views = new Map(); // seq -> Map(id -> {flags, parts: [[x, y, z, q] x 3]})
+    /** @type {Map<number, View>} seq -> the view it decoded to */
+    this.views = new Map();
   }
 
-  // Returns {seq, view} or null when the snapshot's baseline is no longer known.
+  /**
+   * @param {ArrayBuffer} buffer a snapshot frame
+   * @returns {Decoded | null} null when the snapshot's baseline is no longer known
+   */
   decode(buffer) {
     const bytes = new Uint8Array(buffer);
     if (bytes.length < SNAPSHOT_V2_HEADER_SIZE || bytes[0] !== FRAME_SNAPSHOT_V2) return null;
     const seq = bytes[2] | (bytes[3] << 8);
     const baseline = bytes[4] | (bytes[5] << 8);
+    /** @type {View} */
     let base;
     if (bytes[1] & SNAPSHOT_FULL) base = new Map();
     else if (this.views.has(baseline)) base = this.views.get(baseline);
     else return null;
     const r = new BitReader(bytes, SNAPSHOT_V2_HEADER_SIZE * 8);
+    /** @type {View} */
     const view = new Map();
     const teleported = new Set(); // the teleport flag belongs to this snapshot, not to the held state
     const updated = new Set(); // avatars this snapshot moved or added
+    /**
+     * @param {number} id
+     * @param {HeldAvatar} avatar
+     */
     const hold = (id, avatar) => {
       updated.add(id);
       if (avatar.flags & FLAG_TELEPORT) teleported.add(id);
       view.set(id, { flags: avatar.flags & ~FLAG_TELEPORT, parts: avatar.parts });
     };
+    // Each avatar of the baseline: a bit "changed", then for a changed one a bit "removed" (else an update follows).
     for (const id of [...base.keys()].sort((a, b) => a - b)) {
-      if (r.get(1) === 0) view.set(id, base.get(id));
+      const changed = r.get(1) === 1;
+      if (!changed) view.set(id, base.get(id));
       else if (r.get(1) === 0) hold(id, this.update(r, base.get(id)));
     }
     if (r.get(1)) {
@@ -130,10 +177,18 @@ export class SnapshotDecoder {
     return { seq, view, teleported, updated };
   }
 
+  /**
+   * @param {BitReader} r
+   * @returns {QuantisedPart}
+   */
   partFull(r) {
     return [r.get(this.axisBits[0]), r.get(this.axisBits[1]), r.get(this.axisBits[2]), r.get(QUAT_PACKED_BITS)];
   }
 
+  /**
+   * @param {BitReader} r
+   * @returns {HeldAvatar}
+   */
   full(r) {
     const flags = r.get(FLAG_BITS);
     const none = [0, 0, 0, 0];
@@ -141,6 +196,11 @@ export class SnapshotDecoder {
     return { flags, parts };
   }
 
+  /**
+   * @param {BitReader} r
+   * @param {QuantisedPart} held
+   * @returns {QuantisedPart}
+   */
   partDelta(r, held) {
     if (r.get(1) === 0) return held;
     const out = held.slice();
@@ -162,6 +222,11 @@ export class SnapshotDecoder {
     return out;
   }
 
+  /**
+   * @param {BitReader} r
+   * @param {HeldAvatar} held
+   * @returns {HeldAvatar}
+   */
   update(r, held) {
     const flags = r.get(FLAG_BITS);
     const parts = [this.partDelta(r, held.parts[0]), [0, 0, 0, 0], [0, 0, 0, 0]];
@@ -171,7 +236,10 @@ export class SnapshotDecoder {
     return { flags, parts };
   }
 
-  // Float32Array(21): head, left, right as px py pz qx qy qz qw.
+  /**
+   * @param {HeldAvatar} held
+   * @returns {Float32Array} 21 floats: head, left, right as px py pz qx qy qz qw
+   */
   pose(held) {
     const out = new Float32Array(PARTS * PART_FLOATS);
     for (let p = 0; p < 3; p++) {

@@ -1,12 +1,18 @@
+// @ts-check
 // "generated" labels on machine-made objects, and their provenance details on selection.
 import * as THREE from "three";
 import { CSS2DObject, CSS2DRenderer } from "three/addons/renderers/CSS2DRenderer.js";
-import { t } from "./i18n.js";
+import { find } from "./dom.js";
 import { canvasSprite } from "./sprites.js";
+
+/** @typedef {import("./i18n.js").Words} Words */
+/** @typedef {import("./world.js").SceneStreamer} SceneStreamer */
+/** @typedef {{label: CSS2DObject, holder: THREE.Object3D, button: HTMLButtonElement, sprite: THREE.Sprite}} Label */
 
 const LABEL_MAX_SIZE_M = 8; // larger set pieces (floors, walls) are listed in the HUD badge instead
 const LABEL_RANGE_M = 15;
 
+/** @type {Record<string, string>} IPTC digital source type -> the key of its description */
 const SOURCE_TYPES = {
   algorithmicMedia: "algorithmic",
   trainedAlgorithmicMedia: "trained",
@@ -16,28 +22,49 @@ const SOURCE_TYPES = {
   digitalCreation: "creation",
 };
 
-function describeSource(provenance) {
+/**
+ * @param {Words} words
+ * @param {import("./types.js").Provenance} provenance
+ * @returns {string}
+ */
+function describeSource(words, provenance) {
   const code = (provenance.digital_source_type || "").split("/").pop();
-  return SOURCE_TYPES[code] ? t(SOURCE_TYPES[code]) : code || "?";
+  return SOURCE_TYPES[code] ? words.t(SOURCE_TYPES[code]) : code || "?";
 }
 
 export class ProvenanceLabels {
-  constructor({ streamer, panel, badge, nameOf }) {
+  /**
+   * @param {object} options
+   * @param {SceneStreamer} options.streamer
+   * @param {HTMLElement} options.panel the details panel (#asset-info)
+   * @param {HTMLButtonElement} options.badge the HUD's count of generated objects
+   * @param {(spec: import("./types.js").NodeSpec) => string} options.nameOf a node's name for the reader
+   * @param {Words} options.words
+   */
+  constructor({ streamer, panel, badge, nameOf, words }) {
     this.streamer = streamer;
     this.panel = panel;
     this.badge = badge;
     this.nameOf = nameOf;
+    this.words = words;
+    this.xr = false;
     this.renderer = new CSS2DRenderer();
     this.renderer.domElement.className = "labels";
     document.body.insertBefore(this.renderer.domElement, document.querySelector("#hud"));
+    /** @type {Label[]} */
     this.labels = [];
+    /** @type {THREE.Object3D[]} generated set pieces, listed behind the badge instead of labelled */
     this.setPieces = [];
-    this.panel.querySelector(".close").addEventListener("click", () => (this.panel.hidden = true));
+    find(".close", HTMLButtonElement, this.panel).addEventListener("click", () => (this.panel.hidden = true));
     this.badge.addEventListener("click", () => this.showList());
   }
 
-  // In a headset page elements do not show: the same labels as small signs in the scene.
+  /**
+   * In a headset page elements do not show: the same labels as small signs in the scene.
+   * @returns {THREE.Sprite}
+   */
   sign() {
+    const text = this.words.t("generated");
     const sprite = canvasSprite(
       256,
       64,
@@ -53,7 +80,7 @@ export class ProvenanceLabels {
         g.font = "bold 30px system-ui, sans-serif";
         g.textAlign = "center";
         g.textBaseline = "middle";
-        g.fillText(t("generated"), 128, 33);
+        g.fillText(text, 128, 33);
       },
       0.36,
       { overlay: true },
@@ -62,12 +89,14 @@ export class ProvenanceLabels {
     return sprite;
   }
 
+  /** @param {boolean} presenting */
   setXR(presenting) {
     this.xr = presenting;
     for (const { sprite } of this.labels) sprite.visible = presenting;
     this.renderer.domElement.hidden = presenting;
   }
 
+  /** @returns {string[]} the nodes whose sign shows in the headset */
   xrSigns() {
     return this.labels.filter((l) => l.sprite.visible).map((l) => l.holder.name);
   }
@@ -90,6 +119,7 @@ export class ProvenanceLabels {
     const box = new THREE.Box3();
     const size = new THREE.Vector3();
     this.streamer.root.updateMatrixWorld(true); // after a live update, before the next frame has done it
+    /** @type {THREE.Object3D[]} */
     const generated = [...this.streamer.nodes.values()].filter((holder) => {
       const assetId = holder.userData.node.asset;
       return holder.userData.model && assetId && this.streamer.assets.get(assetId)?.entry.provenance.generated;
@@ -107,8 +137,8 @@ export class ProvenanceLabels {
       const button = document.createElement("button");
       button.className = "generated-label";
       button.type = "button";
-      button.textContent = t("generated");
-      button.title = describeSource(entry.provenance);
+      button.textContent = this.words.t("generated");
+      button.title = describeSource(this.words, entry.provenance);
       button.addEventListener("click", () => this.show(holder));
       button.addEventListener("pointerdown", (e) => e.stopPropagation());
       const label = new CSS2DObject(button);
@@ -121,11 +151,15 @@ export class ProvenanceLabels {
       holder.add(sprite);
       this.labels.push({ label, holder, button, sprite });
     }
-    this.badge.textContent = `${t("generated")}: ${this.labels.length + this.setPieces.length}`;
+    this.badge.textContent = `${this.words.t("generated")}: ${this.labels.length + this.setPieces.length}`;
     this.badge.hidden = this.labels.length + this.setPieces.length === 0;
   }
 
-  // The node a raycast hit belongs to, if its asset is generated: selection shows its details.
+  /**
+   * The node a raycast hit belongs to, if its asset is generated: selection shows its details.
+   * @param {THREE.Intersection} hit
+   * @returns {boolean} whether it showed something
+   */
   pick(hit) {
     for (let object = hit?.object; object; object = object.parent) {
       const spec = object.userData.node;
@@ -140,12 +174,15 @@ export class ProvenanceLabels {
     return false;
   }
 
+  /** @param {THREE.Object3D} holder a node's holder group */
   show(holder) {
+    const t = this.words.t.bind(this.words);
     const spec = holder.userData.node;
     const asset = this.streamer.assets.get(spec.asset);
     const p = asset.entry.provenance;
+    /** @type {[string, string | number | undefined][]} */
     const rows = [
-      [t("origin"), describeSource(p)],
+      [t("origin"), describeSource(this.words, p)],
       [t("source_type"), p.digital_source_type],
       [t("generator"), `${p.generator} ${p.generator_version}`.trim()],
       [t("recipe"), p.recipe],
@@ -157,8 +194,8 @@ export class ProvenanceLabels {
       [t("made"), p.made_at],
       [t("shown_at"), t("level", { level: asset.level, levels: asset.entry.levels.length, triangles: asset.entry.levels[asset.level].triangles })],
     ];
-    this.panel.querySelector("h2").textContent = this.nameOf(spec);
-    const list = this.panel.querySelector("dl");
+    find("h2", HTMLElement, this.panel).textContent = this.nameOf(spec);
+    const list = find("dl", HTMLElement, this.panel);
     list.replaceChildren();
     for (const [term, value] of rows) {
       if (value === undefined || value === null || value === "") continue;
@@ -168,15 +205,16 @@ export class ProvenanceLabels {
       dd.textContent = String(value);
       list.append(dt, dd);
     }
-    const link = this.panel.querySelector("a");
+    const link = find("a", HTMLAnchorElement, this.panel);
     link.href = asset.entry.metadata_url;
     this.panel.hidden = false;
     this.panel.dataset.node = spec.id;
   }
 
+  // The list behind the badge: everything generated in the scene, set pieces included.
   showList() {
-    this.panel.querySelector("h2").textContent = t("in_scene");
-    const list = this.panel.querySelector("dl");
+    find("h2", HTMLElement, this.panel).textContent = this.words.t("in_scene");
+    const list = find("dl", HTMLElement, this.panel);
     list.replaceChildren();
     for (const holder of [...this.setPieces, ...this.labels.map((l) => l.holder)]) {
       const dt = document.createElement("dt");
@@ -187,14 +225,19 @@ export class ProvenanceLabels {
       button.addEventListener("click", () => this.show(holder));
       dt.append(button);
       const dd = document.createElement("dd");
-      dd.textContent = describeSource(this.streamer.assets.get(holder.userData.node.asset).entry.provenance);
+      dd.textContent = describeSource(this.words, this.streamer.assets.get(holder.userData.node.asset).entry.provenance);
       list.append(dt, dd);
     }
-    this.panel.querySelector("a").removeAttribute("href");
+    find("a", HTMLAnchorElement, this.panel).removeAttribute("href");
     this.panel.hidden = false;
     delete this.panel.dataset.node;
   }
 
+  /**
+   * Draw the labels in range of the camera.
+   * @param {THREE.Scene} scene
+   * @param {THREE.Camera} camera
+   */
   render(scene, camera) {
     const eye = camera.getWorldPosition(new THREE.Vector3());
     const at = new THREE.Vector3();
@@ -202,10 +245,15 @@ export class ProvenanceLabels {
     this.renderer.render(scene, camera);
   }
 
+  /**
+   * @param {number} width
+   * @param {number} height
+   */
   setSize(width, height) {
     this.renderer.setSize(width, height);
   }
 
+  /** @returns {string[]} the nodes whose label shows in the page */
   visibleLabels() {
     return this.labels.filter((l) => l.label.visible && l.button.isConnected && l.button.style.display !== "none").map((l) => l.holder.name);
   }

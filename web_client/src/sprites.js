@@ -1,8 +1,17 @@
+// @ts-check
 // Text drawn on a canvas and shown as a sprite: name tags, "generated" signs, overlay boards in headsets.
 // Visitor and curator text is drawn as pixels, so it never becomes markup.
 import * as THREE from "three";
 
-// `draw(ctx, width, height)` paints the canvas; the sprite is `widthM` metres wide, its height in proportion.
+/**
+ * `draw(ctx, width, height)` paints the canvas; the sprite is `widthM` metres wide, its height in proportion.
+ * @param {number} width pixels
+ * @param {number} height pixels
+ * @param {(ctx: CanvasRenderingContext2D, width: number, height: number) => void} draw
+ * @param {number} widthM
+ * @param {{overlay?: boolean}} [options] overlay: drawn over the scene, never hit by a ray
+ * @returns {THREE.Sprite}
+ */
 export function canvasSprite(width, height, draw, widthM, { overlay = false } = {}) {
   const canvas = document.createElement("canvas");
   canvas.width = width;

@@ -1,11 +1,35 @@
+// @ts-check
 // Overlays (labels, panels, narration, paths) over the scene, and tours: self-guided or led by a guide.
 // Every overlay text falls back to the scene's default language with a visible note. The current stop's
 // overlays are also listed in the page, for screen readers.
 import * as THREE from "three";
 import { CSS2DObject } from "three/addons/renderers/CSS2DRenderer.js";
-import { t } from "./i18n.js";
+import { find } from "./dom.js";
 import { canvasSprite } from "./sprites.js";
 
+/** @typedef {import("./types.js").SceneDocument} SceneDocument */
+/** @typedef {import("./types.js").Overlay} OverlaySpec */
+/** @typedef {{text: string, language: string, fallback: boolean}} Picked a text, its language, and whether it is a fallback */
+/** @typedef {{spec: OverlaySpec, object: THREE.Object3D, element: HTMLElement | null, position: THREE.Vector3}} ShownOverlay */
+/**
+ * @typedef {object} TourPlace where this page is in a tour
+ * @property {string} id
+ * @property {number} index the stop
+ * @property {boolean} guided
+ * @property {boolean} [leading] this page's visitor leads
+ * @property {number} [guide]
+ * @property {number[]} [members]
+ * @property {{position: import("./types.js").Vec3, yaw_deg?: number}} [stand]
+ */
+/** @typedef {{type: "tour", action: string, tour: string, to?: number}} TourMessage */
+
+/**
+ * A text in `language`, else its primary language, else the scene's `fallback` language, else any.
+ * @param {import("./types.js").LocalText | undefined} texts
+ * @param {string} language
+ * @param {string} fallback
+ * @returns {Picked | null}
+ */
 function pick(texts, language, fallback) {
   if (!texts) return null;
   const primary = language.split("-")[0];
@@ -17,7 +41,20 @@ function pick(texts, language, fallback) {
 }
 
 export class TourGuide {
-  constructor({ document, streamer, language, panel, onSend, nameOf = (id) => String(id), room = () => "", onMove = null }) {
+  /**
+   * @param {object} options
+   * @param {SceneDocument} options.document
+   * @param {import("./world.js").SceneStreamer} options.streamer
+   * @param {string} options.language the reader's
+   * @param {import("./i18n.js").Words} options.words
+   * @param {HTMLElement} options.panel the tour panel (#tour)
+   * @param {(message: TourMessage) => void} options.onSend
+   * @param {(visitorId: number) => string} [options.nameOf]
+   * @param {() => string} [options.room]
+   * @param {((room: string, tourId: string) => void) | null} [options.onMove]
+   */
+  constructor({ document, streamer, language, words, panel, onSend, nameOf = (id) => String(id), room = () => "", onMove = null }) {
+    this.words = words;
     this.nameOf = nameOf; // visitor id -> name, for handing the lead on
     this.room = room; // () => the room this page is in
     this.onMove = onMove; // (room, tour id) => void: go to the room where a tour on offer is led, and join it
@@ -26,7 +63,8 @@ export class TourGuide {
     this.language = language;
     this.panel = panel;
     this.onSend = onSend; // (message) => void, to the server
-    this.overlays = new Map(); // overlay id -> {spec, object, element}
+    /** @type {Map<string, ShownOverlay>} overlay id -> what shows it */
+    this.overlays = new Map();
     this.root = new THREE.Group();
     this.root.name = "overlays";
     // The way to the current stop: a line on the floor from the visitor to where to stand, and a ring there.
@@ -34,16 +72,29 @@ export class TourGuide {
       new THREE.LineDashedMaterial({ color: "#7fe0ff", dashSize: 0.25, gapSize: 0.15 }));
     this.spot = new THREE.Mesh(new THREE.RingGeometry(0.25, 0.32, 32).rotateX(-Math.PI / 2), new THREE.MeshBasicMaterial({ color: "#7fe0ff" }));
     this.way.visible = this.spot.visible = false;
-    this.tour = null; // {id, index, guided, guide, members}
-    this.available = new Map(); // tour id -> announcement of a guided tour in this room
+    /** @type {TourPlace | null} */
+    this.tour = null;
+    /** @type {Map<string, import("./types.js").TourOffer>} tour id -> a guided tour on offer */
+    this.available = new Map();
+    this.xr = false;
+    /** @type {string[]} the overlays shown at the last update */
+    this.shown = [];
     this.build();
     this.renderPanel();
   }
 
+  /**
+   * @param {import("./types.js").LocalText | undefined} texts
+   * @returns {Picked | null}
+   */
   text(texts) {
     return pick(texts, this.language, this.document.default_language);
   }
 
+  /**
+   * @param {import("./types.js").Placement} at
+   * @returns {THREE.Vector3} in scene coordinates
+   */
   anchorPosition(at) {
     const offset = new THREE.Vector3().fromArray(at.offset || [0, 0, 0]);
     if (at.node) {
@@ -54,6 +105,7 @@ export class TourGuide {
     return new THREE.Vector3().fromArray(anchor?.position || [0, 0, 0]).add(offset);
   }
 
+  // (Re)make every overlay of the document.
   build() {
     this.root.clear();
     this.root.add(this.way, this.spot);
@@ -94,7 +146,7 @@ export class TourGuide {
         if (body) {
           const paragraph = Object.assign(document.createElement("p"), { textContent: body.text, lang: body.language, dir: "auto" });
           element.append(paragraph);
-          if (body.fallback) element.append(Object.assign(document.createElement("small"), { className: "fallback", textContent: t("fallback") }));
+          if (body.fallback) element.append(Object.assign(document.createElement("small"), { className: "fallback", textContent: this.words.t("fallback") }));
         }
         const image = this.text(spec.image);
         if (image) element.append(Object.assign(document.createElement("img"), { src: image.text, alt: title?.text || "", loading: "lazy" }));
@@ -112,11 +164,21 @@ export class TourGuide {
     }
   }
 
-  // In a headset (VR, or AR on a passthrough device) page elements do not show: the same text on a board.
+  /**
+   * In a headset (VR, or AR on a passthrough device) page elements do not show: the same text on a board.
+   * @param {Picked | null} title
+   * @param {Picked | null} body
+   * @returns {THREE.Sprite}
+   */
   board(title, body) {
     const width = 512;
     const measure = document.createElement("canvas").getContext("2d");
+    /** @type {[string, string][]} text and font */
     const lines = [];
+    /**
+     * @param {string} text
+     * @param {string} font
+     */
     const wrap = (text, font) => {
       measure.font = font;
       let line = "";
@@ -154,11 +216,16 @@ export class TourGuide {
     return sprite;
   }
 
+  /** @param {boolean} presenting */
   setXR(presenting) {
     this.xr = presenting;
   }
 
-  // A narration plays the curator's recording in the reader's language, with captions; the text is always shown.
+  /**
+   * A narration plays the curator's recording in the reader's language, with captions; the text is always shown.
+   * @param {OverlaySpec} spec
+   * @returns {HTMLElement}
+   */
   narration(spec) {
     const box = document.createElement("div");
     const audio = this.text(spec.audio);
@@ -173,7 +240,12 @@ export class TourGuide {
     return box;
   }
 
-  // Which overlays show now: always ones, ones whose trigger distance the viewer is within, and the stop's.
+  /**
+   * Which overlays show now: always ones, ones whose trigger distance the viewer is within, and the stop's.
+   * @param {THREE.Vector3} viewer
+   * @param {number} [dt] seconds since the last update
+   * @returns {string[]} the overlays shown
+   */
   update(viewer, dt = 0) {
     const stop = this.currentStop();
     const stand = stop?.stand?.position;
@@ -200,10 +272,12 @@ export class TourGuide {
     return shown;
   }
 
+  /** @returns {import("./types.js").Tour[]} */
   tours() {
     return this.document.tours || [];
   }
 
+  /** @returns {import("./types.js").TourStop | null} */
   currentStop() {
     if (!this.tour) return null;
     const tour = this.tours().find((x) => x.id === this.tour.id);
@@ -212,16 +286,19 @@ export class TourGuide {
 
   // -- self-guided -------------------------------------------------------------------------------
 
+  /** @param {string} tourId */
   storageKey(tourId) {
     return `thirdspace.tour.${this.document.id}.${tourId}`;
   }
 
+  /** @param {string} tourId */
   startSelfGuided(tourId) {
     const saved = Number(localStorage.getItem(this.storageKey(tourId)) || 0);
     this.tour = { id: tourId, index: Math.min(saved, this.tours().find((x) => x.id === tourId).stops.length - 1), guided: false };
     this.renderPanel();
   }
 
+  /** @param {number} delta stops forward (negative: back) */
   step(delta) {
     if (!this.tour) return;
     if (this.tour.guided) {
@@ -236,6 +313,10 @@ export class TourGuide {
 
   // -- guide-led ---------------------------------------------------------------------------------
 
+  /**
+   * @param {import("./types.js").TourStateMessage} state
+   * @param {number} selfId
+   */
   onState(state, selfId) {
     this.tour = {
       id: state.tour,
@@ -249,8 +330,26 @@ export class TourGuide {
     this.renderPanel();
   }
 
+  /** @param {import("./types.js").TourOffer} message */
   onAvailable(message) {
     this.available.set(message.tour, message);
+    this.renderPanel();
+  }
+
+  // A new place in a room (after the resume window, or a change of rooms): the old room's offers and group are gone.
+  arrived() {
+    if (this.tour?.guided) this.tour = null;
+    this.available.clear();
+    this.renderPanel();
+  }
+
+  /**
+   * A newly published document: its overlays and tours from now on.
+   * @param {SceneDocument} document
+   */
+  setDocument(document) {
+    this.document = document;
+    this.build();
     this.renderPanel();
   }
 
@@ -265,19 +364,20 @@ export class TourGuide {
   renderPanel() {
     const panel = this.panel;
     panel.hidden = this.tours().length === 0;
+    /** @type {HTMLElement[]} */
     const body = [];
     if (!this.tour) {
       for (const tour of this.tours()) {
         const title = this.text(tour.title);
-        const start = Object.assign(document.createElement("button"), { type: "button", textContent: `${t("start_tour")}: ${title.text}` });
+        const start = Object.assign(document.createElement("button"), { type: "button", textContent: `${this.words.t("start_tour")}: ${title.text}` });
         start.addEventListener("click", () => this.startSelfGuided(tour.id));
         body.push(start);
-        const lead = Object.assign(document.createElement("button"), { type: "button", className: "quiet", textContent: t("lead_tour") });
+        const lead = Object.assign(document.createElement("button"), { type: "button", className: "quiet", textContent: this.words.t("lead_tour") });
         lead.addEventListener("click", () => this.onSend({ type: "tour", action: "start", tour: tour.id }));
         body.push(lead);
         const offer = this.available.get(tour.id);
         if (offer) {
-          const join = Object.assign(document.createElement("button"), { type: "button", textContent: t("join_tour", { name: offer.name }) });
+          const join = Object.assign(document.createElement("button"), { type: "button", textContent: this.words.t("join_tour", { name: offer.name }) });
           join.addEventListener("click", () =>
             offer.room && offer.room !== this.room() && this.onMove
               ? this.onMove(offer.room, tour.id)
@@ -292,15 +392,15 @@ export class TourGuide {
       const heading = Object.assign(document.createElement("h2"), { textContent: this.text(stop.title).text });
       const progress = Object.assign(document.createElement("p"), {
         className: "progress",
-        textContent: `${this.tour.index + 1} / ${tour.stops.length}${this.tour.guided ? ` · ${this.tour.leading ? t("you_lead") : t("guided")}` : ""}`,
+        textContent: `${this.tour.index + 1} / ${tour.stops.length}${this.tour.guided ? ` · ${this.tour.leading ? this.words.t("you_lead") : this.words.t("guided")}` : ""}`,
       });
       body.push(heading, progress);
       const narration = this.text(stop.narration);
       if (narration) body.push(Object.assign(document.createElement("p"), { textContent: narration.text, lang: narration.language, dir: "auto" }));
-      if (narration?.fallback) body.push(Object.assign(document.createElement("small"), { className: "fallback", textContent: t("fallback") }));
+      if (narration?.fallback) body.push(Object.assign(document.createElement("small"), { className: "fallback", textContent: this.words.t("fallback") }));
       const list = document.createElement("ul");
       list.className = "stop-overlays";
-      list.setAttribute("aria-label", t("at_this_stop"));
+      list.setAttribute("aria-label", this.words.t("at_this_stop"));
       for (const id of stop.overlays || []) {
         const spec = this.overlays.get(id)?.spec;
         const text = spec && (this.text(spec.text) || this.text(spec.title));
@@ -310,35 +410,43 @@ export class TourGuide {
       const row = document.createElement("div");
       row.className = "row";
       const canMove = !this.tour.guided || this.tour.leading;
-      for (const [label, delta] of [[t("previous"), -1], [t("next"), 1]]) {
+      /** @type {[string, number][]} */
+      const steps = [[this.words.t("previous"), -1], [this.words.t("next"), 1]];
+      for (const [label, delta] of steps) {
         const button = Object.assign(document.createElement("button"), { type: "button", textContent: label, disabled: !canMove });
         button.addEventListener("click", () => this.step(delta));
         row.append(button);
       }
       if (this.tour.guided && this.tour.leading && this.tour.members?.length) {
         const who = document.createElement("select");
-        who.setAttribute("aria-label", t("hand_lead"));
+        who.setAttribute("aria-label", this.words.t("hand_lead"));
         who.append(...this.tour.members.map((id) => new Option(this.nameOf(id), String(id))));
-        const hand = Object.assign(document.createElement("button"), { type: "button", className: "quiet", textContent: t("hand_lead") });
+        const hand = Object.assign(document.createElement("button"), { type: "button", className: "quiet", textContent: this.words.t("hand_lead") });
         hand.addEventListener("click", () => this.onSend({ type: "tour", action: "lead", tour: this.tour.id, to: Number(who.value) }));
         row.append(who, hand);
       }
-      const leave = Object.assign(document.createElement("button"), { type: "button", className: "quiet", textContent: t("leave_tour") });
+      const leave = Object.assign(document.createElement("button"), { type: "button", className: "quiet", textContent: this.words.t("leave_tour") });
       leave.addEventListener("click", () => this.leave());
       row.append(leave);
       body.push(row);
     }
     const sizes = document.createElement("div");
     sizes.className = "row accessibility";
-    for (const [label, action] of [["A−", () => this.scale(-1)], ["A+", () => this.scale(1)], [t("contrast"), () => document.body.classList.toggle("high-contrast")]]) {
+    /** @type {[string, () => void][]} */
+    const controls = [["A−", () => this.scale(-1)], ["A+", () => this.scale(1)], [this.words.t("contrast"), () => document.body.classList.toggle("high-contrast")]];
+    for (const [label, action] of controls) {
       const button = Object.assign(document.createElement("button"), { type: "button", className: "quiet", textContent: label });
       button.addEventListener("click", action);
       sizes.append(button);
     }
     body.push(sizes);
-    panel.querySelector(".tour-body").replaceChildren(...body);
+    find(".tour-body", HTMLElement, panel).replaceChildren(...body);
   }
 
+  /**
+   * Overlay text larger or smaller.
+   * @param {number} direction
+   */
   scale(direction) {
     const current = Number(getComputedStyle(document.documentElement).getPropertyValue("--overlay-scale") || 1);
     const next = Math.max(0.8, Math.min(2, current + direction * 0.2));

@@ -1,3 +1,4 @@
+// @ts-check
 // Builds a three.js scene from a scene document and streams its assets level by level.
 import * as THREE from "three";
 import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
@@ -5,10 +6,34 @@ import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
 const REFINE_NEAR_M = 12; // within this distance an asset is shown at full detail
 const REFINE_MID_M = 30; // within this, at the middle level
 
+/** @typedef {import("./types.js").SceneDocument} SceneDocument */
+/** @typedef {import("./types.js").Manifest} Manifest */
+/**
+ * @typedef {object} StreamedAsset one asset of the manifest, and what of it is loaded and placed
+ * @property {import("./types.js").ManifestAsset} entry
+ * @property {number | null} level the level loaded, or null
+ * @property {boolean} loading
+ * @property {THREE.Object3D[]} holders the node holders that show it
+ * @property {THREE.AnimationMixer[]} mixers one per holder, when it is animated
+ * @property {THREE.Object3D | null} scene the loaded glTF scene, cloned into each holder
+ * @property {THREE.AnimationClip[]} animations
+ */
+/** @typedef {{asset: string, level: number, at: number}} LoadEvent */
+
+/**
+ * @param {string | undefined} hex
+ * @param {string} [fallback]
+ * @returns {THREE.Color}
+ */
 function colour(hex, fallback) {
   return new THREE.Color(hex || fallback);
 }
 
+/**
+ * The sky, fog and lights of a scene document's environment.
+ * @param {THREE.Scene} scene
+ * @param {import("./types.js").Environment} [environment]
+ */
 export function applyEnvironment(scene, environment = {}) {
   scene.background = colour(environment.sky_colour, "#87b5d9");
   if (environment.fog) {
@@ -17,6 +42,7 @@ export function applyEnvironment(scene, environment = {}) {
   const lights = environment.lights || [{ type: "hemisphere", intensity: 1.5 }];
   for (const spec of lights) {
     const intensity = spec.intensity ?? 1;
+    /** @type {THREE.Light} */
     let light;
     if (spec.type === "ambient") light = new THREE.AmbientLight(colour(spec.colour, "#ffffff"), intensity);
     else if (spec.type === "hemisphere")
@@ -29,7 +55,12 @@ export function applyEnvironment(scene, environment = {}) {
   }
 }
 
-// Fetch a URL, reporting each chunk's size as it arrives; resolves to an ArrayBuffer.
+/**
+ * Fetch a URL, reporting each chunk's size as it arrives.
+ * @param {string} url
+ * @param {(bytes: number) => void} onBytes
+ * @returns {Promise<ArrayBuffer>}
+ */
 async function fetchBytes(url, onBytes) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
@@ -55,24 +86,37 @@ async function fetchBytes(url, onBytes) {
 // Streams a scene's assets: the lowest level of everything first (nearest first), then finer levels
 // of the assets near the visitor. Each scene node is a holder group; its asset's current clone is a child.
 export class SceneStreamer {
+  /**
+   * @param {SceneDocument} document
+   * @param {Manifest} manifest
+   */
   constructor(document, manifest) {
     this.document = document;
     this.manifest = manifest;
     this.loader = new GLTFLoader();
     this.root = new THREE.Group();
     this.root.name = document.id;
-    this.nodes = new Map(); // node id -> holder group
-    this.assets = new Map(); // asset id -> {entry, level, loading, holders, mixers}
-    this.events = []; // {asset, level, at} in load order, for the page's tests and benchmark
+    /** @type {Map<string, THREE.Group>} node id -> holder group */
+    this.nodes = new Map();
+    /** @type {Map<string, StreamedAsset>} asset id -> its state */
+    this.assets = new Map();
+    /** @type {LoadEvent[]} in load order, for the page's tests and benchmark */
+    this.events = [];
     this.bytesLoaded = 0;
     this.refining = false;
-    this.pinnedLevel = null; // a level every asset keeps (previewing levels of detail), or null to refine by distance
+    /** @type {number | null} a level every asset keeps (previewing levels of detail), or null to refine by distance */
+    this.pinnedLevel = null;
+    /** @type {THREE.Vector3 | null} where the viewer was at the last refine */
     this.viewer = null;
     this.arrange(document, manifest);
   }
 
-  // Make the scene graph match a document: new, moved, reparented, re-assetted and removed nodes.
-  // Returns the assets that have placements but nothing loaded yet.
+  /**
+   * Make the scene graph match a document: new, moved, reparented, re-assetted and removed nodes.
+   * @param {SceneDocument} document
+   * @param {Manifest} manifest
+   * @returns {StreamedAsset[]} the assets that have placements but nothing loaded yet
+   */
   arrange(document, manifest) {
     this.document = document;
     this.manifest = manifest;
@@ -108,6 +152,12 @@ export class SceneStreamer {
     return [...this.assets.values()].filter((a) => a.holders.length && a.level === null && !a.loading);
   }
 
+  /**
+   * Move a holder from one asset's placements to another's.
+   * @param {THREE.Object3D} holder
+   * @param {string | undefined} from
+   * @param {string | undefined} to
+   */
   reassign(holder, from, to) {
     const old = from && this.assets.get(from);
     if (old) old.holders = old.holders.filter((h) => h !== holder);
@@ -121,13 +171,20 @@ export class SceneStreamer {
     if (next.scene) this.place(next);
   }
 
-  // Apply a newly published document: the changes show at once, new assets stream in lowest level first.
+  /**
+   * Apply a newly published document: the changes show at once, new assets stream in lowest level first.
+   * @param {SceneDocument} document
+   * @param {Manifest} manifest
+   */
   async update(document, manifest) {
     const unloaded = this.arrange(document, manifest);
     await Promise.all(unloaded.map((asset) => this.load(asset.entry.id, asset.entry.levels.length - 1)));
   }
 
-  // Load the lowest level of every asset; onProgress(loadedBytes, totalBytes).
+  /**
+   * Load the lowest level of every asset.
+   * @param {(loadedBytes: number, totalBytes: number) => void} onProgress
+   */
   async loadLowest(onProgress) {
     const entries = this.manifest.assets;
     const total = entries.reduce((sum, e) => sum + e.levels[e.levels.length - 1].size, 0);
@@ -142,6 +199,11 @@ export class SceneStreamer {
     );
   }
 
+  /**
+   * @param {string} assetId
+   * @param {number} level
+   * @param {(bytes: number) => void} [onBytes]
+   */
   async load(assetId, level, onBytes = () => {}) {
     const asset = this.assets.get(assetId);
     asset.loading = true;
@@ -163,6 +225,10 @@ export class SceneStreamer {
     }
   }
 
+  /**
+   * Put a clone of the asset's loaded scene in each of its holders.
+   * @param {StreamedAsset} asset
+   */
   place(asset) {
     asset.mixers = [];
     for (const holder of asset.holders) {
@@ -181,7 +247,12 @@ export class SceneStreamer {
     }
   }
 
-  // The level an asset should have for a viewer at `position`: finer when one of its placements is near.
+  /**
+   * The level an asset should have for a viewer at `position`: finer when one of its placements is near.
+   * @param {StreamedAsset} asset
+   * @param {THREE.Vector3} position
+   * @returns {number}
+   */
   wantedLevel(asset, position) {
     const lowest = asset.entry.levels.length - 1;
     if (this.pinnedLevel !== null) return Math.min(this.pinnedLevel, lowest);
@@ -196,10 +267,14 @@ export class SceneStreamer {
     return lowest;
   }
 
-  // Start loading the most needed finer level, one at a time.
+  /**
+   * Start loading the most needed finer level, one at a time.
+   * @param {THREE.Vector3} position the viewer's
+   */
   refine(position) {
     this.viewer = position.clone();
     if (this.refining) return;
+    /** @type {{asset: StreamedAsset, wanted: number} | null} */
     let best = null;
     for (const asset of this.assets.values()) {
       if (asset.loading || asset.level === null) continue;
@@ -217,6 +292,7 @@ export class SceneStreamer {
       });
   }
 
+  /** @param {number} dt seconds */
   animate(dt) {
     for (const asset of this.assets.values()) for (const mixer of asset.mixers) mixer.update(dt);
   }

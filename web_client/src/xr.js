@@ -1,3 +1,4 @@
+// @ts-check
 // WebXR immersive-vr: the standard VR button, tracked controllers, teleport locomotion.
 import * as THREE from "three";
 import { VRButton } from "three/addons/webxr/VRButton.js";
@@ -5,12 +6,21 @@ import { VRButton } from "three/addons/webxr/VRButton.js";
 export const TELEPORT_RANGE_M = 10;
 
 export class XRSupport {
+  /**
+   * @param {object} options
+   * @param {THREE.WebGLRenderer} options.renderer
+   * @param {THREE.Object3D} options.rig moved by a teleport; holds the controllers
+   * @param {THREE.Object3D[]} options.walkable where a teleport can land
+   * @param {import("./types.js").Bounds} options.bounds
+   * @param {() => void} options.onTeleport after each jump
+   */
   constructor({ renderer, rig, walkable, bounds, onTeleport }) {
     this.renderer = renderer;
     this.rig = rig;
     this.walkable = walkable;
     this.bounds = bounds;
     this.onTeleport = onTeleport;
+    /** @type {THREE.XRTargetRaySpace[]} */
     this.controllers = [];
     this.raycaster = new THREE.Raycaster();
     this.marker = new THREE.Mesh(
@@ -23,9 +33,15 @@ export class XRSupport {
     for (let i = 0; i < 2; i++) {
       const controller = renderer.xr.getController(i);
       controller.userData.handedness = null;
-      controller.addEventListener("connected", (e) => (controller.userData.handedness = e.data.handedness));
-      controller.addEventListener("disconnected", () => (controller.userData.handedness = null));
-      controller.addEventListener("selectstart", () => (controller.userData.aiming = true));
+      controller.addEventListener("connected", (e) => {
+        controller.userData.handedness = e.data.handedness;
+      });
+      controller.addEventListener("disconnected", () => {
+        controller.userData.handedness = null;
+      });
+      controller.addEventListener("selectstart", () => {
+        controller.userData.aiming = true;
+      });
       controller.addEventListener("selectend", () => this.teleport(controller));
       const ray = new THREE.Line(
         new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(0, 0, 0), new THREE.Vector3(0, 0, -1)]),
@@ -46,11 +62,20 @@ export class XRSupport {
     return this.renderer.xr.isPresenting;
   }
 
-  // The controller held in `hand` ("left" or "right"), if tracked.
+  /**
+   * The controller held in `hand`, if tracked.
+   * @param {"left" | "right"} hand
+   * @returns {THREE.XRTargetRaySpace | null}
+   */
   controller(hand) {
     return this.controllers.find((c) => c.userData.handedness === hand && c.visible) || null;
   }
 
+  /**
+   * Where the controller's ray meets a floor within range and bounds, or null.
+   * @param {THREE.XRTargetRaySpace} controller
+   * @returns {THREE.Vector3 | null}
+   */
   aim(controller) {
     this.raycaster.setFromXRController(controller);
     const hit = this.raycaster.intersectObjects(this.walkable, true).find((h) => h.face && h.face.normal.y > 0.7);
@@ -73,6 +98,7 @@ export class XRSupport {
     }
   }
 
+  /** @param {THREE.XRTargetRaySpace} controller */
   teleport(controller) {
     controller.userData.aiming = false;
     const point = this.aim(controller);
