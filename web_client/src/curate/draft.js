@@ -1,0 +1,165 @@
+// @ts-check
+// The open scene's draft: its document, revision and ETag; writes on top of the revision we have (If-Match),
+// publishing, and news of other curators' saves over a watching WebSocket. A stale draft is taken again as it
+// is now (onStale), never merged.
+import { messageOf } from "../dom.js";
+import { ApiError } from "./api.js";
+
+/** @typedef {import("../types.js").SceneDocument} SceneDocument */
+/** @typedef {import("../types.js").Manifest} Manifest */
+/** @typedef {import("../types.js").NodeSpec} NodeSpec */
+
+export class Draft {
+  /**
+   * @param {object} options
+   * @param {import("./api.js").Api} options.api
+   * @param {(message: string) => void} options.say
+   * @param {HTMLElement} options.revisionLabel
+   * @param {(message?: string) => Promise<void>} options.onStale take the draft again, then say `message`
+   */
+  constructor({ api, say, revisionLabel, onStale }) {
+    this.api = api;
+    this.say = say;
+    this.revisionLabel = revisionLabel;
+    this.onStale = onStale;
+    /** @type {string | null} */
+    this.sceneId = null;
+    /** @type {SceneDocument | null} */
+    this.document = null;
+    /** @type {Manifest | null} the draft's assets, review status included */
+    this.manifest = null;
+    /** @type {string | null} */
+    this.etag = null;
+    /** @type {number | null} */
+    this.revision = null;
+    /** @type {number | null} */
+    this.published = null;
+    this.saves = 0;
+    this.writing = 0; // writes in flight: a watcher's news of our own write must not reload the page
+    this.newest = 0; // the newest draft revision a watcher has told us about
+    /** @type {{ws: WebSocket, sceneId: string} | null} */
+    this.watcher = null;
+  }
+
+  /**
+   * The API path of the open scene, and of `suffix` under it.
+   * @param {string} [suffix]
+   */
+  path(suffix = "") {
+    return `/api/curate/scenes/${encodeURIComponent(this.sceneId)}${suffix}`;
+  }
+
+  /**
+   * Take a scene's draft and manifest as they are now.
+   * @param {string} sceneId
+   * @returns {Promise<boolean>} whether this is another scene than the one open before
+   */
+  async open(sceneId) {
+    const path = `/api/curate/scenes/${encodeURIComponent(sceneId)}`;
+    const reply = await this.api.call("GET", path);
+    const manifest = (await this.api.call("GET", `${path}/manifest`)).body;
+    const changed = this.sceneId !== sceneId;
+    this.document = reply.body.document;
+    this.manifest = manifest;
+    this.sceneId = sceneId;
+    this.etag = reply.etag;
+    this.revision = reply.body.revision;
+    this.published = reply.body.scene.published_revision;
+    this.showRevision();
+    return changed;
+  }
+
+  showRevision() {
+    const published = this.published ? `published: r${this.published}` : "not published";
+    this.revisionLabel.textContent = `draft r${this.revision} · ${published}`;
+  }
+
+  /**
+   * Save a change on top of the revision we have; a conflict takes the draft again.
+   * @param {string} method
+   * @param {string} suffix the path under the scene's
+   * @param {unknown} body
+   * @param {string} what the change, for the status line
+   * @returns {Promise<{body: any, etag: string | null} | null>} the reply, or null when not saved
+   */
+  async write(method, suffix, body, what) {
+    this.writing += 1;
+    try {
+      const reply = await this.api.call(method, this.path(suffix), { body, ifMatch: this.etag });
+      this.document = reply.body.document;
+      this.etag = reply.etag;
+      this.revision = reply.body.revision;
+      this.published = reply.body.scene.published_revision;
+      this.saves += 1;
+      this.showRevision();
+      this.say(`Saved ${what} (r${this.revision})`);
+      return reply;
+    } catch (error) {
+      const refused = error instanceof ApiError ? error : null;
+      if (refused?.status === 412) {
+        await this.onStale(`Someone else changed the draft first; it is reloaded (r${refused.body.current_revision}). Please redo: ${what}.`);
+      } else {
+        this.say(`Not saved: ${refused?.body.field ? `${refused.body.field}: ` : ""}${messageOf(error)}`);
+      }
+      return null;
+    } finally {
+      this.writing -= 1;
+      if (!this.writing && this.newest > this.revision) this.onStale("Another curator changed the draft; it is reloaded.");
+    }
+  }
+
+  // Publish the draft as we have it: visitors see it at once. Throws an ApiError (412: the draft changed first).
+  async publish() {
+    const reply = await this.api.call("POST", this.path("/publish"), { ifMatch: this.etag });
+    this.published = reply.body.scene.published_revision;
+    this.etag = reply.etag;
+    this.showRevision();
+  }
+
+  // Be told of every save to the open scene's draft (one watching connection, kept while the scene is open).
+  watch() {
+    const sceneId = this.sceneId;
+    if (this.watcher?.sceneId === sceneId && this.watcher.ws.readyState <= 1) return;
+    this.watcher?.ws.close();
+    const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
+    this.watcher = { ws, sceneId };
+    ws.addEventListener("open", () => ws.send(JSON.stringify({ type: "watch", scene: sceneId })));
+    ws.addEventListener("message", (event) => {
+      const message = JSON.parse(event.data);
+      if (message.type !== "draft" || message.scene !== this.sceneId) return;
+      this.newest = Math.max(this.newest, message.revision);
+      if (!this.writing && message.revision > this.revision) this.onStale(`${message.author} changed the draft (r${message.revision}).`);
+    });
+  }
+
+  /**
+   * A node's name in the scene's language, with its id.
+   * @param {NodeSpec} spec
+   * @returns {string}
+   */
+  nameOf(spec) {
+    const name = spec.name && (spec.name[this.document.default_language] || Object.values(spec.name)[0]);
+    return name ? `${name} (${spec.id})` : spec.id;
+  }
+
+  /** @returns {string[]} the scene's languages: its default one and those of its title */
+  languages() {
+    return [...new Set([this.document.default_language, ...Object.keys(this.document.title)])];
+  }
+
+  /** @param {string} nodeId */
+  node(nodeId) {
+    return this.document.nodes.find((n) => n.id === nodeId);
+  }
+
+  /**
+   * `base`, or `base-2`, `base-3`... : the first id no node has.
+   * @param {string} base
+   * @returns {string}
+   */
+  freeNodeId(base) {
+    let id = base;
+    for (let n = 2; this.document.nodes.some((node) => node.id === id); n++) id = `${base}-${n}`;
+    return id;
+  }
+}

@@ -1,0 +1,60 @@
+// @ts-check
+// The texts of the selected node (name, description) or of the scene (title, description), one field per
+// language, each saved on change; a machine translation is marked so that it waits for review.
+import { el } from "../dom.js";
+
+const RTL = ["ar", "he", "fa", "ur"];
+
+export class TextsPanel {
+  /**
+   * @param {object} options
+   * @param {HTMLElement} options.container (#texts)
+   * @param {import("./draft.js").Draft} options.draft
+   * @param {() => void} options.onSaved after each saved text: show the names again
+   */
+  constructor({ container, draft, onSaved }) {
+    this.container = container;
+    this.draft = draft;
+    this.onSaved = onSaved;
+  }
+
+  /** @param {import("../types.js").NodeSpec | undefined} spec the node, or undefined for the scene */
+  render(spec) {
+    const draft = this.draft;
+    const fields = spec ? ["name", "description"] : ["title", "description"];
+    /** @type {Record<string, Record<string, string> | undefined>} */
+    const holder = /** @type {any} */ (spec || draft.document);
+    const rows = [];
+    for (const field of fields) {
+      for (const language of draft.languages()) {
+        const value = holder[field]?.[language];
+        const path = spec ? `nodes.${spec.id}.${field}` : field;
+        const input = el(field === "description" ? "textarea" : "input", {
+          type: "text",
+          rows: 2,
+          "data-path": path,
+          "data-language": language,
+          "aria-label": `${field} (${language})`,
+          dir: RTL.includes(language.split("-")[0]) ? "rtl" : "auto",
+        });
+        input.value = value || "";
+        const machine = el("input", { type: "checkbox", "aria-label": `${field} (${language}) is machine-translated` });
+        input.addEventListener("change", () =>
+          draft
+            .write("PUT", "/texts", { path, language, text: input.value.trim() || null, machine_translated: machine.checked }, `${field} [${language}]`)
+            .then((reply) => reply && this.onSaved()),
+        );
+        rows.push(
+          el(
+            "div",
+            { class: "text-row" },
+            el("label", {}, `${field} · ${language}`, input),
+            value ? null : el("span", { class: "missing" }, `No ${field} in ${language} yet.`),
+            el("label", { class: "mt" }, machine, "machine-translated (needs review)"),
+          ),
+        );
+      }
+    }
+    this.container.replaceChildren(...rows);
+  }
+}

@@ -1,0 +1,56 @@
+// @ts-check
+// The scene tree: every node under its parent, the selected one marked, those whose asset awaits review flagged.
+import { el, findAll } from "../dom.js";
+
+/** @typedef {import("../types.js").NodeSpec} NodeSpec */
+
+export class SceneTree {
+  /**
+   * @param {object} options
+   * @param {HTMLElement} options.list the tree's root list (#tree)
+   * @param {(nodeId: string) => void} options.onSelect
+   */
+  constructor({ list, onSelect }) {
+    this.list = list;
+    this.onSelect = onSelect;
+  }
+
+  /**
+   * @param {import("./draft.js").Draft} draft its document, manifest and names
+   * @param {string | null} selected
+   */
+  render(draft, selected) {
+    /** @type {Map<string, NodeSpec[]>} parent id ("" for the root) -> children */
+    const children = new Map();
+    for (const spec of draft.document.nodes) {
+      const key = spec.parent || "";
+      if (!children.has(key)) children.set(key, []);
+      children.get(key).push(spec);
+    }
+    const pending = new Set(draft.manifest.assets.filter((a) => a.status !== "approved").map((a) => a.id));
+    /**
+     * @param {string} parent
+     * @returns {HTMLLIElement[]}
+     */
+    const branch = (parent) =>
+      (children.get(parent) || []).map((spec) =>
+        el(
+          "li",
+          { role: "treeitem" },
+          el(
+            "button",
+            { type: "button", "data-node": spec.id, "aria-selected": String(selected === spec.id), onclick: () => this.onSelect(spec.id) },
+            draft.nameOf(spec),
+            pending.has(spec.asset) ? el("span", { class: "pending" }, "awaiting review") : null,
+          ),
+          children.has(spec.id) ? el("ul", { role: "group" }, ...branch(spec.id)) : null,
+        ),
+      );
+    this.list.replaceChildren(...branch(""));
+  }
+
+  /** @param {string | null} nodeId */
+  mark(nodeId) {
+    for (const button of findAll("button", HTMLButtonElement, this.list)) button.setAttribute("aria-selected", String(button.dataset.node === nodeId));
+  }
+}
