@@ -210,3 +210,20 @@ def test_unchanged_avatars_cost_one_bit_and_new_ones_are_explicit():
     third = bytes(engine.tick(3, parts, flags, has_pose, ids, clients, none).snapshot(0))
     _, view = decoder.decode(third)
     assert sorted(view) == [6]
+
+
+def test_more_always_visible_avatars_than_the_engine_holds_are_cut_to_its_width():
+    """Say 20 guides in one room: the first max_always_visible are always seen, and nothing writes past the arrays."""
+    n = 40
+    settings = SyncSettings(max_visible=4, max_always_visible=3)
+    engine = SyncEngine(n, BOUNDS_MIN, BOUNDS_MAX, settings)
+    parts = np.zeros((n, 3, 7), np.float32)
+    parts[:, :, 6] = 1
+    parts[:, 0, 0] = np.linspace(-19, 19, n)  # a line 38 m long: most are out of one another's interest
+    parts[:, 0, 1] = 1.6
+    ids = np.arange(1, n + 1, dtype=np.uint16)
+    always = np.arange(20, 40, dtype=np.int64)  # 20 always-visible avatars, more than the 3 the engine holds
+    output = engine.tick(1, parts, np.zeros(n, np.uint8), np.ones(n, bool), ids, np.arange(n, dtype=np.int64), always)
+    _, view = SnapshotDecoder(BOUNDS_MIN, BOUNDS_MAX).decode(bytes(output.snapshot(0)))
+    assert {21, 22, 23} <= set(view) and len(view) <= settings.max_visible + settings.max_always_visible
+    assert engine.sel_count.max() <= settings.max_visible + settings.max_always_visible

@@ -113,6 +113,7 @@ class SyncEngine:
         always_slots: np.ndarray,
     ) -> TickOutput:
         s = self.settings
+        always_slots = always_slots[: s.max_always_visible]  # the selection arrays hold this many, no more
         kernels.quantise(parts, self.bounds_min, self.axis_max, self.q)
         self.hist_q[tick % s.history] = self.q
         self.hist_flags[tick % s.history] = flags & np.uint8(0xFF ^ FLAG_TELEPORT)
