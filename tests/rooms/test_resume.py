@@ -86,3 +86,32 @@ def test_a_tour_the_scene_lacks_is_unknown_whatever_the_action_and_one_nobody_le
         [refusal] = room.tour(ama.id, action, tour_id, stop="s", to=1)
         assert refusal.message["code"] == "bad_request", action
     assert [o.message["type"] for o in room.tour(ama.id, "leave", "nowhere")] == ["tour_left"]
+
+
+def test_joining_another_tour_leaves_the_first_and_its_group_hears_of_it():
+    doc = scene().document
+    doc["tours"].append({**doc["tours"][0], "id": "second-tour"})
+    from thirdspace.scenes.model import validate
+
+    room = Room("gallery-1", validate(doc))
+    first, second = doc["tours"][0]["id"], "second-tour"
+    guide, _ = room.join("Guide", "en", "#112233", now=0)
+    guide.can_guide = True
+    deputy, _ = room.join("Deputy", "en", "#112244", now=0)
+    deputy.can_guide = True
+    ama, _ = room.join("Ama", "sw", "#445566", now=0)
+    other, _ = room.join("Other", "fr", "#445577", now=0)
+    other.can_guide = True
+    room.tour(guide.id, "start", first)
+    room.tour(ama.id, "join", first)
+    room.tour(deputy.id, "join", first)
+    room.tour(other.id, "start", second)
+    out = room.tour(guide.id, "join", second)  # the guide walks off to another tour
+    left = [o for o in out if o.message["type"] == "tour_left"]
+    assert [(o.to, o.message["tour"]) for o in left] == [(guide.id, first)]
+    states = {o.to: o.message for o in out if o.message["type"] == "tour_state" and o.message["tour"] == first}
+    assert set(states) == {ama.id, deputy.id} and states[ama.id]["guide"] == deputy.id  # the member who may guide leads
+    assert room.always_visible[deputy.slot] and room.always_visible[other.slot]
+    assert not room.always_visible[guide.slot]  # no longer leading anything
+    out = room.tour(ama.id, "join", second)
+    assert [o.to for o in out if o.message["type"] == "tour_state" and o.message["tour"] == first] == [deputy.id]

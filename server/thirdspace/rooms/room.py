@@ -258,15 +258,18 @@ class Room:
         visitor = self.visitors[visitor_id]
         before = self.tours.running.get(tour_id)
         old_guide = before.guide if before else None
+        previous = self.tours.of(visitor_id)  # a start or join elsewhere takes the visitor out of this one
+        previous_guide = previous.guide if previous else None
+        guides = {v: self.visitors[v].can_guide for v in self.visitors}
         try:
             if action != "leave" and tour_id not in self.tours.running:
                 self.tours.find(self.document, tour_id)  # unknown_tour, whatever the action, for a tour the scene lacks
             if action == "start":
-                guided = self.tours.start(visitor_id, visitor.can_guide, self.document, tour_id)
+                guided = self.tours.start(visitor_id, visitor.can_guide, self.document, tour_id, guides)
             elif action == "join":
-                guided = self.tours.join(visitor_id, tour_id)
+                guided = self.tours.join(visitor_id, tour_id, guides)
             elif action == "leave":
-                left = self.tours.leave(visitor_id, {v: self.visitors[v].can_guide for v in self.visitors})
+                left = self.tours.leave(visitor_id, guides)
                 return [Outbound({"type": "tour_left", "tour": tour_id}, to=visitor_id), *self._tour_state(left, old_guide)]
             elif action in ("next", "prev", "goto"):
                 step = {"next": 1, "prev": -1, "goto": 0}[action]
@@ -277,7 +280,11 @@ class Room:
                 raise TourError("bad_request", f"no tour action {action!r}", "action")
         except TourError as err:
             return [Outbound(ProtocolError(err.code, err.message, err.field).to_message(), to=visitor_id)]
-        out = self._tour_state(guided, old_guide)
+        out: list[Outbound] = []
+        if previous is not None and previous is not guided:  # the tour the visitor left carries on, or ended
+            carrying_on = previous if self.tours.running.get(previous.id) is previous else None
+            out += [Outbound({"type": "tour_left", "tour": previous.id}, to=visitor_id), *self._tour_state(carrying_on, previous_guide)]
+        out += self._tour_state(guided, old_guide)
         if action in ("start", "lead"):  # everyone else in the room may join
             announce = self.tour_offer(guided)
             out += [Outbound(announce, to=v) for v in self.visitors if v not in guided.everyone]

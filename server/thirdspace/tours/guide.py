@@ -85,22 +85,26 @@ class RoomTours:
     def of(self, visitor_id: int) -> GuidedTour | None:
         return next((t for t in self.running.values() if visitor_id in t.everyone), None)
 
-    def start(self, visitor_id: int, can_guide: bool, document: dict[str, Any], tour_id: str) -> GuidedTour:
+    def start(
+        self, visitor_id: int, can_guide: bool, document: dict[str, Any], tour_id: str, guides: dict[int, bool] | None = None
+    ) -> GuidedTour:
+        """Lead a tour (out of any other tour first; ``guides`` says who may guide, for a new lead there)."""
         if not can_guide:
             raise TourError("forbidden", "leading a tour needs the guide role", "action")
         tour = self.find(document, tour_id)
         if tour_id in self.running:
             raise TourError("bad_request", f"tour {tour_id!r} is already running here; join it")
-        self.leave(visitor_id)
+        self.leave(visitor_id, guides)
         self.running[tour_id] = GuidedTour(tour, visitor_id)
         return self.running[tour_id]
 
-    def join(self, visitor_id: int, tour_id: str) -> GuidedTour:
+    def join(self, visitor_id: int, tour_id: str, guides: dict[int, bool] | None = None) -> GuidedTour:
+        """Join a running tour (out of any other tour first)."""
         guided = self.running.get(tour_id)
         if guided is None:
             raise TourError("bad_request", f"no one is leading tour {tour_id!r} in this room")
         if visitor_id not in guided.everyone:
-            self.leave(visitor_id)
+            self.leave(visitor_id, guides)
             guided.members.append(visitor_id)
         return guided
 
