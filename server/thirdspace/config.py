@@ -51,6 +51,8 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"  # text, or json: one JSON object per line with request and room ids
     database_url: str = ""  # postgresql://USER:PASSWORD@HOST:PORT/DB for nodes on several machines; empty: SQLite in data_dir
+    database_readers: int = 2  # SQLite: reader connections beside the one writer, each in a thread of its own
+    database_pool_size: int = 4  # PostgreSQL: this node's pool of connections, each driven by a thread of its own
     redis_url: str = ""  # cluster mode (docs/deploy.md): redis://HOST:PORT/DB; empty: one process on its own
     public_url: str = ""  # where browsers reach this node's WebSocket in a cluster; default ws://HOST:PORT/ws
     node_name: str = ""  # this node's id in the cluster; default HOSTNAME-PORT-PID

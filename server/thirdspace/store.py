@@ -11,6 +11,13 @@ The SQL is written once, with ``?`` placeholders.  What differs between the two
 databases is in a small backend class (``_SQLite``, ``_Postgres``): connecting,
 placeholders, transactions, locking the row a write is based on, ids of new rows,
 where the schema version is kept, and the migration that has to be written twice.
+
+``Database`` is synchronous: the CLI and the tests call it directly, and the server
+drives it from worker threads through ``thirdspace.services.store.AsyncDatabase``.
+One instance may be used from several threads: each thread has its own transaction,
+and its own SQLite connection (``read_only`` ones for readers beside the writer) or,
+with ``pool_size``, a PostgreSQL connection borrowed from a ``psycopg_pool`` pool for
+the length of each transaction.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import hashlib
 import re
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -183,17 +191,25 @@ class Duplicate(sqlite3.IntegrityError):
 
 
 class Database:
-    """The store, over SQLite (a file path) or PostgreSQL (a ``postgresql://`` URL)."""
+    """The store, over SQLite (a file path) or PostgreSQL (a ``postgresql://`` URL).
 
-    def __init__(self, target: Path | str):
+    ``pool_size`` (PostgreSQL): keep up to that many connections in a pool shared by the
+    threads that use this instance, instead of one connection.  ``read_only`` (SQLite):
+    connections that refuse writes (``PRAGMA query_only``), one per thread, and no
+    migrations: readers beside a writer that has already migrated the file."""
+
+    def __init__(self, target: Path | str, *, pool_size: int = 0, read_only: bool = False):
+        self._local = threading.local()  # per thread: whether a transaction is open
         if isinstance(target, str) and "://" in target:
+            if read_only:
+                raise ValueError("read_only is for SQLite readers; PostgreSQL readers and writers share one pool")
             self.path: Path | None = None  # PostgreSQL: no file of its own
-            self.backend: _SQLite | _Postgres = _Postgres(target)
+            self.backend: _SQLite | _Postgres = _Postgres(target, pool_size)
         else:
             self.path = Path(target)
-            self.backend = _SQLite(self.path)
-        self._in_transaction = False
-        self._migrate()
+            self.backend = _SQLite(self.path, read_only)
+        if not read_only:
+            self._migrate()
 
     @classmethod
     def open(cls, settings: Any) -> Database:
@@ -222,16 +238,16 @@ class Database:
     def _tx(self, write: bool = True) -> Iterator[None]:
         """One transaction (SQLite: BEGIN IMMEDIATE): COMMIT at the end, ROLLBACK on an exception.
 
-        Statements inside one join it; a read on its own is a transaction of its own."""
-        if self._in_transaction:
+        Statements inside one join it (in the same thread); a read on its own is a transaction of its own."""
+        if getattr(self._local, "in_transaction", False):
             yield
             return
-        self._in_transaction = True
+        self._local.in_transaction = True
         try:
             with self.backend.transaction(write):
                 yield
         finally:
-            self._in_transaction = False
+            self._local.in_transaction = False
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
         """A write, in a transaction: the number of rows it changed."""
@@ -445,6 +461,11 @@ class Database:
         row = self._row("SELECT status FROM reviews WHERE kind = ? AND subject = ? ORDER BY id DESC LIMIT 1", (kind, subject))
         return row["status"] if row else None
 
+    def review_statuses(self, kind: str) -> dict[str, str]:
+        """The latest decision on every subject of a kind that was ever queued: one query for a whole scene."""
+        rows = self._rows("SELECT subject, status FROM reviews WHERE kind = ? ORDER BY id", (kind,))
+        return {r["subject"]: r["status"] for r in rows}
+
     def add_report(self, room: str, scene_id: str, line: dict[str, Any], reason: str, reported_by: str) -> int:
         with self._tx():
             return self._insert(
@@ -457,9 +478,7 @@ class Database:
         return [{**r, "line": orjson.loads(r["line"])} for r in rows]
 
     def unapproved_texts(self) -> set[str]:
-        rows = self._rows("SELECT subject, status FROM reviews WHERE kind = 'text' ORDER BY id")
-        latest = {r["subject"]: r["status"] for r in rows}
-        return {subject for subject, status in latest.items() if status != "approved"}
+        return {subject for subject, status in self.review_statuses("text").items() if status != "approved"}
 
 
 def _revision_meta(row: dict[str, Any]) -> dict[str, Any]:
@@ -482,29 +501,57 @@ def _dict_row(cursor: sqlite3.Cursor, row: tuple) -> dict[str, Any]:
 
 
 class _SQLite:
-    """One file in WAL mode; BEGIN IMMEDIATE takes the write lock, so a write transaction has the database to itself."""
+    """One file in WAL mode; BEGIN IMMEDIATE takes the write lock, so a write transaction has the database to itself.
+
+    Each thread that uses the backend gets a connection of its own (WAL lets readers run
+    beside the one writer); ``read_only`` connections refuse writes."""
 
     lock_row = ""  # BEGIN IMMEDIATE already keeps every other writer out
     _unique = ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
 
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # autocommit outside BEGIN
-        self.conn.row_factory = _dict_row
-        self.conn.execute("PRAGMA busy_timeout=5000")
+    def __init__(self, path: Path, read_only: bool = False):
+        self.path, self.read_only = path, read_only
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._opened_lock = threading.Lock()
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn  # noqa: B018 - open this thread's connection now: a bad path fails here, not at the first query
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+            with self._opened_lock:
+                self._opened.append(conn)
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.read_only:  # never creates the file: the writer has made and migrated it
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=rw", uri=True, isolation_level=None, check_same_thread=False)
+        else:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)  # autocommit outside BEGIN
+        conn.row_factory = _dict_row
+        conn.execute("PRAGMA busy_timeout=5000")
+        if self.read_only:
+            conn.execute("PRAGMA query_only=ON")
+            return conn
         # Turning a new file to WAL takes an exclusive lock and, when several processes open it at once,
         # can fail at once without waiting: try again for a while.
         deadline = time.monotonic() + 10
         while True:
             try:
-                self.conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA journal_mode=WAL")
                 break
             except sqlite3.OperationalError as err:
                 if "locked" not in str(err) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
         for pragma in ("synchronous=FULL", "foreign_keys=ON"):
-            self.conn.execute(f"PRAGMA {pragma}")
+            conn.execute(f"PRAGMA {pragma}")
+        return conn
 
     @contextmanager
     def transaction(self, write: bool) -> Iterator[None]:
@@ -543,7 +590,11 @@ class _SQLite:
         return self.execute("PRAGMA integrity_check").fetchone()["integrity_check"]
 
     def close(self) -> None:
-        self.conn.close()
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
+        self._local = threading.local()
 
 
 @functools.lru_cache(maxsize=256)
@@ -556,12 +607,17 @@ def _without_password(url: str) -> str:
 
 
 class _Postgres:
-    """A PostgreSQL server shared by several nodes; psycopg 3, autocommit off, every statement in a transaction."""
+    """A PostgreSQL server shared by several nodes; psycopg 3, autocommit off, every statement in a transaction.
+
+    Without ``pool_size``, one connection (opened again if it breaks).  With it, a
+    ``psycopg_pool.ConnectionPool`` of up to that many: each transaction borrows one for
+    its length, in the thread that runs it; a connection that broke is dropped by the pool
+    and a checked one is handed out instead."""
 
     lock_row = " FOR UPDATE"  # a writer based on a revision waits for the one before it, then sees its revision
     _schema_lock = 0x7468697264  # pg_advisory_xact_lock key: one node migrates at a time
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, pool_size: int = 0):
         if not url.startswith(("postgresql://", "postgres://")):
             raise ValueError(f"database_url must be a postgresql://USER:PASSWORD@HOST:PORT/DB URL, not {_without_password(url)!r}")
         try:
@@ -570,26 +626,69 @@ class _Postgres:
         except ImportError:
             raise RuntimeError('database_url is set but psycopg is not installed: pip install "psycopg[binary]>=3.1"') from None
         self.psycopg, self.dict_row, self.url = psycopg, dict_row, url
-        self.conn = self._connect()
+        self._local = threading.local()  # the connection of the transaction open in this thread
+        self.pool = None
+        self.conn = self._connect()  # fails here, with the server's reason, if PostgreSQL cannot be reached
+        if pool_size > 0:
+            self.pool = self._open_pool(pool_size)
+            self.conn.close()
+
+    def _options(self) -> dict[str, Any]:
+        return {"autocommit": False, "row_factory": self.dict_row, "connect_timeout": 10, "application_name": "thirdspace"}
 
     def _connect(self):
         try:
-            return self.psycopg.connect(
-                self.url, autocommit=False, row_factory=self.dict_row, connect_timeout=10, application_name="thirdspace"
-            )
+            return self.psycopg.connect(self.url, **self._options())
         except self.psycopg.Error as err:
             raise RuntimeError(f"database_url {_without_password(self.url)}: cannot connect to PostgreSQL: {err}") from None
 
+    def _open_pool(self, size: int):
+        try:
+            from psycopg_pool import ConnectionPool, PoolTimeout
+        except ImportError:
+            raise RuntimeError('a PostgreSQL pool needs psycopg_pool: pip install "psycopg-pool>=3.2"') from None
+        pool = ConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=size,
+            kwargs=self._options(),
+            check=ConnectionPool.check_connection,  # a connection the server dropped is replaced before use
+            name="thirdspace",
+            open=False,
+        )
+        try:
+            pool.open(wait=True, timeout=15)
+        except PoolTimeout as err:
+            pool.close()
+            raise RuntimeError(f"database_url {_without_password(self.url)}: cannot open a pool of PostgreSQL connections: {err}") from None
+        return pool
+
     @contextmanager
-    def transaction(self, write: bool) -> Iterator[None]:
+    def _connection(self) -> Iterator[Any]:
+        if self.pool is not None:
+            with self.pool.connection() as conn:
+                yield conn
+            return
         if self.conn.broken or self.conn.closed:  # the server restarted, or the network dropped the connection
             self.conn = self._connect()
-        with self.conn.transaction():  # BEGIN ... COMMIT, or ROLLBACK on an exception
-            yield
+        yield self.conn
+
+    @contextmanager
+    def transaction(self, write: bool) -> Iterator[None]:
+        with self._connection() as conn:
+            self._local.conn = conn
+            try:
+                with conn.transaction():  # BEGIN ... COMMIT, or ROLLBACK on an exception
+                    yield
+            finally:
+                self._local.conn = None
 
     def execute(self, sql: str, params: Sequence[Any] = ()):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            raise RuntimeError("a statement outside a transaction")
         try:
-            return self.conn.execute(_format_placeholders(sql), params)
+            return conn.execute(_format_placeholders(sql), params)
         except self.psycopg.errors.UniqueViolation as err:
             raise Duplicate(str(err)) from err
 
@@ -625,4 +724,6 @@ class _Postgres:
         return "ok" if version == len(MIGRATIONS) else f"schema version {version}, expected {len(MIGRATIONS)}"
 
     def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
         self.conn.close()
