@@ -68,6 +68,9 @@ class ImportRefused(ValueError):
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
 
+    def __reduce__(self):  # comes back whole from an asset worker process
+        return type(self), (self.message, self.field)
+
 
 def check_upload(data: bytes, limits: ImportLimits = DEFAULT_LIMITS) -> Gltf:
     """Check a GLB, or a zip holding one ``.gltf`` with its files, and return it as one self-contained GLB."""

@@ -10,11 +10,16 @@ The service protocol (documented in docs/assets.md)::
     POST {url}   {"prompt": "...", "seed": 7, "params": {...}}
     200          body: GLB bytes (Content-Type: model/gltf-binary)
                  optional headers X-Generator-Name, X-Generator-Version
+
+The CPU work (running a recipe, checking a service's model) goes through ``run``, an
+``async run(function, *args)``: a worker thread by default, the server's asset worker
+processes (``thirdspace.services.assets.AssetWorkers.run``) in the server.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -25,6 +30,12 @@ from thirdspace.assets.checks import DEFAULT_LIMITS, ImportLimits, ImportRefused
 from thirdspace.assets.gltf import pack
 from thirdspace.assets.provenance import Provenance
 from thirdspace.assets.recipes import build_glb
+
+Run = Callable[..., Awaitable[Any]]  # run(function, *args): the function's result, computed off the event loop
+
+
+async def in_thread(function: Callable[..., Any], *args: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(None, function, *args)
 
 
 class GeneratorError(ValueError):
@@ -52,12 +63,13 @@ class RecipeGenerator:
 
     name = "recipes"
 
+    def __init__(self, run: Run = in_thread):
+        self.run = run
+
     async def generate(self, request: GenerationRequest) -> bytes:
         if not request.recipe:
             raise GeneratorError("recipe: the recipe generator needs a recipe name")
-        return await asyncio.get_running_loop().run_in_executor(
-            None, lambda: build_glb(request.recipe, request.params, request.seed, request.made_by, request.made_at)
-        )
+        return await self.run(build_glb, request.recipe, request.params, request.seed, request.made_by, request.made_at)
 
 
 class HttpGenerator:
@@ -65,11 +77,14 @@ class HttpGenerator:
 
     name = "service"
 
-    def __init__(self, url: str, timeout_s: float = 120.0, limits: ImportLimits = DEFAULT_LIMITS, api_key: str | None = None):
+    def __init__(
+        self, url: str, timeout_s: float = 120.0, limits: ImportLimits = DEFAULT_LIMITS, api_key: str | None = None, run: Run = in_thread
+    ):
         self.url = url
         self.timeout_s = timeout_s
         self.limits = limits
         self.api_key = api_key
+        self.run = run
 
     async def generate(self, request: GenerationRequest) -> bytes:
         if not request.prompt:
@@ -89,10 +104,6 @@ class HttpGenerator:
                 version = response.headers.get("X-Generator-Version", "")
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise GeneratorError(f"the service at {self.url} could not be reached: {exc or type(exc).__name__}") from None
-        try:
-            gltf = check_upload(data, self.limits)
-        except ImportRefused as err:
-            raise GeneratorError(f"the service's model was refused: {err}") from None
         record = Provenance(
             source_type="trainedAlgorithmicMedia",
             generator=name,
@@ -104,8 +115,17 @@ class HttpGenerator:
             prompt=request.prompt,
             service=self.url,
         )
-        provenance.embed(gltf.document, record.to_packet())
-        return pack(gltf)
+        try:
+            return await self.run(labelled_service_model, data, self.limits, record)
+        except ImportRefused as err:
+            raise GeneratorError(f"the service's model was refused: {err}") from None
+
+
+def labelled_service_model(data: bytes, limits: ImportLimits, record: Provenance) -> bytes:
+    """A service's model, checked like an upload and labelled with what made it."""
+    gltf = check_upload(data, limits)
+    provenance.embed(gltf.document, record.to_packet())
+    return pack(gltf)
 
 
 async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:

@@ -85,15 +85,31 @@ class AssetLibrary:
 
     def resolve(self, asset_id: str) -> Asset:
         """Build or import ``asset_id`` once and return its stored record."""
-        if asset_id in self._by_id:
-            return self._by_id[asset_id]
+        cached = self.cached(asset_id)
+        if cached is not None:
+            return cached
         sha = self.registry(asset_id)
-        if sha is not None:
-            record = self.store.load(sha)
-            if record is None:
-                raise AssetError(f"asset {asset_id!r}: its file {sha} is missing from the store")
-            asset = self._by_id[asset_id] = Asset(asset_id, record)
-            return asset
+        record = self.stored(asset_id, sha) if sha is not None else self.build(asset_id)
+        return self.remember(asset_id, record)
+
+    # resolve in steps, for the server, which runs ``build`` in a worker process
+    # (thirdspace.services.assets.AsyncAssetLibrary) and the other steps itself.
+
+    def cached(self, asset_id: str) -> Asset | None:
+        """The asset if this library has resolved it before."""
+        return self._by_id.get(asset_id)
+
+    def stored(self, asset_id: str, sha: str) -> dict[str, Any]:
+        """The record of an asset added through the authoring API (the registry gave its sha256)."""
+        record = self.store.load(sha)
+        if record is None:
+            raise AssetError(f"asset {asset_id!r}: its file {sha} is missing from the store")
+        return record
+
+    def build(self, asset_id: str) -> dict[str, Any]:
+        """Check or build the asset directory's file for ``asset_id``, store it with its levels, return its record.
+
+        The heavy step (import checks, recipe, levels of detail, compression)."""
         preset_path = self.source_dir / f"{asset_id}.json"
         model_paths = [self.source_dir / f"{asset_id}.{ext}" for ext in ("glb", "zip")]
         model = next((p for p in model_paths if p.is_file()), None)
@@ -106,8 +122,12 @@ class AssetLibrary:
             gltf = unpack(self._build_preset(preset_path))
         else:
             raise AssetError(f"no asset {asset_id!r}: expected {asset_id}.glb, .zip or .json in {self.source_dir}")
-        asset = Asset(asset_id, self.store.ingest(gltf))
-        self._by_id[asset_id] = asset
+        return self.store.ingest(gltf)
+
+    def remember(self, asset_id: str, record: dict[str, Any]) -> Asset:
+        """Keep a resolved asset (and let the store serve its files)."""
+        self.store.remember(record)
+        asset = self._by_id[asset_id] = Asset(asset_id, record)
         return asset
 
     def file_ids(self) -> list[str]:

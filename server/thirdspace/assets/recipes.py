@@ -34,6 +34,9 @@ class RecipeError(ValueError):
         self.field = field
         self.message = message
 
+    def __reduce__(self):  # comes back whole from an asset worker process
+        return type(self), (self.message, self.field)
+
 
 def _hex_rgba(colour: str) -> list[int]:
     colour = colour.lstrip("#")

@@ -5,6 +5,10 @@
 smaller.  ``SHA.json`` is an asset's record: its provenance, and per level the
 triangle count, sizes and sha256.  Files are written to a temporary name and
 renamed, so a reader never sees half a file; an asset already stored is reused.
+
+The server builds assets in worker processes (``thirdspace.services.assets``): a
+worker's ``ingest`` writes the files and returns the record, and the server's own
+store ``remember``s it, since ``record`` and ``file`` answer from memory.
 """
 
 from __future__ import annotations
@@ -51,14 +55,14 @@ class AssetStore:
         record = self._load(sha)
         if record is None:
             record = self._build(sha, data, gltf, packet)
-        self._remember(record)
+        self.remember(record)
         return record
 
     def load(self, sha: str) -> dict[str, Any] | None:
         """The record of an asset stored earlier (by this process or a previous one), or None."""
         record = self._records.get(sha) or self._load(sha)
         if record is not None:
-            self._remember(record)
+            self.remember(record)
         return record
 
     def _load(self, sha: str) -> dict[str, Any] | None:
@@ -115,7 +119,8 @@ class AssetStore:
             encoded[encoding] = compressed_path.stat().st_size
         return {"sha256": sha, "size": len(data), "url": f"/assets/{sha}.glb", "encoded": encoded}
 
-    def _remember(self, record: dict[str, Any]) -> None:
+    def remember(self, record: dict[str, Any]) -> None:
+        """Serve an asset stored here (by this process or a worker): ``record`` and ``file`` know it from now on."""
         self._records[record["sha256"]] = record
         for level in record["levels"]:
             self._level_owner[level["sha256"]] = record["sha256"]
