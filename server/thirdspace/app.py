@@ -17,10 +17,11 @@ from thirdspace.config import Settings
 from thirdspace.logs import NODE_ID, request_id_middleware
 from thirdspace.protocol.constants import CLOSE_GOING_AWAY
 from thirdspace.rooms.room import RoomRules
-from thirdspace.services.translation import ChatTranslations, make_translator
+from thirdspace.services.assets import AssetWorkers, AsyncAssetLibrary
 from thirdspace.services.replication import ClusterReplication
 from thirdspace.services.rooms import LiveRooms
-from thirdspace.store import Database
+from thirdspace.services.store import AsyncDatabase
+from thirdspace.services.translation import ChatTranslations, make_translator
 from thirdspace.sync.engine import SyncSettings, warm_up
 from thirdspace.web.auth import auth_middleware
 from thirdspace.web.http import add_routes
@@ -31,19 +32,21 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> web.Application:
+    """The application; its services start in ``on_startup``: the store and the asset workers, the kernels, then the scenes."""
     app = web.Application(
         client_max_size=int(settings.import_max_file_mb * 1024 * 1024) + 1024, middlewares=[request_id_middleware, auth_middleware]
     )
     app[SETTINGS] = settings
     store = AssetStore(settings.data_dir / "assets", StoreSettings(max_error_m=settings.quantise_max_error_mm / 1000))
-    db = Database.open(settings)  # PostgreSQL with database_url, else SQLite in data_dir
+    db = AsyncDatabase.from_settings(settings)  # PostgreSQL with database_url, else SQLite in data_dir; opened at startup
+    workers = AssetWorkers(settings.asset_workers, settings.asset_queue, settings.asset_worker_memory_mb, settings.asset_job_cpu_s)
 
-    def registry(asset_id: str) -> str | None:
-        row = db.asset(asset_id)
+    async def registry(asset_id: str) -> str | None:
+        row = await db.asset(asset_id)
         return row["sha256"] if row else None
 
     limits = ImportLimits(max_file_bytes=int(settings.import_max_file_mb * 1024 * 1024))
-    library = AssetLibrary(settings.assets_dir, store, limits, registry)
+    library = AsyncAssetLibrary(AssetLibrary(settings.assets_dir, store, limits), workers, registry)
     rules = RoomRules(
         tick_hz=settings.tick_hz,
         max_speed_mps=settings.max_speed_mps,
@@ -62,35 +65,46 @@ def create_app(settings: Settings) -> web.Application:
     translator = make_translator(settings.translator, settings.translator_url, settings.translator_api_key, settings.translator_timeout_s)
     hub.translations = ChatTranslations(translator, settings.translator_timeout_s, settings.translator_concurrency)
     publisher = Publisher(db, library, hub, scene_assets)
-    publisher.import_directory(settings.scenes_dir)  # scene files the store does not know yet
-    publisher.refresh_all()
     app[DB] = db
     app[ASSETS] = library
     app[SCENE_ASSETS] = scene_assets
     app[HUB] = hub
     app[PUBLISHER] = publisher
     app[STATE] = {"ready": False}
-    if settings.redis_url:
-        join_cluster(app, settings, hub, publisher)
+
+    async def open_services(app: web.Application) -> None:
+        await db.start()  # connect and migrate, in the store's threads
+        await workers.start()  # spawn the asset workers (they import numpy, trimesh and scipy) and check their limits
+
+    async def compile_kernels(app: web.Application) -> None:
+        # The first visitor must not wait for a JIT compile: load or build the kernels now.
+        await asyncio.get_running_loop().run_in_executor(None, warm_up)
+
+    async def load_scenes(app: web.Application) -> None:
+        await publisher.import_directory(settings.scenes_dir)  # scene files the store does not know yet
+        await publisher.refresh_all()
 
     async def close_rooms(app: web.Application) -> None:
         app[STATE]["ready"] = False
         await app[HUB].drain(settings.drain_timeout_s)  # cluster mode: rooms and visitors go to other nodes
         await app[HUB].close(CLOSE_GOING_AWAY, "server shutting down")
 
-    async def compile_kernels(app: web.Application) -> None:
-        # The first visitor must not wait for a JIT compile: load or build the kernels now.
-        await asyncio.get_running_loop().run_in_executor(None, warm_up)
-        app[STATE]["ready"] = True
-
-    async def close_store(app: web.Application) -> None:
-        app[DB].close()
+    async def close_services(app: web.Application) -> None:
+        await workers.close()
+        await db.close()
         if hasattr(translator, "close"):
             await translator.close()
 
-    app.on_startup.insert(0, compile_kernels)
+    app.on_startup.extend([open_services, compile_kernels, load_scenes])
+    if settings.redis_url:
+        join_cluster(app, settings, hub, publisher)  # appends its own start: after the scenes are loaded
+
+    async def mark_ready(app: web.Application) -> None:
+        app[STATE]["ready"] = True
+
+    app.on_startup.append(mark_ready)
     app.on_shutdown.append(close_rooms)
-    app.on_cleanup.append(close_store)
+    app.on_cleanup.append(close_services)
     add_routes(app)
     return app
 
@@ -117,7 +131,7 @@ def join_cluster(app: web.Application, settings: Settings, hub: LiveRooms, publi
     async def on_event(event: dict) -> None:
         kind = event["kind"]
         if kind == "scene":  # a curator published on another node: the store has the new revision
-            publisher.refresh(event["scene"], announce=False)
+            await publisher.refresh(event["scene"], announce=False)
         elif kind == "unpublish":
             await publisher.unpublish(event["scene"], event["message"], announce=False)
         elif kind == "draft":

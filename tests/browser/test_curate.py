@@ -14,7 +14,7 @@ IMAGES = PROJECT_ROOT / "docs" / "images"
 
 async def test_a_curator_moves_a_node_with_the_gizmo_and_visitors_see_it_live(server, visit):
     IMAGES.mkdir(exist_ok=True)
-    _, token = server.app[DB].add_user("Amina Diallo", "curator")
+    _, token = await server.app[DB].add_user("Amina Diallo", "curator")
     headers = {"Authorization": f"Bearer {token}"}
     async with aiohttp.ClientSession(headers=headers) as http:
         async with http.post(f"{server.http}/api/curate/scenes", json={"copy_from": "gallery", "id": "curate-demo"}) as response:

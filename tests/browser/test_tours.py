@@ -33,7 +33,7 @@ async def test_a_self_guided_tour_resumes_and_falls_back_to_the_scene_language(s
 
 
 async def test_a_guide_leads_a_visitor_from_stop_to_stop(server, visit):
-    _, token = server.app[DB].add_user("Guide Nadia", "guide")
+    _, token = await server.app[DB].add_user("Guide Nadia", "guide")
     guide = await visit()
     response = await guide.page.request.post(f"{server.http}/api/session", data={"token": token})
     assert response.ok  # the page's WebSocket now carries the guide's session cookie
@@ -64,7 +64,7 @@ async def test_a_tour_led_in_another_room_takes_the_visitor_there(server, visit)
     tour, and joining it moves the page into the guide's room."""
     from thirdspace.client import ThirdSpaceClient
 
-    _, token = server.app[DB].add_user("Guide Idris", "guide")
+    _, token = await server.app[DB].add_user("Guide Idris", "guide")
     async with await ThirdSpaceClient.connect(server.ws, "tiny", "Ama") as ama:
         member = await visit()
         me = await member.join(server.http, "tiny", "Bo", "en")

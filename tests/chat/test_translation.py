@@ -187,7 +187,7 @@ async def test_visitors_can_report_a_line(server):
         line = await reporter.wait_for(lambda c: next((m for m in c.chat if m["from"] == rude.id), None))
         await reporter.send({"type": "report", "message": line["id"], "reason": "insulting"})
         await reporter.wait_for(lambda c: any(m["type"] == "reported" for m in c.messages))
-        (report, *_) = server.app[DB].reports()
+        (report, *_) = await server.app[DB].reports()
         assert (
             report["line"]["text"] == "something unkind"
             and report["reason"] == "insulting"

@@ -19,8 +19,8 @@ async def wait_state(client: ThirdSpaceClient, **expected):
 
 
 async def test_a_guide_leads_three_members_and_the_group_is_never_stranded(server):
-    _, guide_token = server.app[DB].add_user("Guide Wanjiru", "guide")
-    _, second_token = server.app[DB].add_user("Guide Omar", "guide")
+    _, guide_token = await server.app[DB].add_user("Guide Wanjiru", "guide")
+    _, second_token = await server.app[DB].add_user("Guide Omar", "guide")
     ws = server.ws
     guide = await ThirdSpaceClient.connect(ws, "gallery", "Wanjiru", "sw", token=guide_token)
     members = [await ThirdSpaceClient.connect(ws, "gallery", name, lang) for name, lang in (("Ana", "es"), ("Li", "zh"), ("Sami", "ar"))]

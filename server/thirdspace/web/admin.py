@@ -10,10 +10,10 @@ import orjson
 from aiohttp import web
 
 from thirdspace.cluster.node import http_base
-from thirdspace.store import ROLES
+from thirdspace.services.rooms import LiveRooms, RoomRunner
+from thirdspace.store import ROLES, Duplicate
 from thirdspace.web.auth import http_error, require
 from thirdspace.web.http import json_response, read_json
-from thirdspace.services.rooms import LiveRooms, RoomRunner
 from thirdspace.web.keys import DB, HUB
 
 
@@ -148,20 +148,23 @@ async def add_user(request: web.Request) -> web.Response:
     if role not in ROLES:
         raise http_error(400, f"role must be one of {', '.join(ROLES)}", "role")
     db = request.app[DB]
-    if any(user.name == name.strip() for user in db.users()):
+    if any(user.name == name.strip() for user in await db.users()):
         raise http_error(409, f"there is already a user {name.strip()!r}", "name")
-    user, token = db.add_user(name.strip(), role)
+    try:
+        user, token = await db.add_user(name.strip(), role)
+    except Duplicate:  # added by another request since the check above
+        raise http_error(409, f"there is already a user {name.strip()!r}", "name") from None
     return json_response({"user": user.public(), "token": token}, 201)
 
 
 async def list_users(request: web.Request) -> web.Response:
     require(request, "admin")
-    return json_response({"users": [user.public() for user in request.app[DB].users()]})
+    return json_response({"users": [user.public() for user in await request.app[DB].users()]})
 
 
 async def list_reports(request: web.Request) -> web.Response:
     require(request, "curator")
-    return json_response({"reports": request.app[DB].reports()})
+    return json_response({"reports": await request.app[DB].reports()})
 
 
 def add_routes(app: web.Application) -> None:

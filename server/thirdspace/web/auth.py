@@ -1,7 +1,8 @@
 """Who is asking: bearer tokens, session cookies with CSRF protection, roles, WebSocket origins.
 
-A request is identified once by :func:`auth_middleware`: ``Authorization: Bearer
-TOKEN`` first, then the ``thirdspace_session`` cookie.  A state-changing request
+A request is identified once by :func:`auth_middleware` (every ``/api/`` request and
+the ``/ws`` upgrade): ``Authorization: Bearer TOKEN`` first, then the
+``thirdspace_session`` cookie.  A state-changing request
 that relies on the cookie must also send the session's CSRF token in
 ``X-CSRF-Token`` (a bearer token is never sent by a browser on its own, so it
 needs none).  Roles nest: an admin may do what a curator may, a curator what a
@@ -36,6 +37,7 @@ ERRORS: dict[int, type[web.HTTPException]] = {
         web.HTTPUnsupportedMediaType,
         web.HTTPUnprocessableEntity,
         web.HTTPPreconditionRequired,
+        web.HTTPInternalServerError,
         web.HTTPBadGateway,
         web.HTTPServiceUnavailable,
     )
@@ -46,38 +48,48 @@ def http_error(status: int, message: str, field: str | None = None, **extra: Any
     body: dict[str, Any] = {"error": message, **extra}
     if field is not None:
         body["field"] = field
-    error = ERRORS[status](text=orjson.dumps(body).decode(), content_type="application/json")
+    kwargs: dict[str, Any] = {"text": orjson.dumps(body).decode(), "content_type": "application/json"}
+    if status == 413:  # aiohttp's class wants the sizes for a text of its own; the body here says what the limit is
+        kwargs |= {"max_size": 0, "actual_size": 0}
+    error = ERRORS[status](**kwargs)
     if status == 401:
         error.headers["WWW-Authenticate"] = 'Bearer realm="thirdspace"'
     return error
 
 
-def identify(request: web.Request) -> tuple[User | None, str | None]:
-    """(user, CSRF token if the user came by cookie) for a request or a WebSocket upgrade."""
+async def authenticate(request: web.Request) -> tuple[User | None, str | None]:
+    """(user, CSRF token if the user came by cookie): the store is asked at most once per request."""
     db = request.app[DB]
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise http_error(401, "Authorization must be 'Bearer TOKEN'", "Authorization")
-        user = db.user_by_token(token.strip())
+        user = await db.user_by_token(token.strip())
         if user is None:
             raise http_error(401, "unknown or revoked token", "Authorization")
         return user, None
     session_id = request.cookies.get(COOKIE)
     if session_id:
-        found = db.session(session_id)
+        found = await db.session(session_id)
         if found is not None:
             return found
     return None, None
 
 
+def identify(request: web.Request) -> tuple[User | None, str | None]:
+    """Who :func:`auth_middleware` found for this request (an ``/api/`` request or the ``/ws`` upgrade)."""
+    return request.get(USER), request.get(CSRF)
+
+
+def identified(path: str) -> bool:
+    return path.startswith("/api/") or path == "/ws"
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler):
-    if request.path.startswith("/api/"):
-        user, csrf = identify(request)
-        request[USER] = user
-        request[CSRF] = csrf
+    if identified(request.path):
+        request[USER], request[CSRF] = await authenticate(request)
     return await handler(request)
 
 
@@ -113,10 +125,10 @@ async def sign_in(request: web.Request) -> web.Response:
     if not isinstance(token, str) or not token:
         raise http_error(400, "token must be a non-empty string", "token")
     db = request.app[DB]
-    user = db.user_by_token(token)
+    user = await db.user_by_token(token)
     if user is None:
         raise http_error(401, "unknown or revoked token", "token")
-    session_id, csrf = db.open_session(user, request.app[SETTINGS].session_hours)
+    session_id, csrf = await db.open_session(user, request.app[SETTINGS].session_hours)
     response = json_response({"user": user.public(), "csrf": csrf})
     response.set_cookie(
         COOKIE,
@@ -140,7 +152,7 @@ async def whoami(request: web.Request) -> web.Response:
 async def sign_out(request: web.Request) -> web.Response:
     session_id = request.cookies.get(COOKIE)
     if session_id:
-        request.app[DB].close_session(session_id)
+        await request.app[DB].close_session(session_id)
     response = web.Response(status=204)
     response.del_cookie(COOKIE, path="/")
     return response

@@ -4,27 +4,33 @@ Every write to a draft names the revision it was based on in ``If-Match`` (the
 draft's ``ETag``, ``"rN"``); a write based on an older revision gets 412 with
 the current revision, and a write without ``If-Match`` gets 428. Each accepted
 write is a new revision; nothing is overwritten.
+
+The store is awaited (it runs in threads) and asset work runs in the asset worker
+processes: when they are all busy and their queue is full, a request that needs one
+gets 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aiohttp import web
 
-from thirdspace.assets.checks import ImportLimits, ImportRefused, check_upload
+from thirdspace.assets.checks import ImportLimits, ImportRefused
 from thirdspace.assets.generators import GenerationRequest, GeneratorError, HttpGenerator, RecipeGenerator
-from thirdspace.assets.gltf import pack, unpack
-from thirdspace.assets.library import AssetError, label
+from thirdspace.assets.library import AssetError
 from thirdspace.assets.manifest import build_manifest
-from thirdspace.assets.provenance import GENERATED_TYPES, SOURCE_TYPES, Provenance
-from thirdspace.assets.recipes import RECIPES, RecipeError, build_glb
+from thirdspace.assets.provenance import GENERATED_TYPES, SOURCE_TYPES
+from thirdspace.assets.recipes import RECIPES, RecipeError
 from thirdspace.scenes import editing
 from thirdspace.scenes.editing import EditError
 from thirdspace.scenes.model import SceneError, validate
-from thirdspace.store import Conflict, NotFound, User, now
+from thirdspace.services.assets import AssetJobFailed, AssetWorkersBusy, WorkerStopped
+from thirdspace.store import Conflict, Duplicate, NotFound, SceneRecord, User, now
 from thirdspace.web.auth import http_error, require
 from thirdspace.web.http import json_response, read_json
 from thirdspace.web.keys import ASSETS, DB, HUB, PUBLISHER, SETTINGS
@@ -54,16 +60,16 @@ def if_match(request: web.Request) -> int:
     return int(match.group(1))
 
 
-def scene_record(request: web.Request):
+async def scene_record(request: web.Request) -> SceneRecord:
     try:
-        return request.app[DB].scene(request.match_info["scene_id"])
+        return await request.app[DB].scene(request.match_info["scene_id"])
     except NotFound:
         raise http_error(404, f"no scene {request.match_info['scene_id']!r}", "scene_id") from None
 
 
-def draft_response(request: web.Request, status: int = 200) -> web.Response:
-    record = scene_record(request)
-    document = request.app[DB].revision(record.id, record.draft_revision)["document"]
+async def draft_response(request: web.Request, status: int = 200) -> web.Response:
+    record = await scene_record(request)
+    document = (await request.app[DB].revision(record.id, record.draft_revision))["document"]
     response = json_response({"scene": record.public(), "revision": record.draft_revision, "document": document}, status)
     response.headers["ETag"] = etag(record.draft_revision)
     return response
@@ -77,19 +83,19 @@ def check_document(document: Any) -> dict[str, Any]:
         raise http_error(422, issues[0]["reason"], issues[0]["path"], issues=issues) from None
 
 
-def write(request: web.Request, user: User, document: dict[str, Any], message: str) -> web.Response:
+async def write(request: web.Request, user: User, document: dict[str, Any], message: str) -> web.Response:
     """Validate and store a new draft revision on top of If-Match; tell the draft's watchers."""
-    record = scene_record(request)
+    record = await scene_record(request)
     base = if_match(request)
     document = check_document(document)
     if document["id"] != record.id:
         raise http_error(422, "a scene's id cannot change; copy the scene instead", "$.id")
     try:
-        updated = request.app[DB].write_draft(record.id, base, document, user.name, message)
+        updated = await request.app[DB].write_draft(record.id, base, document, user.name, message)
     except Conflict as err:
         raise stale(err) from None
     request.app[HUB].notify_draft(record.id, {"type": "draft", "scene": record.id, "revision": updated.draft_revision, "author": user.name})
-    return draft_response(request)
+    return await draft_response(request)
 
 
 def stale(err: Conflict) -> web.HTTPException:
@@ -99,14 +105,15 @@ def stale(err: Conflict) -> web.HTTPException:
     return error
 
 
-def current_draft(request: web.Request) -> dict[str, Any]:
-    record = scene_record(request)
-    return request.app[DB].revision(record.id, record.draft_revision)["document"]
+async def current_draft(request: web.Request) -> dict[str, Any]:
+    record = await scene_record(request)
+    return (await request.app[DB].revision(record.id, record.draft_revision))["document"]
 
 
-def edit(request: web.Request, change) -> dict[str, Any]:
+async def edit(request: web.Request, change) -> dict[str, Any]:
+    document = await current_draft(request)
     try:
-        return change(current_draft(request))
+        return change(document)
     except EditError as err:
         raise http_error(err.status, err.message, err.path) from None
 
@@ -118,8 +125,8 @@ async def list_scenes(request: web.Request) -> web.Response:
     require(request, "curator")
     db = request.app[DB]
     out = []
-    for record in db.scenes():
-        document = db.revision(record.id, record.draft_revision)["document"]
+    for record in await db.scenes():
+        document = (await db.revision(record.id, record.draft_revision))["document"]
         out.append({**record.public(), "title": document["title"], "live": record.id in request.app[HUB].scenes})
     return json_response({"scenes": out})
 
@@ -130,9 +137,12 @@ async def create_scene(request: web.Request) -> web.Response:
     db = request.app[DB]
     if "copy_from" in body:
         source = body["copy_from"]
-        if not isinstance(source, str) or not db.scene_exists(source):
+        if not isinstance(source, str) or not await db.scene_exists(source):
             raise http_error(404, f"no scene {source!r} to copy", "copy_from")
-        document = db.revision(source, db.scene(source).draft_revision)["document"]
+        try:
+            document = (await db.revision(source, (await db.scene(source)).draft_revision))["document"]
+        except NotFound:  # it exists but was taken down
+            raise http_error(404, f"no scene {source!r} to copy", "copy_from") from None
         document = {**document, "id": body.get("id")}
         message = body.get("message") or f"copied from {source}"
     elif "document" in body:
@@ -144,34 +154,35 @@ async def create_scene(request: web.Request) -> web.Response:
     if not isinstance(message, str):
         raise http_error(400, "message must be a string", "message")
     try:
-        db.create_scene(document, user.name, message)
+        await db.create_scene(document, user.name, message)
     except FileExistsError:
         raise http_error(409, f"there is already a scene {document['id']!r}", "$.id") from None
     request.match_info["scene_id"] = document["id"]
-    return draft_response(request, 201)
+    return await draft_response(request, 201)
 
 
 async def get_draft(request: web.Request) -> web.Response:
     require(request, "curator")
-    return draft_response(request)
+    return await draft_response(request)
 
 
 async def draft_manifest(request: web.Request) -> web.Response:
     """The draft's assets, pending ones included (curators see what they are reviewing)."""
     require(request, "curator")
-    document = current_draft(request)
+    document = await current_draft(request)
     library = request.app[ASSETS]
     assets, missing = [], []
     used = [n["asset"] for n in document["nodes"] if "asset" in n] + [o["asset"] for o in document.get("overlays", []) if "asset" in o]
     for asset_id in dict.fromkeys(used):
         try:
-            assets.append(library.resolve(asset_id))
+            with asset_work("scene_id"):
+                assets.append(await library.resolve(asset_id, wait=False))
         except AssetError:
             missing.append(asset_id)
     manifest = build_manifest(document, assets)
-    db = request.app[DB]
+    statuses = await request.app[DB].review_statuses("asset")
     for entry in manifest["assets"]:
-        entry["status"] = db.review_status("asset", entry["id"]) or "approved"
+        entry["status"] = statuses.get(entry["id"]) or "approved"
     return json_response({**manifest, "missing": missing})
 
 
@@ -180,7 +191,7 @@ async def draft_languages(request: web.Request) -> web.Response:
     from thirdspace.tours.languages import report
 
     require(request, "curator")
-    return json_response({"scene": request.match_info["scene_id"], **report(current_draft(request))})
+    return json_response({"scene": request.match_info["scene_id"], **report(await current_draft(request))})
 
 
 async def replace_draft(request: web.Request) -> web.Response:
@@ -188,15 +199,15 @@ async def replace_draft(request: web.Request) -> web.Response:
     body = await read_json(request, {"document", "message"})
     if "document" not in body:
         raise http_error(400, "document is required", "document")
-    return write(request, user, body["document"], _message(body, "edited"))
+    return await write(request, user, body["document"], _message(body, "edited"))
 
 
 async def delete_scene(request: web.Request) -> web.Response:
     require(request, "admin")
-    record = scene_record(request)
+    record = await scene_record(request)
     base = if_match(request)
     try:
-        request.app[DB].delete_scene(record.id, base)
+        await request.app[DB].delete_scene(record.id, base)
     except Conflict as err:
         raise stale(err) from None
     await request.app[PUBLISHER].unpublish(record.id, "this scene has been taken down")
@@ -221,8 +232,8 @@ async def add_node(request: web.Request) -> web.Response:
         raise http_error(400, "node must be an object", "node")
     if "recipe" in body:
         node = {**node, "asset": (await generate_recipe_asset(request, user, body["recipe"]))["id"]}
-    document = edit(request, lambda doc: editing.add_node(doc, node))
-    return write(request, user, document, _message(body, f"added {node.get('id')}"))
+    document = await edit(request, lambda doc: editing.add_node(doc, node))
+    return await write(request, user, document, _message(body, f"added {node.get('id')}"))
 
 
 async def update_node(request: web.Request) -> web.Response:
@@ -231,15 +242,15 @@ async def update_node(request: web.Request) -> web.Response:
     body = await read_json(request, None)
     message = _message(body, f"changed {node_id}")
     changes = {k: v for k, v in body.items() if k != "message"}
-    document = edit(request, lambda doc: editing.update_node(doc, node_id, changes))
-    return write(request, user, document, message)
+    document = await edit(request, lambda doc: editing.update_node(doc, node_id, changes))
+    return await write(request, user, document, message)
 
 
 async def remove_node(request: web.Request) -> web.Response:
     user = require(request, "curator")
     node_id = request.match_info["node_id"]
-    document = edit(request, lambda doc: editing.remove_node(doc, node_id))
-    return write(request, user, document, f"removed {node_id}")
+    document = await edit(request, lambda doc: editing.remove_node(doc, node_id))
+    return await write(request, user, document, f"removed {node_id}")
 
 
 async def set_text(request: web.Request) -> web.Response:
@@ -255,12 +266,12 @@ async def set_text(request: web.Request) -> web.Response:
     machine = body.get("machine_translated", False)
     if not isinstance(machine, bool):
         raise http_error(400, "machine_translated must be true or false", "machine_translated")
-    document = edit(request, lambda doc: editing.set_text(doc, path, language, text))
-    response = write(request, user, document, _message(body, f"{path} [{language}]"))
+    document = await edit(request, lambda doc: editing.set_text(doc, path, language, text))
+    response = await write(request, user, document, _message(body, f"{path} [{language}]"))
     if machine and text:
         scene_id = request.match_info["scene_id"]
         subject = editing.text_subject(scene_id, path, language, text)
-        request.app[DB].add_review("text", subject, {"path": path, "language": language, "text": text}, user.name, scene_id)
+        await request.app[DB].add_review("text", subject, {"path": path, "language": language, "text": text}, user.name, scene_id)
     return response
 
 
@@ -273,21 +284,25 @@ async def publish(request: web.Request) -> web.Response:
     revision = body.get("revision")
     if revision is not None and not is_number(revision):
         raise http_error(400, "revision must be a revision number", "revision")
-    record = scene_record(request)
+    record = await scene_record(request)
     try:
-        request.app[DB].publish(record.id, if_match(request), user.name, revision)
+        await request.app[DB].publish(record.id, if_match(request), user.name, revision)
     except Conflict as err:
         raise stale(err) from None
     except NotFound:
         raise http_error(404, f"no revision {revision}", "revision") from None
-    request.app[PUBLISHER].refresh(record.id)
-    return draft_response(request)
+    await request.app[PUBLISHER].refresh(record.id)
+    return await draft_response(request)
 
 
 async def list_revisions(request: web.Request) -> web.Response:
     require(request, "curator")
-    record = scene_record(request)
-    return json_response({"scene": record.public(), "revisions": request.app[DB].revisions(record.id)})
+    record = await scene_record(request)
+    try:
+        revisions = await request.app[DB].revisions(record.id)
+    except NotFound:  # taken down since
+        raise http_error(404, f"no scene {record.id!r}", "scene_id") from None
+    return json_response({"scene": record.public(), "revisions": revisions})
 
 
 def _revision_number(value: str, field: str) -> int:
@@ -296,23 +311,23 @@ def _revision_number(value: str, field: str) -> int:
     return int(value)
 
 
-def _revision(request: web.Request, number: int, field: str) -> dict[str, Any]:
-    record = scene_record(request)
+async def _revision(request: web.Request, number: int, field: str) -> dict[str, Any]:
+    record = await scene_record(request)
     try:
-        return request.app[DB].revision(record.id, number)
+        return await request.app[DB].revision(record.id, number)
     except NotFound:
         raise http_error(404, f"no revision {number} of {record.id}", field) from None
 
 
 async def get_revision(request: web.Request) -> web.Response:
     require(request, "curator")
-    return json_response(_revision(request, _revision_number(request.match_info["number"], "number"), "number"))
+    return json_response(await _revision(request, _revision_number(request.match_info["number"], "number"), "number"))
 
 
 async def diff_revisions(request: web.Request) -> web.Response:
     require(request, "curator")
-    before = _revision(request, _revision_number(request.query.get("from", ""), "from"), "from")
-    after = _revision(request, _revision_number(request.query.get("to", ""), "to"), "to")
+    before = await _revision(request, _revision_number(request.query.get("from", ""), "from"), "from")
+    after = await _revision(request, _revision_number(request.query.get("to", ""), "to"), "to")
     return json_response({"from": before["revision"], "to": after["revision"], "diff": editing.diff(before["document"], after["document"])})
 
 
@@ -325,31 +340,50 @@ async def rollback(request: web.Request) -> web.Response:
         raise http_error(400, "revision must be a revision number", "revision")
     if not isinstance(body.get("publish", False), bool):
         raise http_error(400, "publish must be true or false", "publish")
-    document = _revision(request, number, "revision")["document"]
-    response = write(request, user, document, f"rolled back to revision {number}")
+    document = (await _revision(request, number, "revision"))["document"]
+    response = await write(request, user, document, f"rolled back to revision {number}")
     if body.get("publish"):
-        record = scene_record(request)
-        request.app[DB].publish(record.id, record.draft_revision, user.name)
-        request.app[PUBLISHER].refresh(record.id)
-        response = draft_response(request)
+        record = await scene_record(request)
+        try:
+            await request.app[DB].publish(record.id, record.draft_revision, user.name)
+        except Conflict as err:  # another write came in between the roll-back and its publish
+            raise stale(err) from None
+        await request.app[PUBLISHER].refresh(record.id)
+        response = await draft_response(request)
     return response
 
 
 # -- assets and reviews -------------------------------------------------------------------------
 
 
+@contextmanager
+def asset_work(field: str) -> Iterator[None]:
+    """Asset workers' failures as HTTP errors: 503 with Retry-After when busy, 413 past a limit, 500 if a worker died."""
+    try:
+        yield
+    except AssetWorkersBusy as err:
+        error = http_error(503, str(err), field, retry_after_s=err.retry_after_s)
+        error.headers["Retry-After"] = str(err.retry_after_s)
+        raise error from None
+    except WorkerStopped as err:
+        raise http_error(500, str(err), field) from None
+    except AssetJobFailed as err:  # over the memory or processor-time limit: the model is too big to process here
+        raise http_error(413, str(err), field) from None
+
+
 async def list_assets(request: web.Request) -> web.Response:
     require(request, "curator")
     db, library = request.app[DB], request.app[ASSETS]
-    out = [{"id": asset_id, "origin": "file", "status": "approved"} for asset_id in library.file_ids()]
-    for row in db.assets():
+    out = [{"id": asset_id, "origin": "file", "status": "approved"} for asset_id in await library.file_ids()]
+    statuses = await db.review_statuses("asset")
+    for row in await db.assets():
         out.append(
             {
                 "id": row["id"],
                 "origin": row["origin"],
                 "sha256": row["sha256"],
                 "generated": bool(row["generated"]),
-                "status": db.review_status("asset", row["id"]) or "approved",
+                "status": statuses.get(row["id"]) or "approved",
                 "created_by": row["created_by"],
                 "created_at": row["created_at"],
             }
@@ -357,23 +391,28 @@ async def list_assets(request: web.Request) -> web.Response:
     return json_response({"assets": out, "recipes": [recipe.describe() for recipe in RECIPES.values()]})
 
 
-def _new_asset_id(request: web.Request, wanted: Any, fallback: str) -> str:
+async def _new_asset_id(request: web.Request, wanted: Any, fallback: str) -> str:
     asset_id = wanted if wanted is not None else fallback
     if not isinstance(asset_id, str) or not ASSET_ID.match(asset_id):
         raise http_error(400, "id must be 1-64 lower-case letters, digits, '-' or '_'", "id")
-    if request.app[DB].asset(asset_id) is not None or asset_id in request.app[ASSETS].file_ids():
+    if await request.app[DB].asset(asset_id) is not None or asset_id in await request.app[ASSETS].file_ids():
         raise http_error(409, f"there is already an asset {asset_id!r}", "id")
     return asset_id
 
 
-def _store(request: web.Request, asset_id: str, glb: bytes, origin: str, user: User, generated: bool) -> dict[str, Any]:
-    record = request.app[ASSETS].store.ingest(unpack(glb))
+async def _register(
+    request: web.Request, asset_id: str, record: dict[str, Any], origin: str, user: User, generated: bool
+) -> dict[str, Any]:
+    """Add a stored asset to the store's list (and to the review queue if generated)."""
     db = request.app[DB]
-    db.add_asset(asset_id, record["sha256"], origin, generated, user.name)
+    try:
+        await db.add_asset(asset_id, record["sha256"], origin, generated, user.name)
+    except Duplicate:  # another request took the id while this one was being processed
+        raise http_error(409, f"there is already an asset {asset_id!r}", "id") from None
     review = None
     if generated:
         detail = {"sha256": record["sha256"], "provenance": record["provenance"]}
-        review = db.add_review("asset", asset_id, detail, user.name)
+        review = await db.add_review("asset", asset_id, detail, user.name)
     return {
         "id": asset_id,
         "sha256": record["sha256"],
@@ -383,18 +422,25 @@ def _store(request: web.Request, asset_id: str, glb: bytes, origin: str, user: U
     }
 
 
+async def _store_generated(request: web.Request, asset_id: str, glb: bytes, origin: str, user: User) -> dict[str, Any]:
+    with asset_work("recipe" if origin == "recipe" else "prompt"):
+        record = await request.app[ASSETS].ingest(glb)
+    return await _register(request, asset_id, record, origin, user, True)
+
+
 async def generate_recipe_asset(request: web.Request, user: User, spec: Any) -> dict[str, Any]:
     if not isinstance(spec, dict):
         raise http_error(400, "recipe must be an object: {name, params, seed}", "recipe")
     name, params, seed = spec.get("name"), spec.get("params", {}), spec.get("seed", 0)
     try:
-        glb = await RecipeGenerator().generate(GenerationRequest(user.name, now(), name, params, seed))
+        with asset_work("recipe"):
+            glb = await RecipeGenerator(request.app[ASSETS].run).generate(GenerationRequest(user.name, now(), name, params, seed))
     except RecipeError as err:
         raise http_error(400, err.message, f"recipe.{err.field}") from None
     except (GeneratorError, TypeError) as err:
         raise http_error(400, str(err), "recipe") from None
-    asset_id = _new_asset_id(request, spec.get("id"), f"{name}-{_short(glb)}")
-    return _store(request, asset_id, glb, "recipe", user, True)
+    asset_id = await _new_asset_id(request, spec.get("id"), f"{name}-{_short(glb)}")
+    return await _store_generated(request, asset_id, glb, "recipe", user)
 
 
 def _short(glb: bytes) -> str:
@@ -418,25 +464,27 @@ async def generate_asset(request: web.Request) -> web.Response:
     seed = body.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise http_error(400, "seed must be an integer", "seed")
-    limits = request.app[ASSETS].limits
+    library = request.app[ASSETS]
     try:
-        glb = await HttpGenerator(url, limits=limits).generate(
-            GenerationRequest(user.name, now(), None, body.get("params") or {}, seed, body["prompt"])
-        )
+        with asset_work("prompt"):
+            glb = await HttpGenerator(url, limits=library.limits, run=library.run).generate(
+                GenerationRequest(user.name, now(), None, body.get("params") or {}, seed, body["prompt"])
+            )
     except GeneratorError as err:
         raise http_error(502, str(err), "prompt") from None
-    asset_id = _new_asset_id(request, body.get("id"), f"generated-{_short(glb)}")
-    return json_response(_store(request, asset_id, glb, "service", user, True), 201)
+    asset_id = await _new_asset_id(request, body.get("id"), f"generated-{_short(glb)}")
+    return json_response(await _store_generated(request, asset_id, glb, "service", user), 201)
 
 
 async def upload_asset(request: web.Request) -> web.Response:
-    """POST /api/curate/assets?id=ID&source_type=T with a GLB or zip body: checked, labelled, stored."""
+    """POST /api/curate/assets?id=ID&source_type=T with a GLB or zip body: checked, labelled, stored (in an asset worker)."""
     user = require(request, "curator")
-    asset_id = _new_asset_id(request, request.query.get("id"), "")
+    asset_id = await _new_asset_id(request, request.query.get("id"), "")
     source_type = request.query.get("source_type", "digitalCapture")
     if source_type not in SOURCE_TYPES:
         raise http_error(400, f"source_type must be one of {', '.join(SOURCE_TYPES)}", "source_type")
-    limits: ImportLimits = request.app[ASSETS].limits
+    library = request.app[ASSETS]
+    limits: ImportLimits = library.limits
     if request.content_length is not None and request.content_length > limits.max_file_bytes:
         raise http_error(413, f"the file is larger than the limit of {limits.max_file_bytes} bytes", "body")
     data = bytearray()
@@ -445,13 +493,11 @@ async def upload_asset(request: web.Request) -> web.Response:
         if len(data) > limits.max_file_bytes:
             raise http_error(413, f"the file is larger than the limit of {limits.max_file_bytes} bytes", "body")
     try:
-        gltf = check_upload(bytes(data), limits)
+        with asset_work("body"):
+            record = await library.ingest_upload(bytes(data), source_type, user.name, now(), request.query.get("title"))
     except ImportRefused as err:
         raise http_error(422, err.message, err.field) from None
-    generator = str(gltf.document.get("asset", {}).get("generator", "unknown"))
-    declared = Provenance(source_type, generator, "", user.name, now(), title=request.query.get("title"))
-    glb = pack(label(gltf, declared))
-    return json_response(_store(request, asset_id, glb, "upload", user, source_type in GENERATED_TYPES), 201)
+    return json_response(await _register(request, asset_id, record, "upload", user, source_type in GENERATED_TYPES), 201)
 
 
 async def preview_recipe(request: web.Request) -> web.Response:
@@ -463,7 +509,8 @@ async def preview_recipe(request: web.Request) -> web.Response:
         raise http_error(404, f"no recipe {name!r}", "name")
     seed = body.get("seed", 0)
     try:
-        glb = build_glb(name, body.get("params"), seed if isinstance(seed, int) else -1, "preview", None)
+        with asset_work("params"):
+            glb = await request.app[ASSETS].build_glb(name, body.get("params"), seed if isinstance(seed, int) else -1, "preview", None)
     except RecipeError as err:
         raise http_error(400, err.message, err.field) from None
     return web.Response(body=glb, content_type="model/gltf-binary")
@@ -474,7 +521,7 @@ async def list_reviews(request: web.Request) -> web.Response:
     status = request.query.get("status")
     if status is not None and status not in ("pending", "approved", "rejected"):
         raise http_error(400, "status must be pending, approved or rejected", "status")
-    return json_response({"reviews": request.app[DB].reviews(status)})
+    return json_response({"reviews": await request.app[DB].reviews(status)})
 
 
 async def decide_review(request: web.Request) -> web.Response:
@@ -489,14 +536,14 @@ async def decide_review(request: web.Request) -> web.Response:
     if not review_id.isdigit() or not is_number(int(review_id)):
         raise http_error(404, f"no review {review_id!r}", "review_id")
     try:
-        review = request.app[DB].decide(int(review_id), "approved" if decision == "approve" else "rejected", user.name, note)
+        review = await request.app[DB].decide(int(review_id), "approved" if decision == "approve" else "rejected", user.name, note)
     except NotFound:
         raise http_error(404, f"no review {review_id!r}", "review_id") from None
     publisher = request.app[PUBLISHER]
     if review["kind"] == "asset":  # any scene may use the asset, and one may become showable that was not
-        publisher.refresh_all()
-    else:
-        publisher.refresh(review["scene_id"])
+        await publisher.refresh_all()
+    elif review["scene_id"] is not None:
+        await publisher.refresh(review["scene_id"])
     return json_response(review)
 
 

@@ -89,6 +89,7 @@ def _schemas() -> dict[str, Any]:
                 "field": STRING,
                 "issues": {"type": "array", "items": obj({"path": STRING, "reason": STRING})},
                 "current_revision": INTEGER,
+                "retry_after_s": INTEGER,
             },
             ("error",),
         ),
@@ -170,6 +171,20 @@ def ok(schema: dict[str, Any] | None, status: str = "200", description: str = "O
     if headers:
         response["headers"] = headers
     return {status: response, "default": {"description": "An error naming the field at fault", "content": {JSON: {"schema": ref("Error")}}}}
+
+
+def asset_work(responses: dict[str, Any]) -> dict[str, Any]:
+    """A route that may need an asset worker: 503 with Retry-After when they are all busy and their queue is full."""
+    busy = {
+        "description": "The asset workers are busy and their queue is full: try again after Retry-After seconds",
+        "headers": {"Retry-After": {"description": "Seconds to wait before trying again", "schema": INTEGER}},
+        "content": {JSON: {"schema": ref("Error")}},
+    }
+    too_big = {
+        "description": "Processing needs more memory or processor time than an asset worker may use (the error names the setting)",
+        "content": {JSON: {"schema": ref("Error")}},
+    }
+    return {**responses, "413": too_big, "503": busy}
 
 
 ETAG_HEADER = {"ETag": {"description": 'The draft revision, "rN"; send it back in If-Match', "schema": STRING}}
@@ -280,7 +295,13 @@ def _paths() -> dict[str, Any]:
             ),  # fmt: skip
         },
         "/api/curate/scenes/{scene_id}/manifest": {
-            "get": op("The draft's assets, pending ones included", ok(ref("Manifest")), tags=["scenes"], params=[SCENE_ID], roles=curator)
+            "get": op(
+                "The draft's assets, pending ones included",
+                asset_work(ok(ref("Manifest"))),
+                tags=["scenes"],
+                params=[SCENE_ID],
+                roles=curator,
+            )
         },
         "/api/curate/scenes/{scene_id}/languages": {
             "get": op("The language report for the draft", ok(ref("LanguageReport")), tags=["scenes"], params=[SCENE_ID], roles=curator)
@@ -288,7 +309,7 @@ def _paths() -> dict[str, Any]:
         "/api/curate/scenes/{scene_id}/nodes": {
             "post": op(
                 "Add a node (from the asset library, or from a recipe: a new pending asset)",
-                draft,
+                asset_work(draft),
                 tags=["nodes"],
                 params=[SCENE_ID, IF_MATCH],
                 roles=curator,
@@ -383,7 +404,7 @@ def _paths() -> dict[str, Any]:
             ),  # fmt: skip
             "post": op(
                 "Upload a GLB, or a zip with a .gltf and its files: checked, labelled, stored",
-                ok(ref("AssetCreated"), "201", "Stored"),
+                asset_work(ok(ref("AssetCreated"), "201", "Stored")),
                 tags=["assets"],
                 roles=curator,
                 params=[
@@ -397,7 +418,7 @@ def _paths() -> dict[str, Any]:
         "/api/curate/assets/generate": {
             "post": op(
                 "Generate an asset from a recipe or the text-to-3D service: it waits for review",
-                ok(ref("AssetCreated"), "201", "Stored"),
+                asset_work(ok(ref("AssetCreated"), "201", "Stored")),
                 tags=["assets"],
                 roles=curator,
                 request=body(
@@ -417,7 +438,7 @@ def _paths() -> dict[str, Any]:
         "/api/curate/recipes/{name}/preview": {
             "post": op(
                 "A recipe's GLB for a preview, not stored",
-                {**glb, **ok(None)},
+                asset_work({**glb, **ok(None)}),
                 tags=["assets"],
                 roles=curator,
                 params=[path_param("name", "Recipe name", example="pagoda")],
