@@ -884,6 +884,7 @@ async def run(args: argparse.Namespace, children: Children, work_dir: Path) -> d
             "watcher_reconnects": watcher.reconnects,
         },
         "curator_actions": curators.report() | ({"log": curators.log()} if args.actions_log else {}),
+        # the server process's own CPU (process_cpu_seconds_total): processes it starts (asset workers) are not in it
         "server_cpu_percent": round(100 * cpu / max(latest["at"] - before["at"], 1e-9), 1),
         "server_rss_mb": round(rss / 2**20, 1) if rss else None,
         "load_average_1min": [load_at_start, round(os.getloadavg()[0], 2)],  # the machine's, at the start and at the end
@@ -925,7 +926,8 @@ def summary(report: dict[str, Any]) -> str:
         f"  curator actions: {act['done']} done, {act['refused']} refused (503 until the end), {act['failed']} failed, "
         f"{act['unfinished']} unfinished at the end, {act['not_started']} not started; {act['responses_503']} answers were 503",
         "    " + ", ".join(f"{kind} {dict(counts)}" for kind, counts in act["by_kind"].items()),
-        f"  server CPU {report['server_cpu_percent']} % of a core; this process's loop lagged at most {report['own_loop_lag_ms_max']} ms; "
+        f"  server process CPU {report['server_cpu_percent']} % of a core (its workers not counted); "
+        f"this process's loop lagged at most {report['own_loop_lag_ms_max']} ms; "
         f"load average {report['load_average_1min'][0]} at the start, {report['load_average_1min'][1]} at the end",
     ]
     if act["failure_samples"]:
