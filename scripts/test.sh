@@ -36,5 +36,6 @@ python3 -m pip install -q --disable-pip-version-check -e '.[test,fast]'
 # mypy over the pure core ([tool.mypy] in pyproject.toml lists the packages).
 python3 -m ruff check server tests fuzz benchmarks
 python3 -m mypy
-thirdspace build-client           # npm ci (three, esbuild, gltf-validator, iwer) and bundle
+thirdspace build-client           # npm ci (three, esbuild, gltf-validator, iwer, typescript, eslint) and bundle
+npm --prefix web_client run --silent check   # the client's JSDoc types (tsc --noEmit) and ESLint
 exec python3 -m pytest "$@"

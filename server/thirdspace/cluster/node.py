@@ -33,8 +33,8 @@ from typing import Any, TypeVar
 
 import orjson
 
-from thirdspace.rooms.placement import candidates, free_number, node_for_new_room, room_number
 from thirdspace.metrics import REDIS_ERRORS, REDIS_SECONDS
+from thirdspace.rooms.placement import candidates, free_number, node_for_new_room, room_number
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
