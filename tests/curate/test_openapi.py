@@ -34,7 +34,7 @@ def test_the_document_is_valid_openapi_3_1_and_covers_the_routes(curated: Curate
     assert schemas["Scene_node"]["properties"]["asset"]["pattern"]
 
 
-async def test_schemathesis_finds_no_server_error_and_no_undocumented_response(curated: Curated):
+async def test_schemathesis_finds_no_server_error_and_no_undocumented_response(curated: Curated, tmp_path: Path):
     beside = Path(sys.executable).parent / "st"  # the one installed with this Python
     st = str(beside) if beside.exists() else shutil.which("st")
     assert st, "schemathesis is not installed: run the README's test command"
@@ -49,7 +49,9 @@ async def test_schemathesis_finds_no_server_error_and_no_undocumented_response(c
         "--no-color",
         "--generation-database", "none",
     ]  # fmt: skip
-    process = await asyncio.create_subprocess_exec(st, "run", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    process = await asyncio.create_subprocess_exec(  # in a folder of its own: it keeps a cache where it runs
+        st, "run", *args, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
     output, _ = await asyncio.wait_for(process.communicate(), 600)
     text = output.decode(errors="replace")
     assert process.returncode == 0, text[-6000:]
