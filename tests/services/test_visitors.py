@@ -14,6 +14,7 @@ from thirdspace.protocol.codec import encode_pose
 from thirdspace.protocol.connection import Close, Connection, Request, Send
 from thirdspace.rooms.room import RoomRules
 from thirdspace.services.rooms import LiveRooms
+from thirdspace.services.store import AsyncDatabase
 from thirdspace.services.visitors import VisitorRequests
 from thirdspace.store import User
 
@@ -47,10 +48,10 @@ class RecordingSession:
 class Client:
     """One connection: frames in through the Connection, requests carried out, events applied to the session."""
 
-    def __init__(self, rooms: LiveRooms, user: User | None = None, max_errors: int = 20):
+    def __init__(self, rooms: LiveRooms, user: User | None = None, max_errors: int = 20, store=None):
         self.session = RecordingSession()
         self.connection = Connection(max_errors)
-        self.requests = VisitorRequests(rooms, None, self.session, self.connection, user, f"addr:{id(self)}")
+        self.requests = VisitorRequests(rooms, store, self.session, self.connection, user, f"addr:{id(self)}")
 
     async def send(self, message: dict) -> None:
         await self._perform(self.connection.receive_text(orjson.dumps(message), asyncio.get_running_loop().time()))
@@ -182,10 +183,37 @@ async def test_a_guide_starts_a_tour_and_the_room_is_offered_it(rooms):
     assert visitor.of_type("tour_state")[-1]["members"] == [visitor.visitor.id]
 
 
-async def test_a_watch_needs_a_curator(rooms):
-    client = Client(rooms)
+@pytest.fixture
+async def store(tmp_path):
+    db = AsyncDatabase(tmp_path / "store.sqlite3")
+    await db.start()
+    await db.create_scene(scene().document, "test", "a scene to watch", publish=True)
+    yield db
+    await db.close()
+
+
+async def test_a_watch_needs_a_curator_and_a_scene_the_store_has(rooms, store):
+    client = Client(rooms, store=store)
     await client.send({"type": "watch", "scene": "gallery"})
     assert client.errors() == [("forbidden", "type")] and client.connection.state.value == "opening"
+    curator = Client(rooms, user=User(2, "Cura", "curator"), store=store)
+    await curator.send({"type": "watch", "scene": "atlantis"})
+    assert curator.errors() == [("unknown_scene", "scene")]
+    await curator.send({"type": "watch", "scene": "gallery"})
+    assert curator.of_type("watching") == [{"type": "watching", "scene": "gallery", "revision": 1}]
+    rooms.notify_draft("gallery", {"type": "draft", "scene": "gallery", "revision": 2, "author": "Bo"})
+    assert curator.of_type("draft")[-1]["revision"] == 2
+
+
+async def test_a_report_is_kept_in_the_store(rooms, store):
+    client = Client(rooms, store=store)
+    await client.hello()
+    await client.send({"type": "chat", "text": "something rude"})
+    line = client.of_type("chat")[-1]
+    await client.send({"type": "report", "message": line["id"], "reason": "rude"})
+    assert client.of_type("reported") == [{"type": "reported", "message": line["id"]}]
+    [report] = await store.reports()
+    assert report["line"]["text"] == "something rude" and report["reason"] == "rude"
 
 
 async def test_a_moderator_kick_closes_with_4003_and_a_closed_room_with_4004(rooms):

@@ -12,7 +12,6 @@ decoder in ``protocol/codec.py`` and one handler here.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -32,10 +31,6 @@ POSES_ACCEPTED = POSES.labels("accepted")
 POSES_DROPPED = POSES.labels("dropped")
 
 
-async def _awaited(value: Any) -> Any:  # the store's async face is landing; until then its calls return values
-    return await value if inspect.isawaitable(value) else value
-
-
 def _at_least(user: User | None, role: str) -> bool:
     return user is not None and ROLES.index(user.role) >= ROLES.index(role)
 
@@ -45,7 +40,7 @@ class VisitorRequests:
 
     def __init__(self, rooms: Any, store: Any, session: Any, connection: Connection, user: User | None, identity: str):
         self.rooms = rooms  # the live rooms service (placement, delivery, tours across rooms, watchers)
-        self.store = store  # the async store
+        self.store = store  # the store's async face (services/store.py)
         self.session = session  # where room messages for this visitor are queued
         self.connection = connection
         self.user = user
@@ -102,7 +97,7 @@ class VisitorRequests:
         if not _at_least(self.user, "curator"):
             raise ProtocolError("forbidden", "watching a draft needs the curator role", "type")
         try:
-            record = await _awaited(self.store.scene(watch.scene))
+            record = await self.store.scene(watch.scene)
         except NotFound:
             raise ProtocolError("unknown_scene", f"no scene {watch.scene!r}", "scene") from None
         if self.watching is not None:
@@ -153,7 +148,7 @@ class VisitorRequests:
         if line is None:
             raise ProtocolError("bad_request", f"no recent line {report.message} in this room", "message")
         who = f"{visitor.name} ({self.identity})"
-        await _awaited(self.store.add_report(runner.room.id, runner.room.scene.id, line, report.reason, who))
+        await self.store.add_report(runner.room.id, runner.room.scene.id, line, report.reason, who)
         return [Send(encode_control({"type": "reported", "message": report.message}))]
 
     async def pose(self, pose: Message, now: float) -> list[Event]:

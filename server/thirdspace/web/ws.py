@@ -29,10 +29,7 @@ BINARY_IN = BYTES_IN.labels("binary")
 async def websocket_handler(request: web.Request) -> web.StreamResponse:
     if not origin_allowed(request):
         return json_error(403, f"WebSocket connections from {request.headers['Origin']!r} are not allowed", field="Origin")
-    try:
-        user, _ = identify(request)
-    except web.HTTPException as err:
-        return web.Response(status=err.status, body=err.text, content_type="application/json")
+    user, _ = identify(request)  # the auth middleware has answered 401 for an unknown token already
     settings = request.app[SETTINGS]
     # aiohttp closes with 1009 at max_msg_size; the Connection enforces the limit itself (frames of exactly MAX are fine).
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES + 1, heartbeat=20.0, compress=False, decode_text=False)
