@@ -11,7 +11,7 @@ import pytest
 from tests.services import jobs
 from thirdspace.assets.checks import ImportRefused, check_upload
 from thirdspace.assets.recipes import RecipeError, build_glb
-from thirdspace.services.assets import AssetWorkers, AssetWorkersBusy, JobTooLong, WorkerOutOfMemory, WorkerStopped
+from thirdspace.services.assets import WORKER_NICENESS, AssetWorkers, AssetWorkersBusy, JobTooLong, WorkerOutOfMemory, WorkerStopped
 
 
 @pytest.fixture
@@ -135,3 +135,7 @@ def test_settings_are_checked():
     for bad in ({"workers": 0}, {"queue": -1}, {"memory_mb": -1}):
         with pytest.raises(ValueError):
             AssetWorkers(**bad)
+
+
+async def test_workers_run_at_a_lower_priority_than_the_server(workers):
+    assert await workers.run(os.nice, 0) == os.nice(0) + WORKER_NICENESS

@@ -11,6 +11,8 @@ loop, so none of it may run there.  ``AssetWorkers`` is a
   the queue longer is refused at once (``AssetWorkersBusy``: the HTTP layer answers 503
   with ``Retry-After``) instead of waiting behind a long line.  Work the server owes
   (a scene just published, scenes at start-up) waits for its turn instead;
+- **priority**: workers run at a niceness 10 above the server's, so when the machine is
+  busy the event loop that ticks the rooms is scheduled first;
 - **memory and processor time**, per job: each worker's data segment (heap and private
   mappings, ``RLIMIT_DATA``) is limited to ``asset_worker_memory_mb``, so an allocation
   beyond it raises ``MemoryError`` in the worker (``WorkerOutOfMemory``) and the worker
@@ -54,6 +56,7 @@ from thirdspace.assets.store import AssetStore, StoreSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+WORKER_NICENESS = 10  # added to the workers' scheduling niceness: asset work is throughput, ticks are latency
 
 
 class AssetWorkersBusy(Exception):
@@ -124,6 +127,7 @@ def _on_cpu_limit(signum: int, frame: Any) -> None:
 def _start_worker(memory_mb: int, cpu_s: int) -> None:
     """The pool's initializer: the modules a job needs are imported by now (unpickling this function did it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is for the server, which stops the workers
+    os.nice(WORKER_NICENESS)  # the rooms' event loop gets the processor first whenever both want it
     signal.signal(signal.SIGXCPU, _on_cpu_limit)
     # OpenBLAS allocates its buffers at the first matrix product and exits the process if it cannot:
     # let it take them before the limit, so that a job over the limit gets MemoryError instead.

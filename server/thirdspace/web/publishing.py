@@ -83,7 +83,7 @@ class Publisher:
             document = (await self.db.revision(scene_id, record.published_revision))["document"]
             try:
                 view = await self.visitor_document(scene_id, document)
-                scene: Scene = validate(view, f"{scene_id} revision {record.published_revision}")
+                scene: Scene = await asyncio.to_thread(validate, view, f"{scene_id} revision {record.published_revision}")
                 scene = dataclasses.replace(scene, blocklist=tuple(document.get("chat", {}).get("blocklist", [])))
                 assets = [await self.library.resolve(asset_id) for asset_id in scene.asset_ids]
             except (SceneError, AssetError, AssetJobFailed) as err:
