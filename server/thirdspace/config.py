@@ -55,7 +55,7 @@ class Settings:
     database_pool_size: int = 4  # PostgreSQL: this node's pool of connections, each driven by a thread of its own
     asset_workers: int = 1  # processes that check, build and optimise assets; each takes a core while it works
     asset_queue: int = 4  # asset jobs that may wait for a worker; a request beyond that gets 503 with Retry-After
-    asset_worker_memory_mb: int = 2048  # each asset worker's memory (RLIMIT_DATA); a job needing more fails with 413; 0: no limit
+    asset_worker_memory_mb: int = 4096  # each asset worker's memory (RLIMIT_DATA); a job needing more fails with 413; 0: no limit
     asset_job_cpu_s: int = 600  # processor seconds one asset job may use; 0: no limit
     redis_url: str = ""  # cluster mode (docs/deploy.md): redis://HOST:PORT/DB; empty: one process on its own
     public_url: str = ""  # where browsers reach this node's WebSocket in a cluster; default ws://HOST:PORT/ws
