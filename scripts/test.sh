@@ -32,9 +32,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e '.[test,fast]'
-# Lint and type-check first (seconds; set -e stops here on a finding): ruff over the code,
+# Lint, format and type-check first (seconds; set -e stops here on a finding): ruff over the code,
 # mypy over the pure core ([tool.mypy] in pyproject.toml lists the packages).
 python3 -m ruff check server tests fuzz benchmarks
+python3 -m ruff format --check server tests fuzz benchmarks
 python3 -m mypy
 thirdspace build-client           # npm ci (three, esbuild, gltf-validator, iwer, typescript, eslint) and bundle
 npm --prefix web_client run --silent check   # the client's JSDoc types (tsc --noEmit) and ESLint

@@ -167,8 +167,9 @@ async def test_sqlite_reads_run_beside_a_busy_writer_and_cannot_write(tmp_path):
         assert await db.user_by_token(token) == user  # and sees the write as soon as it is committed
         with pytest.raises(sqlite3.OperationalError, match="readonly"):  # reader connections are query_only
             await asyncio.get_running_loop().run_in_executor(
-                db._read_threads, db._reader._run, "INSERT INTO reports (room, scene_id, line, reason, reported_by, created_at)"
-                " VALUES ('r', 's', '{}', 'x', 'y', 'z')"
+                db._read_threads,
+                db._reader._run,
+                "INSERT INTO reports (room, scene_id, line, reason, reported_by, created_at) VALUES ('r', 's', '{}', 'x', 'y', 'z')",
             )
     finally:
         await db.close()

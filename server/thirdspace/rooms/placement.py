@@ -50,9 +50,7 @@ def room_number(room_id: str) -> int:
     return int(number) if number.isdigit() else 0
 
 
-def preferred_room(
-    scene_id: str, room_id: str, here: LocalRoom | None, owner: RoomOwner | None, node_id: str, draining: bool
-) -> Choice:
+def preferred_room(scene_id: str, room_id: str, here: LocalRoom | None, owner: RoomOwner | None, node_id: str, draining: bool) -> Choice:
     """What to do with the room a hello asks for: ``here`` if this node runs it, ``owner`` from the directory."""
     if here is not None:
         usable = here.scene_id == scene_id and not here.full and not here.locked

@@ -166,4 +166,3 @@ class VisitorRequests:
             keep = not self.connection.left_on_purpose and not self.session.closed_by_server
             await self.rooms.release(*self.member, self.session, keep)
         self.rooms.unwatch(self.session)
-
