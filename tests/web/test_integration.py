@@ -121,6 +121,8 @@ async def test_metrics_count_poses_bytes_and_rooms(server):
     assert float(samples['thirdspace_poses_total{outcome="dropped"}']) >= 1
     assert float(samples['thirdspace_poses_total{outcome="accepted"}']) >= 1
     assert float(samples["thirdspace_tick_seconds_count"]) > 0
+    assert float(samples["thirdspace_tick_lateness_seconds_count"]) >= float(samples["thirdspace_tick_seconds_count"])
+    assert 'thirdspace_tick_lateness_seconds_bucket{le="0.01"}' in samples
     assert float(samples['thirdspace_ws_bytes_out_total{kind="snapshot"}']) > 0
     assert float(samples['thirdspace_visitors{state="connected"}']) >= 1
     assert float(samples["thirdspace_chat_seconds_count"]) >= 0
