@@ -302,6 +302,62 @@ class Watcher:
                 await asyncio.wait_for(self.ws.close(), 3)
 
 
+def _watcher_main(url: str, scene: str, conn: Any) -> None:
+    """The watcher's process: its loop does nothing else, so the curators' work here cannot delay its clock."""
+
+    async def main() -> None:
+        watcher = Watcher(url, scene)
+        await watcher.join(30.0)
+        conn.send({"welcome": watcher.welcome})
+        stop = asyncio.Event()
+        lag: list[float] = []
+        lag_task = asyncio.create_task(own_loop_lag(lag))
+        watching = asyncio.create_task(watcher.run(stop))
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # "stop"
+        stop.set()
+        arrivals = list(watcher.arrivals)
+        watching.cancel()
+        await asyncio.gather(watching, return_exceptions=True)
+        await watcher.close()
+        lag_task.cancel()
+        conn.send({"arrivals": arrivals, "drops": watcher.drops, "reconnects": watcher.reconnects, "lag_max_s": max(lag, default=0.0)})
+
+    asyncio.run(main())
+
+
+class WatcherProcess:
+    """The watcher in a process of its own (monotonic times are the machine's, so its arrivals compare with ours)."""
+
+    def __init__(self, url: str, scene: str):
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_watcher_main, args=(url, scene, child), daemon=True, name="loop-lag watcher")
+        self.welcome: dict[str, Any] = {}
+
+    async def start(self, timeout: float) -> None:
+        self.process.start()
+        if not await asyncio.to_thread(self.conn.poll, timeout):
+            raise RuntimeError("the watcher did not join in time")
+        self.welcome = (await asyncio.to_thread(self.conn.recv))["welcome"]
+
+    @property
+    def room(self) -> str:
+        return self.welcome["room"]
+
+    async def stop(self, timeout: float = 15.0) -> dict[str, Any]:
+        """Stop watching; the arrivals, drops, reconnects and the watcher's own loop lag."""
+        self.conn.send("stop")
+        result: dict[str, Any] = {"arrivals": [], "drops": [], "reconnects": 0, "lag_max_s": None}
+        if await asyncio.to_thread(self.conn.poll, timeout):
+            result = await asyncio.to_thread(self.conn.recv)
+        await asyncio.to_thread(self.process.join, 5)
+        if self.process.is_alive():
+            self.process.kill()
+        return result
+
+
 async def own_loop_lag(samples: list[float]) -> None:
     """How late this process's own loop wakes (if it lagged, the watcher's times would be off)."""
     period = 0.02
@@ -771,10 +827,8 @@ async def run(args: argparse.Namespace, children: Children, work_dir: Path) -> d
         if big:
             log(f"large mesh: {len(big_glb):,} bytes, {big_shape['vertices']:,} vertices, {big_shape['triangles']:,} triangles")
 
-        watcher = Watcher(ws_url, args.scene)
-        await watcher.join(30.0)
-        stop_watching = asyncio.Event()
-        watching = asyncio.create_task(watcher.run(stop_watching))
+        watcher = WatcherProcess(ws_url, args.scene)
+        await watcher.start(45.0)
         log(f"watcher in room {watcher.room}; starting {args.bots} bots")
 
         bots_command = [
@@ -829,8 +883,8 @@ async def run(args: argparse.Namespace, children: Children, work_dir: Path) -> d
             lane.cancel()
         await asyncio.gather(*lanes, return_exceptions=True)
         await curators.stop()
-        stop_watching.set()
-        arrivals = list(watcher.arrivals)
+        watched = await watcher.stop()
+        arrivals = watched["arrivals"]
         with contextlib.suppress(TimeoutError):  # the after read: the first answer after the end of the run
             async with asyncio.timeout(args.grace):
                 while reads[-1]["at"] < t_end:
@@ -843,9 +897,6 @@ async def run(args: argparse.Namespace, children: Children, work_dir: Path) -> d
                 f"/metrics did not answer within {args.grace:g} s of the end: using the last answer, {latest['at'] - t0:.1f} s into the run"
             )
         server_alive = after_final
-        watching.cancel()
-        await asyncio.gather(watching, return_exceptions=True)
-        await watcher.close()
         lag_task.cancel()
 
         bots_done: dict[str, Any] = {}
@@ -880,15 +931,17 @@ async def run(args: argparse.Namespace, children: Children, work_dir: Path) -> d
         },
         "snapshots": {
             **gap_report(arrivals, t0, t_end, tick_hz),
-            "watcher_drops": len(watcher.drops),
-            "watcher_reconnects": watcher.reconnects,
+            "watcher_drops": len(watched["drops"]),
+            "watcher_reconnects": watched["reconnects"],
+            # the watcher's own process: its arrival times are as good as its loop's wake-ups
+            "watcher_loop_lag_ms_max": round(1000 * watched["lag_max_s"], 1) if watched["lag_max_s"] is not None else None,
         },
         "curator_actions": curators.report() | ({"log": curators.log()} if args.actions_log else {}),
         # the server process's own CPU (process_cpu_seconds_total): processes it starts (asset workers) are not in it
         "server_cpu_percent": round(100 * cpu / max(latest["at"] - before["at"], 1e-9), 1),
         "server_rss_mb": round(rss / 2**20, 1) if rss else None,
         "load_average_1min": [load_at_start, round(os.getloadavg()[0], 2)],  # the machine's, at the start and at the end
-        # this process's own loop: the watcher's arrival times are as good as this
+        # this process's loop (the curators', not the watcher's)
         "own_loop_lag_ms_max": round(1000 * max(own_lag), 1) if own_lag else None,
     }
 
@@ -927,7 +980,7 @@ def summary(report: dict[str, Any]) -> str:
         f"{act['unfinished']} unfinished at the end, {act['not_started']} not started; {act['responses_503']} answers were 503",
         "    " + ", ".join(f"{kind} {dict(counts)}" for kind, counts in act["by_kind"].items()),
         f"  server process CPU {report['server_cpu_percent']} % of a core (its workers not counted); "
-        f"this process's loop lagged at most {report['own_loop_lag_ms_max']} ms; "
+        f"the watcher's own loop lagged at most {snap['watcher_loop_lag_ms_max']} ms, the curators' {report['own_loop_lag_ms_max']} ms; "
         f"load average {report['load_average_1min'][0]} at the start, {report['load_average_1min'][1]} at the end",
     ]
     if act["failure_samples"]:
