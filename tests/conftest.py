@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 
 from thirdspace.app import create_app
 from thirdspace.config import PROJECT_ROOT, Settings
-from thirdspace.web.keys import HUB
+from thirdspace.web.keys import ROOMS
 
 TESTS_DIR = Path(__file__).resolve().parent
 # Long-running tests (a minute or more of real load each): marked soak, so `-m "not soak"` leaves them out.
@@ -72,8 +72,8 @@ class RunningServer:
         return f"ws://127.0.0.1:{self.port}/ws"
 
     @property
-    def hub(self):
-        return self.app[HUB]
+    def rooms(self):
+        return self.app[ROOMS]
 
 
 async def start_server(settings: Settings) -> tuple[web.AppRunner, RunningServer]:

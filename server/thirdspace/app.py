@@ -25,7 +25,7 @@ from thirdspace.services.translation import ChatTranslations, make_translator
 from thirdspace.sync.engine import SyncSettings, warm_up
 from thirdspace.web.auth import auth_middleware
 from thirdspace.web.http import add_routes
-from thirdspace.web.keys import ASSETS, CLUSTER, DB, HUB, PUBLISHER, SCENE_ASSETS, SETTINGS, STATE
+from thirdspace.web.keys import ASSETS, CLUSTER, DB, PUBLISHER, ROOMS, SCENE_ASSETS, SETTINGS, STATE
 from thirdspace.web.publishing import Publisher
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def create_app(settings: Settings) -> web.Application:
     app[DB] = db
     app[ASSETS] = library
     app[SCENE_ASSETS] = scene_assets
-    app[HUB] = hub
+    app[ROOMS] = hub
     app[PUBLISHER] = publisher
     app[STATE] = {"ready": False}
 
@@ -86,8 +86,8 @@ def create_app(settings: Settings) -> web.Application:
 
     async def close_rooms(app: web.Application) -> None:
         app[STATE]["ready"] = False
-        await app[HUB].drain(settings.drain_timeout_s)  # cluster mode: rooms and visitors go to other nodes
-        await app[HUB].close(CLOSE_GOING_AWAY, "server shutting down")
+        await app[ROOMS].drain(settings.drain_timeout_s)  # cluster mode: rooms and visitors go to other nodes
+        await app[ROOMS].close(CLOSE_GOING_AWAY, "server shutting down")
 
     async def close_services(app: web.Application) -> None:
         await workers.close()

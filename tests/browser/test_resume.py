@@ -27,7 +27,7 @@ async def leave(v, server, room: str, visitor_id: int) -> None:
     A page closed without a close frame keeps its place for the resume window, as a dropped one does.
     """
     await v.page.close()
-    runner = server.hub.runners.get(room)
+    runner = server.rooms.runners.get(room)
     for _ in range(200):
         if runner is None or runner.sessions.get(visitor_id) is None:
             break
@@ -35,7 +35,7 @@ async def leave(v, server, room: str, visitor_id: int) -> None:
     else:
         raise AssertionError(f"visitor {visitor_id}'s connection is still open after the page closed")
     if runner is not None and visitor_id in runner.room.visitors:
-        await server.hub.forget(runner, [visitor_id], runner.room.leave(visitor_id))
+        await server.rooms.forget(runner, [visitor_id], runner.room.leave(visitor_id))
 
 
 async def chat_texts(page) -> list[str]:
@@ -57,14 +57,14 @@ async def test_a_dropped_page_resumes_its_place_unseen(server, visit):
         seen = len(bo.messages)
 
         await v.page.evaluate(WATCH_STATUS)
-        session = server.hub.runners[me["room"]].sessions[me["id"]]
+        session = server.rooms.runners[me["room"]].sessions[me["id"]]
         session.transport.abort()  # the network goes: no close frame, the page sees 1006
         await v.page.wait_for_function(BACK.format(n=1), timeout=10000)
         assert await v.page.evaluate("shown") == ["Reconnecting…", ""]  # said while away, cleared when back
 
         after = await v.page.evaluate("({id: thirdspace.visitorId, room: thirdspace.room, reconnects: thirdspace.reconnects})")
         assert after == {"id": me["id"], "room": me["room"], "reconnects": 1}
-        assert server.hub.runners[me["room"]].sessions[me["id"]] is not session  # a new connection holds the place
+        assert server.rooms.runners[me["room"]].sessions[me["id"]] is not session  # a new connection holds the place
         assert (await chat_texts(v.page)).count("before the drop") == 1  # the history came again, not doubled
         await bo.send_chat("after the drop")
         await wait_for_line(v.page, "after the drop")
@@ -81,13 +81,13 @@ async def test_after_the_resume_window_the_page_rejoins_as_a_new_visitor(server,
     async with await ThirdSpaceClient.connect(server.ws, "gallery", "Bo") as bo:
         await bo.send_chat("old room talk")
         await wait_for_line(v.page, "old room talk")
-        runner = server.hub.runners[me["room"]]
+        runner = server.rooms.runners[me["room"]]
         # The window runs out while the page is away: the room lets it go, as its expiry would.
-        await server.hub.forget(runner, [me["id"]], runner.room.leave(me["id"]))
+        await server.rooms.forget(runner, [me["id"]], runner.room.leave(me["id"]))
         await v.page.wait_for_function("thirdspace.reconnects === 1 && thirdspace.status === 'ready'", timeout=10000)
         again = await v.page.evaluate("({id: thirdspace.visitorId, room: thirdspace.room, resumes: thirdspace.resumes})")
         assert again["resumes"] == 0 and again["room"] == me["room"]  # the hello asked for the same room
-        assert again["id"] in server.hub.runners[again["room"]].room.visitors
+        assert again["id"] in server.rooms.runners[again["room"]].room.visitors
         joined = await bo.wait_for(lambda c: [m for m in c.messages if m.get("type") == "join" and m["visitor"]["id"] == again["id"]])
         assert joined[0]["visitor"]["name"] == "Ama"
         await v.page.wait_for_function(AVATAR.format(id=bo.id))

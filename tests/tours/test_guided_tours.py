@@ -52,7 +52,7 @@ async def test_a_guide_leads_three_members_and_the_group_is_never_stranded(serve
         assert late["guide"] == guide.id and members[2].id in late["members"]
 
         # The guide is visible to the whole room, however far.
-        room = server.hub.runners[guide.room].room
+        room = server.rooms.runners[guide.room].room
         assert room.always_visible[room.visitors[guide.id].slot]
 
         # Handing the lead over.

@@ -58,13 +58,13 @@ async def test_full_room_overflows_into_a_new_instance(server):
         await c.wait_for(lambda cl: cl.chat)
         await asyncio.sleep(0.2)
         assert a.chat == [] and b.chat == []
-        rooms = {r.id: len(r.visitors) for r in server.hub.directory.rooms("tiny")}
+        rooms = {r.id: len(r.visitors) for r in server.rooms.directory.rooms("tiny")}
         assert rooms == {"tiny-1": 2, "tiny-2": 1}
     finally:
         for client in (a, b, c):
             await client.close()
     await asyncio.sleep(0.1)
-    assert server.hub.directory.rooms("tiny") == []
+    assert server.rooms.directory.rooms("tiny") == []
 
 
 async def test_unknown_scene_is_refused_with_an_error(server):
@@ -83,7 +83,7 @@ async def test_ping_gets_pong(server):
 async def test_implausible_pose_is_dropped_and_counted_by_the_server(server):
     async with await ThirdSpaceClient.connect(server.ws, "gallery", "ok") as watcher:
         async with await ThirdSpaceClient.connect(server.ws, "gallery", "jumpy") as jumpy:
-            room = next(r.room for r in server.hub.runners.values() if jumpy.id in r.room.visitors)
+            room = next(r.room for r in server.rooms.runners.values() if jumpy.id in r.room.visitors)
             await jumpy.send_pose((0, 1.6, 3))
             await watcher.wait_for(lambda c: jumpy.id in c.poses)
             dropped = room.stats.poses_dropped

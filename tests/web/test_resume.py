@@ -20,7 +20,7 @@ async def test_a_dropped_connection_resumes_in_the_same_slot_unseen(server):
         await ThirdSpaceClient.connect(server.ws, "gallery", "Bo", language="fr") as bo,
     ):
         assert ama.room == bo.room
-        runner = server.hub.runners[ama.room]
+        runner = server.rooms.runners[ama.room]
         slot = runner.room.visitors[ama.id].slot
         await bo.send_chat("before the drop")
         await ama.wait_for(lambda c: any(line["text"] == "before the drop" for line in c.chat))
@@ -73,7 +73,7 @@ async def test_a_forged_resume_token_is_a_new_visitor(server):
         forged = f"{bo.id}.{'A' * 24}"
         async with await ThirdSpaceClient.connect(server.ws, "gallery", "Eve", room=bo.room, resume=forged) as eve:
             assert not eve.welcome.get("resumed") and eve.id != bo.id
-            assert server.hub.runners[bo.room].room.visitors[bo.id].name == "Bo"
+            assert server.rooms.runners[bo.room].room.visitors[bo.id].name == "Bo"
 
 
 async def test_a_malformed_resume_token_is_refused_naming_the_field(server):

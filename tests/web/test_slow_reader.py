@@ -21,7 +21,7 @@ async def test_a_connection_that_stops_reading_is_bounded_then_dropped(server):
         await slow.send(orjson.dumps({"type": "hello", "protocol": 2, "scene": "gallery", "name": "slow"}).decode())
         slow_id = orjson.loads(await slow.recv())["id"]
         await watcher.wait_for(lambda c: slow_id in c.visitors)
-        runner = next(r for r in server.hub.runners.values() if slow_id in r.sessions)
+        runner = next(r for r in server.rooms.runners.values() if slow_id in r.sessions)
         session = runner.sessions[slow_id]
 
         snapshots_before = watcher.snapshots

@@ -14,13 +14,13 @@ from thirdspace.services.rooms import LiveRooms, RoomRunner
 from thirdspace.store import ROLES, Duplicate
 from thirdspace.web.auth import http_error, require
 from thirdspace.web.http import json_response, read_json
-from thirdspace.web.keys import DB, HUB
+from thirdspace.web.keys import DB, ROOMS
 
 
 async def list_rooms(request: web.Request) -> web.Response:
     """The rooms of this node, or in cluster mode of every live node (asked in turn, each for its own)."""
     require(request, "curator")
-    hub = request.app[HUB]
+    hub = request.app[ROOMS]
     if hub.cluster is not None and request.query.get("scope") != "node":
         rooms = []
         for node in sorted((await hub.cluster.nodes()).values(), key=lambda n: n.id):
@@ -75,7 +75,7 @@ def room_action(handler: Callable[[web.Request, RoomRunner], Awaitable[web.Respo
 
     async def action(request: web.Request) -> web.Response:
         require(request, "curator")
-        hub = request.app[HUB]
+        hub = request.app[ROOMS]
         room_id = request.match_info["room_id"]
         runner = hub.runner(room_id)
         if runner is not None:
@@ -103,7 +103,7 @@ async def mute(request: web.Request, runner: RoomRunner) -> web.Response:
     muted = body.get("muted", True)
     if not isinstance(muted, bool):
         raise http_error(400, "muted must be true or false", "muted")
-    request.app[HUB].mute(runner, visitor, muted)
+    request.app[ROOMS].mute(runner, visitor, muted)
     return json_response({"room": runner.room.id, "visitor": visitor, "muted": muted})
 
 
@@ -114,7 +114,7 @@ async def kick(request: web.Request, runner: RoomRunner) -> web.Response:
     minutes = body.get("minutes", 10)
     if not isinstance(minutes, (int, float)) or isinstance(minutes, bool) or not 0 <= minutes <= 7 * 24 * 60:
         raise http_error(400, "minutes must be a number from 0 to 10080", "minutes")
-    await request.app[HUB].kick(runner, visitor, float(minutes))
+    await request.app[ROOMS].kick(runner, visitor, float(minutes))
     return json_response({"room": runner.room.id, "visitor": visitor, "banned_minutes": minutes})
 
 
@@ -125,7 +125,7 @@ async def lock(request: web.Request, runner: RoomRunner) -> web.Response:
     if not isinstance(locked, bool):
         raise http_error(400, "locked must be true or false", "locked")
     runner.room.locked = locked
-    await request.app[HUB].publish_room(runner.room)  # cluster mode: placement skips it on every node
+    await request.app[ROOMS].publish_room(runner.room)  # cluster mode: placement skips it on every node
     return json_response({"room": runner.room.id, "locked": locked})
 
 
@@ -135,7 +135,7 @@ async def close(request: web.Request, runner: RoomRunner) -> web.Response:
     message = body.get("message", "")
     if not isinstance(message, str) or not message.strip() or len(message) > 500:
         raise http_error(400, "message must be a non-empty string of at most 500 characters", "message")
-    await request.app[HUB].close_room(runner.room.id, message.strip())
+    await request.app[ROOMS].close_room(runner.room.id, message.strip())
     return json_response({"room": runner.room.id, "closed": True})
 
 

@@ -34,7 +34,7 @@ from thirdspace.services.assets import AssetJobFailed, AssetWorkersBusy, WorkerS
 from thirdspace.store import Conflict, Duplicate, NotFound, SceneRecord, User, now
 from thirdspace.web.auth import http_error, require
 from thirdspace.web.http import json_response, read_json
-from thirdspace.web.keys import ASSETS, DB, HUB, PUBLISHER, SETTINGS
+from thirdspace.web.keys import ASSETS, DB, PUBLISHER, ROOMS, SETTINGS
 
 ETAG = re.compile(r'^"r(\d{1,9})"$')
 MAX_NUMBER = 2**31 - 1  # revision and review numbers (SQLite integers; anything larger names nothing)
@@ -96,7 +96,9 @@ async def write(request: web.Request, user: User, document: dict[str, Any], mess
         updated = await request.app[DB].write_draft(record.id, base, document, user.name, message)
     except Conflict as err:
         raise stale(err) from None
-    request.app[HUB].notify_draft(record.id, {"type": "draft", "scene": record.id, "revision": updated.draft_revision, "author": user.name})
+    request.app[ROOMS].notify_draft(
+        record.id, {"type": "draft", "scene": record.id, "revision": updated.draft_revision, "author": user.name}
+    )
     return await draft_response(request)
 
 
@@ -129,7 +131,7 @@ async def list_scenes(request: web.Request) -> web.Response:
     out = []
     for record in await db.scenes():
         document = (await db.revision(record.id, record.draft_revision))["document"]
-        out.append({**record.public(), "title": document["title"], "live": record.id in request.app[HUB].scenes})
+        out.append({**record.public(), "title": document["title"], "live": record.id in request.app[ROOMS].scenes})
     return json_response({"scenes": out})
 
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from thirdspace.assets.manifest import build_manifest
 from thirdspace.assets.recipes import RECIPES
 from thirdspace.cluster.node import ClusterUnavailable
-from thirdspace.web.keys import ASSETS, CLUSTER, HUB, SCENE_ASSETS, SETTINGS, STATE
+from thirdspace.web.keys import ASSETS, CLUSTER, ROOMS, SCENE_ASSETS, SETTINGS, STATE
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -58,7 +58,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """Readiness: take visitors here?  Not while starting or draining, nor in cluster mode without Redis."""
     problems = []
-    if not request.app[STATE]["ready"] or request.app[HUB].draining:
+    if not request.app[STATE]["ready"] or request.app[ROOMS].draining:
         problems.append("starting or shutting down")
     cluster = request.app.get(CLUSTER)
     if cluster is not None and not await cluster.ping():
@@ -80,12 +80,12 @@ def client_page(request: web.Request, name: str) -> web.StreamResponse:
 
 
 async def list_scenes(request: web.Request) -> web.Response:
-    hub = request.app[HUB]
+    hub = request.app[ROOMS]
     return json_response({"scenes": [scene.summary() for scene in hub.scenes.values()]})
 
 
 async def get_scene(request: web.Request) -> web.Response:
-    hub = request.app[HUB]
+    hub = request.app[ROOMS]
     scene_id = request.match_info["scene_id"]
     scene = hub.scenes.get(scene_id)
     if scene is None:
@@ -112,7 +112,7 @@ async def get_scene(request: web.Request) -> web.Response:
 
 async def get_manifest(request: web.Request) -> web.Response:
     scene_id = request.match_info["scene_id"]
-    scene = request.app[HUB].scenes.get(scene_id)
+    scene = request.app[ROOMS].scenes.get(scene_id)
     if scene is None:
         return json_error(404, f"no scene {scene_id!r}", field="scene_id")
     return json_response(build_manifest(scene.document, request.app[SCENE_ASSETS][scene_id]))
@@ -123,7 +123,7 @@ async def get_languages(request: web.Request) -> web.Response:
     from thirdspace.tours.languages import report
 
     scene_id = request.match_info["scene_id"]
-    scene = request.app[HUB].scenes.get(scene_id)
+    scene = request.app[ROOMS].scenes.get(scene_id)
     if scene is None:
         return json_error(404, f"no scene {scene_id!r}", field="scene_id")
     return json_response({"scene": scene_id, **report(scene.document)})
@@ -213,7 +213,7 @@ async def get_asset(request: web.Request) -> web.StreamResponse:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    hub = request.app[HUB]
+    hub = request.app[ROOMS]
     rooms = hub.directory.rooms()
     away = sum(1 for r in rooms for v in r.visitors.values() if v.away_until is not None)
     lines = [
@@ -243,7 +243,7 @@ async def chat_languages(request: web.Request) -> web.Response:
     """Which translation backend runs and what it can translate (for Argos: the installed pairs)."""
     from thirdspace.chat.translate import TranslationError
 
-    translator = request.app[HUB].translations.translator
+    translator = request.app[ROOMS].translations.translator
     body: dict[str, Any] = {"backend": translator.name, "languages": []}
     try:
         body["languages"] = sorted(await translator.languages())

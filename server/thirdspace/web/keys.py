@@ -12,7 +12,7 @@ from thirdspace.services.store import AsyncDatabase
 from thirdspace.web.publishing import Publisher
 
 SETTINGS = web.AppKey("settings", Settings)
-HUB = web.AppKey("rooms", LiveRooms)  # the live rooms of this node
+ROOMS = web.AppKey("rooms", LiveRooms)  # the live rooms of this node
 ASSETS = web.AppKey("assets", AsyncAssetLibrary)  # asset work runs in its worker processes
 SCENE_ASSETS = web.AppKey("scene_assets", dict)
 DB = web.AppKey("db", AsyncDatabase)  # every method is a coroutine: await it

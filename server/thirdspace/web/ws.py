@@ -19,7 +19,7 @@ from thirdspace.protocol.constants import MAX_FRAME_BYTES
 from thirdspace.services.visitors import VisitorRequests
 from thirdspace.web.auth import identify, origin_allowed
 from thirdspace.web.http import json_error
-from thirdspace.web.keys import DB, HUB, SETTINGS
+from thirdspace.web.keys import DB, ROOMS, SETTINGS
 from thirdspace.web.session import Session
 
 TEXT_IN = BYTES_IN.labels("text")
@@ -40,7 +40,7 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     session = Session(ws, request.transport, settings.send_queue_messages)
     connection = Connection(settings.max_errors)
     identity = f"user:{user.id}" if user else f"addr:{request.remote}"
-    requests = VisitorRequests(request.app[HUB], request.app[DB], session, connection, user, identity)
+    requests = VisitorRequests(request.app[ROOMS], request.app[DB], session, connection, user, identity)
 
     async def perform(events: list[Event]) -> None:
         pending = deque(events)
