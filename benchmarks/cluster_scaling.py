@@ -14,20 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from local_redis import free_port, redis_server
 
 
 def wait_ready(port: int, timeout: float = 120) -> None:
@@ -104,22 +97,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--target-ms", type=float, default=100.0, help="p99 latency target")
     args = parser.parse_args()
-    binary = shutil.which("redis-server")
-    if binary is None:
-        print("needs Debian's redis-server (apt-get install redis-server)", file=sys.stderr)
-        return 2
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        port = free_port()
-        redis = subprocess.Popen([binary, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", tmp], stdout=subprocess.DEVNULL)
-        try:
-            time.sleep(0.5)
-            url = f"redis://127.0.0.1:{port}/0"
-            one = ladder(1, args, url, work)
-            two = ladder(2, args, url, work)
-        finally:
-            redis.terminate()
-            redis.wait(10)
+    with redis_server() as (url, work):
+        one = ladder(1, args, url, work)
+        two = ladder(2, args, url, work)
     summary = {
         "scene": args.scene,
         "target_p99_ms": args.target_ms,

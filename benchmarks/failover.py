@@ -17,24 +17,16 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
+from local_redis import free_port, redis_server
 from thirdspace.client import ThirdSpaceClient
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_node(name: str, redis_url: str, data: Path, log: Path) -> tuple[subprocess.Popen, int]:
@@ -113,20 +105,8 @@ def main() -> int:
     parser.add_argument("--signal", choices=["SIGKILL", "SIGTERM"], default="SIGKILL")
     parser.add_argument("--scene", default="caravanserai")
     args = parser.parse_args()
-    binary = shutil.which("redis-server")
-    if binary is None:
-        print("needs Debian's redis-server (apt-get install redis-server)", file=sys.stderr)
-        return 2
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        port = free_port()
-        redis = subprocess.Popen([binary, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", tmp], stdout=subprocess.DEVNULL)
-        try:
-            time.sleep(0.5)
-            outcomes = asyncio.run(run_all(args, f"redis://127.0.0.1:{port}/0", work))
-        finally:
-            redis.terminate()
-            redis.wait(10)
+    with redis_server() as (url, work):
+        outcomes = asyncio.run(run_all(args, url, work))
     times = [o["resumed_s"] for o in outcomes]
     summary = {
         "signal": args.signal,
