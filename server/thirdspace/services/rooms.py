@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from thirdspace.chat.translate import NoTranslator
 from thirdspace.cluster.node import ClusterUnavailable
 from thirdspace.logs import REQUEST_ID, ROOM_ID
 from thirdspace.metrics import TICK_LATENESS_SECONDS, TICK_SECONDS
@@ -24,7 +25,7 @@ from thirdspace.protocol.constants import CLOSE_KICKED, CLOSE_ROOM_CLOSED
 from thirdspace.rooms.directory import RoomDirectory
 from thirdspace.rooms.room import Outbound, Room, RoomRules, Visitor
 from thirdspace.scenes.model import Scene
-from thirdspace.services.translation import ChatTranslations, NoTranslator
+from thirdspace.services.translation import ChatTranslations
 
 if TYPE_CHECKING:
     from thirdspace.services.replication import Replication
