@@ -10,6 +10,7 @@ and chat, follow the other visitors.  Used by the tests, bots and load tests.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import random
@@ -38,12 +39,15 @@ class JoinError(Exception):
 
 
 class ThirdSpaceClient:
-    def __init__(self, ws: websockets.ClientConnection, welcome: dict[str, Any], decode: bool = True):
+    def __init__(self, ws: websockets.ClientConnection, welcome: dict[str, Any], decode: bool = True, ack_delay: int = 1):
         self.ws = ws
         self.decode = decode  # False: count and acknowledge snapshots without decoding them (load-test bots)
         bounds = welcome["bounds"]
         self.decoder = SnapshotDecoder(bounds["min"], bounds["max"])
         self.ack: int | None = None
+        # ack_delay > 1 acknowledges the snapshot received ack_delay - 1 snapshots before the newest, as a
+        # client on a slow path would (1: the newest, as the browser does)
+        self._received: collections.deque[int] = collections.deque(maxlen=max(1, ack_delay))
         self.bytes_in = 0
         self.welcome = welcome
         self.id: int = welcome["id"]
@@ -80,18 +84,20 @@ class ThirdSpaceClient:
         decode: bool = True,
         token: str | None = None,
         reconnect: bool = False,
+        ack_delay: int = 1,
         **hello: Any,
     ) -> ThirdSpaceClient:
         """Join ``scene`` through the node at ``url``, following a redirect to the node that holds the room.
 
         With ``reconnect`` the client comes back by itself after a dropped connection (or a node
-        shutting down), resuming its place while the server's resume window lasts.
+        shutting down), resuming its place while the server's resume window lasts.  ``ack_delay``
+        (in snapshots, 1 the prompt default) makes its acknowledgements lag, as on a slow path.
         """
         headers = {"Authorization": f"Bearer {token}"} if token else None
         message = {"type": "hello", "protocol": PROTOCOL_VERSION, "scene": scene, "name": name, "language": language, "colour": colour}
         message |= hello
         ws, reply = await cls._handshake(url, message, headers, timeout)
-        client = cls(ws, reply, decode)
+        client = cls(ws, reply, decode, ack_delay)
         client.entry_url, client.hello, client.headers, client.timeout = url, message, headers, timeout
         client.reconnect = reconnect
         return client
@@ -243,24 +249,30 @@ class ThirdSpaceClient:
         bounds = welcome["bounds"]
         self.decoder = SnapshotDecoder(bounds["min"], bounds["max"])  # the new connection starts from a full snapshot
         self.ack = None
+        self._received.clear()
         self.messages.append(welcome)
         self._changed.set()
 
     def _snapshot(self, data: bytes) -> None:
         self.snapshots += 1
         if not self.decode:
-            self.ack = int.from_bytes(data[2:4], "little")
+            self._acknowledge(int.from_bytes(data[2:4], "little"))
             return
         result = self.decoder.decode(data)
         if result is None:
             return  # its baseline is gone; the server sends a full snapshot once our acks catch up
-        self.ack, view = result
+        self._acknowledge(result[0])
         self.poses = {}
-        for visitor_id, held in view.items():
+        for visitor_id, held in self.decoder.shown.items():  # each avatar at the newest state decoded for it
             self.poses[visitor_id] = self.decoder.pose(held)
             self.pose_flags[visitor_id] = held[0] | (FLAG_TELEPORT if visitor_id in self.decoder.teleported else 0)
         if self.on_snapshot is not None:
             self.on_snapshot(self)
+
+    def _acknowledge(self, seq: int) -> None:
+        self._received.append(seq)
+        if len(self._received) == self._received.maxlen:
+            self.ack = self._received[0]
 
     def _handle(self, message: dict[str, Any]) -> None:
         self.messages.append(message)

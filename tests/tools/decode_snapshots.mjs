@@ -1,4 +1,4 @@
-// Decode snapshot frames with the browser client's decoder; print what it holds after each.
+// Decode snapshot frames with the browser client's decoder; print what it holds and shows after each.
 // Usage: node decode_snapshots.mjs FILE.json  ({"bounds": ..., "frames": [hex, ...]})
 import { readFile } from "node:fs/promises";
 import { SnapshotDecoder } from "../../web_client/src/protocol.js";
@@ -15,6 +15,8 @@ for (const hex of input.frames) {
   }
   const avatars = {};
   for (const [id, held] of decoded.view) avatars[id] = { flags: held.flags, pose: Array.from(decoder.pose(held)), teleported: decoded.teleported.has(id) };
-  out.push({ seq: decoded.seq, avatars });
+  const shown = {};
+  for (const [id, held] of decoded.shown) shown[id] = { flags: held.flags, pose: Array.from(decoder.pose(held)) };
+  out.push({ seq: decoded.seq, avatars, shown });
 }
 process.stdout.write(JSON.stringify(out));

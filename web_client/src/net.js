@@ -126,7 +126,7 @@ export class Connection extends EventTarget {
       }
       /** @type {import("./types.js").SnapshotAvatar[]} */
       const avatars = [];
-      for (const [id, held] of decoded.view) {
+      for (const [id, held] of decoded.shown) {
         const flags = decoded.teleported.has(id) ? held.flags | FLAG_TELEPORT : held.flags;
         const updated = decoded.updated.has(id);
         avatars.push({ id, flags, updated, parts: updated ? this.decoder.pose(held) : null });

@@ -119,9 +119,18 @@ function unpackQuaternion(packed) {
 /** @typedef {number[]} QuantisedPart x, y, z steps from bounds.min, and the packed rotation */
 /** @typedef {{flags: number, parts: QuantisedPart[]}} HeldAvatar an avatar's state in a decoded view */
 /** @typedef {Map<number, HeldAvatar>} View avatar id -> its state */
-/** @typedef {{seq: number, view: View, teleported: Set<number>, updated: Set<number>}} Decoded */
+/**
+ * @typedef {object} Decoded
+ * @property {number} seq
+ * @property {View} view the snapshot's view: the baseline for later snapshots
+ * @property {View} shown every avatar of the view at the newest state decoded for it: what to draw
+ * @property {Set<number>} teleported
+ * @property {Set<number>} updated avatars this snapshot sent (moved or added)
+ */
 
-// Applies version 2 snapshots to the views it decoded before (kept by sequence number).
+// Applies version 2 snapshots to the views it decoded before (kept by sequence number). What to draw is
+// separate: an avatar kept in a view comes from an older baseline when acks lag, so each avatar is shown at
+// the newest state any snapshot sent for it (snapshots arrive in order), never at an older one.
 export class SnapshotDecoder {
   /** @param {import("./types.js").Bounds} bounds */
   constructor(bounds) {
@@ -129,6 +138,8 @@ export class SnapshotDecoder {
     this.axisBits = [0, 1, 2].map((a) => axisBits(bounds.max[a] - bounds.min[a]));
     /** @type {Map<number, View>} seq -> the view it decoded to */
     this.views = new Map();
+    /** @type {Map<number, {seq: number, held: HeldAvatar}>} id -> the last view holding it, and its newest state */
+    this.newest = new Map();
   }
 
   /**
@@ -174,7 +185,26 @@ export class SnapshotDecoder {
     }
     this.views.set(seq, view);
     for (const old of this.views.keys()) if (((seq - old) & 0xffff) >= KEEP_VIEWS) this.views.delete(old);
-    return { seq, view, teleported, updated };
+    return { seq, view, shown: this.show(seq, view, updated), teleported, updated };
+  }
+
+  /**
+   * @param {number} seq
+   * @param {View} view
+   * @param {Set<number>} updated
+   * @returns {View}
+   */
+  show(seq, view, updated) {
+    for (const [id, held] of view) {
+      const newest = this.newest.get(id);
+      this.newest.set(id, { seq, held: updated.has(id) || !newest ? held : newest.held });
+    }
+    // out of every view kept: such an avatar can only come back as new
+    for (const [id, { seq: last }] of this.newest) if (((seq - last) & 0xffff) >= KEEP_VIEWS) this.newest.delete(id);
+    /** @type {View} */
+    const shown = new Map();
+    for (const id of view.keys()) shown.set(id, this.newest.get(id).held);
+    return shown;
   }
 
   /**

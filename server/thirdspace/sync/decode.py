@@ -1,7 +1,10 @@
 """Decoding version 2 snapshots (the Python client's half of the protocol).
 
 A decoder keeps the views it decoded, by sequence number, so that the next
-snapshot can be applied to the baseline it names.  See docs/protocol.md.
+snapshot can be applied to the baseline it names.  What to show is a separate
+thing: for each avatar, the newest state any snapshot sent.  A view's kept
+avatar comes from an older baseline when acknowledgements lag, so it is never
+shown over a newer update.  See docs/protocol.md.
 """
 
 from __future__ import annotations
@@ -62,6 +65,9 @@ class SnapshotDecoder:
         self.views: dict[int, dict[int, Held]] = {}
         self.last_seq: int | None = None
         self.teleported: set[int] = set()  # avatars that teleported in the last decoded snapshot
+        self.updated: set[int] = set()  # avatars the last decoded snapshot sent (updated or new)
+        self.shown: dict[int, Held] = {}  # every avatar of the last view, at the newest state decoded for it
+        self._newest: dict[int, tuple[int, Held]] = {}  # id -> (seq of the last view holding it, newest state)
 
     def decode(self, data: bytes) -> tuple[int, dict[int, Held]] | None:
         """Return (seq, view) or None when the baseline is no longer known (wait for the next)."""
@@ -76,29 +82,47 @@ class SnapshotDecoder:
             return None
         r = BitReader(data, 48)
         view: dict[int, Held] = {}
-        self.teleported = set()
+        teleported: set[int] = set()
+        updated: set[int] = set()
         for vid in sorted(base):
             if r.get(1) == 0:
                 view[vid] = base[vid]
             elif r.get(1) == 1:
                 continue  # removed
             else:
-                view[vid] = self._held(vid, self._update(r, base[vid]))
+                view[vid] = self._held(vid, self._update(r, base[vid]), teleported, updated)
         if r.get(1):
             for _ in range(r.get(NEW_COUNT_BITS) + 1):
                 vid = r.get(ID_BITS)
-                view[vid] = self._held(vid, self._full(r))
+                view[vid] = self._held(vid, self._full(r), teleported, updated)
         self.views[seq] = view
         self.last_seq = seq
+        self.teleported, self.updated = teleported, updated
         for old in [s for s in self.views if ((seq - s) & 0xFFFF) >= KEEP_VIEWS]:
             del self.views[old]
+        self._show(seq, view)
         return seq, view
 
-    def _held(self, vid: int, avatar: Held) -> Held:
+    def _show(self, seq: int, view: dict[int, Held]) -> None:
+        """Snapshots arrive in order, so a sent state is newer than anything decoded before it;
+        a kept one is the baseline's copy, and the state shown stays the newest."""
+        newest = self._newest
+        for vid, held in view.items():
+            if vid in self.updated or vid not in newest:
+                newest[vid] = (seq, held)
+            else:
+                newest[vid] = (seq, newest[vid][1])
+        for vid in [v for v, (last, _) in newest.items() if ((seq - last) & 0xFFFF) >= KEEP_VIEWS]:
+            del newest[vid]  # out of every view kept: it can only come back as new
+        self.shown = {vid: newest[vid][1] for vid in view}
+
+    @staticmethod
+    def _held(vid: int, avatar: Held, teleported: set[int], updated: set[int]) -> Held:
         """Keep the teleport flag out of the held state: it belongs to this snapshot only."""
         flags, parts = avatar
+        updated.add(vid)
         if flags & FLAG_TELEPORT:
-            self.teleported.add(vid)
+            teleported.add(vid)
         return flags & ~FLAG_TELEPORT, parts
 
     def _part_full(self, r: BitReader) -> np.ndarray:
