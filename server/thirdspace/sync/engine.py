@@ -22,7 +22,7 @@ class SyncSettings:
     budget_bytes: int = 1200  # per connection per tick
     ring: int = 16  # snapshots remembered per client: an ack older than this gets a full snapshot
     history: int = 32  # ticks of quantised room state kept for delta baselines
-    shared_ages: int = 4  # updates from up to this many ticks ago are encoded once per avatar, not per client
+    shared_ages: int = 8  # updates from up to this many ticks ago (acks up to 400 ms late) are encoded once per avatar, not per client
 
 
 @dataclass

@@ -500,8 +500,10 @@ def encode_snapshots(
             # with prompt acks the previous snapshot is the baseline: no second search
             j = b if same_rows else prev_index_of_id[vid]
             acc = min((ring_acc[c, prev_row, j] if j >= 0 else 0.0) + weight, 2.0)
-            if flags[slot] & FLAG_TELEPORT and acc < 1.0:
-                acc = 1.0  # a jump goes out now, however far: the flag lives for this tick only
+            if (j < 0 or flags[slot] & FLAG_TELEPORT) and acc < 1.0:
+                # a jump goes out now, however far (the flag lives for this tick only), and so does an
+                # avatar back in view: the baseline may still hold it, but from before it left
+                acc = 1.0
             if b >= 0:
                 base_slot[b] = slot
                 held_tick = ring_tick[c, base_row, b]

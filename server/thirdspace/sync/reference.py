@@ -227,8 +227,8 @@ class ReferenceEncoder:
             weight = 1.0 if index < n_always or distance <= self.full_rate_m else self.full_rate_m / distance
             acc = min((previous[vid][1] if vid in previous else 0.0) + weight, 2.0)
             cur, cur_flags = q[slot], int(flags[slot])
-            if cur_flags & FLAG_TELEPORT:
-                acc = max(acc, 1.0)
+            if cur_flags & FLAG_TELEPORT or vid not in previous:
+                acc = max(acc, 1.0)  # a jump, or an avatar new to the view or back in it, goes out now
             if vid in base:
                 held_tick, _, held_flags = base[vid]
                 known = tick - held_tick < self.history_len
