@@ -19,7 +19,7 @@ LOAD_KEYS = {
 
 def test_bench_sync_prints_its_figures_and_the_baseline():
     result = subprocess.run(
-        [sys.executable, "-m", "thirdspace", "bench", "sync", "--entities", "120", "--seconds", "1", "--json"],
+        [sys.executable, "-m", "thirdspace", "bench", "sync", "--entities", "120", "--seconds", "2", "--ack-delay", "3", "--json"],
         capture_output=True, text=True, check=True, timeout=300,
     )  # fmt: skip
     figures = json.loads(result.stdout)
@@ -28,21 +28,29 @@ def test_bench_sync_prints_its_figures_and_the_baseline():
     assert {"tick_ms_p50", "tick_ms_p99", "bytes_per_client_per_s"} <= set(figures["naive"])
     assert 0 < figures["bytes_per_client_per_s"] < figures["naive"]["bytes_per_client_per_s"]
     assert figures["bytes_ratio_naive_over_sync"] > 1
+    # decoded with acks three ticks late, what the visitors show is the state sent, to the quantum
+    assert figures["ack_delay_ticks"] == 3 and figures["decoded_visitors"] == 16
+    assert 0 < figures["decode_error_m_max"] <= figures["quantisation_bound_m"]
+    assert figures["shown_age_ticks_max"] >= 1 and figures["error_vs_now_m_max"] > figures["decode_error_m_max"]
 
 
 async def test_loadtest_against_a_running_server(server):
+    """Four probe pairs and four walkers, all acknowledging three snapshots late, in the 24 m caravanserai."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "thirdspace", "loadtest", "--url", server.ws, "--scene", "market",
-        "--clients", "6", "--seconds", "3", "--processes", "1", "--json",
+        sys.executable, "-m", "thirdspace", "loadtest", "--url", server.ws, "--scene", "caravanserai",
+        "--clients", "12", "--seconds", "4", "--processes", "1", "--ack-delay", "3", "--json",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     stdout, stderr = await asyncio.wait_for(process.communicate(), 180)
     assert process.returncode == 0, stderr.decode()
     figures = json.loads(stdout)
     assert LOAD_KEYS <= set(figures)
-    assert figures["clients_connected"] == 6 and figures["errors"] == 0
+    assert figures["clients_connected"] == 12 and figures["errors"] == 0
     assert figures["latency_ms_p50"] is not None and 0 < figures["latency_ms_p50"] < figures["latency_ms_p99"] + 1
     assert figures["bytes_in_per_client_per_s"] > 0 and figures["server_rss_mb"] > 0
+    # the observers showed the walkers only at heads they sent, and never stepped back along a walk
+    assert figures["ack_delay"] == 3 and figures["shown_samples"] > 0
+    assert figures["decode_error_m_max"] <= 0.002 and figures["shown_backward_steps"] == 0
 
 
 def test_loadtest_without_a_server_says_so():

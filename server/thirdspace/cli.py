@@ -186,7 +186,7 @@ def cmd_bench_sync(args: argparse.Namespace) -> int:
     from thirdspace.sync.engine import SyncSettings
 
     settings = SyncSettings(interest_radius_m=args.radius, max_visible=args.max_visible, budget_bytes=args.budget)
-    result = run(args.entities, seconds=args.seconds, tick_hz=args.hz, ack_delay=args.ack_delay, settings=settings)
+    result = run(args.entities, seconds=args.seconds, tick_hz=args.hz, ack_delay=args.ack_delay, settings=settings, decode=args.decode)
     if args.json:
         print(json.dumps(result))
     else:
@@ -241,7 +241,7 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
     try:
         result = run(
             args.url, args.scene, args.clients, hz=args.hz, seconds=args.seconds, processes=args.processes,
-            stalled=args.stalled, sample_every=args.sample_every,
+            stalled=args.stalled, sample_every=args.sample_every, ack_delay=args.ack_delay,
         )  # fmt: skip
     except LoadTestError as err:
         print(f"thirdspace: {err}", file=sys.stderr)
@@ -509,6 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--radius", type=float, default=30.0, help="interest radius in metres")
     sync.add_argument("--max-visible", type=int, default=64)
     sync.add_argument("--budget", type=int, default=1200, help="bytes per client per tick")
+    sync.add_argument("--decode", type=int, default=16, help="visitors whose snapshots are decoded and checked against the trace")
     sync.add_argument("--json", action="store_true")
     sync.set_defaults(func=cmd_bench_sync)
 
@@ -533,6 +534,9 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--hz", type=float, default=20.0)
     load.add_argument("--seconds", type=float, default=30.0)
     load.add_argument("--processes", type=int, default=0, help="bot processes (default: one per 125 clients, at most the cores)")
+    load.add_argument(
+        "--ack-delay", type=_positive_int, default=1, help="bots acknowledge the snapshot this many back (1: the newest, as the browser)"
+    )
     load.add_argument("--json", action="store_true")
     load.set_defaults(func=cmd_loadtest)
 

@@ -7,6 +7,12 @@ measured by probe pairs in each bot process: a *mover* whose every pose lands
 on a distinct spot, and an *observer* one metre beside it that decodes its
 snapshots; the time from the mover sending a pose to the observer decoding it
 is one sample.  Server CPU and memory come from the server's ``/metrics``.
+
+With ``ack_delay`` above 1 every bot acknowledges late, as on a slow path.  The
+observers also check what they show of the walking bots of their own process,
+near and far: each shown head must be one the walker really sent (the largest
+distance to the nearest sent one is the decode error) and never one sent before
+a head already shown (a step back along its path).
 """
 
 from __future__ import annotations
@@ -30,6 +36,54 @@ from thirdspace.client import ThirdSpaceClient
 PROBES_PER_PROCESS = 4
 CONNECT_CONCURRENCY = 32
 STEP_M = 1 / 64  # 8 position quanta: every mover pose is a distinct quantised spot
+TRAIL = 256  # the heads a walker remembers having sent, for the observers' checks
+SPAWNED_M = 0.01  # a shown head farther than this from every head sent is the walker's spawn point
+
+
+class Trail:
+    """The heads one walker sent, in order (the last TRAIL of them)."""
+
+    def __init__(self) -> None:
+        self.heads = np.full((TRAIL, 3), np.inf)
+        self.sent = 0
+
+    def add(self, head: tuple[float, float, float]) -> None:
+        self.heads[self.sent % TRAIL] = head
+        self.sent += 1
+
+    def nearest(self, head: np.ndarray) -> tuple[float, int]:
+        """(distance to the nearest head sent, its number in the walk)."""
+        distance = np.linalg.norm(self.heads - head, axis=1)
+        k = int(np.argmin(distance))
+        number = self.sent - 1 - ((self.sent - 1 - k) % TRAIL)
+        return float(distance[k]), number
+
+
+class Checks:
+    """What one bot process's observers saw of its walkers."""
+
+    def __init__(self) -> None:
+        self.trails: dict[int, Trail] = {}  # walker's visitor id -> its trail
+        self.samples = 0
+        self.error_m = 0.0
+        self.backward = 0
+        self.last: dict[tuple[int, int], int] = {}  # (observer, walker) -> number of the newest head shown
+
+    def observe(self, client: ThirdSpaceClient) -> None:
+        for vid, pose in client.poses.items():
+            trail = self.trails.get(vid)
+            if trail is None or not trail.sent:
+                continue
+            error, number = trail.nearest(pose[0, :3].astype(np.float64))
+            key = (client.id, vid)
+            if key not in self.last and error > SPAWNED_M:
+                continue  # still at its spawn point: the server has not taken a pose of its walk yet
+            self.samples += 1
+            self.error_m = max(self.error_m, error)
+            if number < self.last.get(key, -1):
+                self.backward += 1
+            else:
+                self.last[key] = number
 
 
 class LoadTestError(RuntimeError):
@@ -79,7 +133,7 @@ class Mover:
         return round(x / STEP_M), round(z * 4)
 
 
-async def _bot_walk(client: ThirdSpaceClient, rng: random.Random, hz: float, until: float) -> None:
+async def _bot_walk(client: ThirdSpaceClient, rng: random.Random, hz: float, until: float, trail: Trail) -> None:
     bounds = client.welcome["bounds"]
     lo, hi = np.array(bounds["min"]) + 0.5, np.array(bounds["max"]) - 0.5
     head_y = min(1.6, hi[1])
@@ -97,6 +151,7 @@ async def _bot_walk(client: ThirdSpaceClient, rng: random.Random, hz: float, unt
         left, right = (pos[0] - 0.2, head_y - 0.5, pos[1]), (pos[0] + 0.2, head_y - 0.5, pos[1])
         try:
             await client.send_pose((pos[0], head_y, pos[1]), rotation, left=left, right=right)
+            trail.add((pos[0], head_y, pos[1]))
         except websockets.ConnectionClosed:
             if not client.reconnect:
                 return  # reported with the other closed connections
@@ -105,7 +160,9 @@ async def _bot_walk(client: ThirdSpaceClient, rng: random.Random, hz: float, unt
         await asyncio.sleep(max(0.0, next_send - time.monotonic()))
 
 
-async def _probe(mover: ThirdSpaceClient, observer: ThirdSpaceClient, hz: float, until: float, latencies: list[float]) -> None:
+async def _probe(
+    mover: ThirdSpaceClient, observer: ThirdSpaceClient, hz: float, until: float, latencies: list[float], checks: Checks
+) -> None:
     bounds = mover.welcome["bounds"]
     lo, hi = np.array(bounds["min"]) + 0.5, np.array(bounds["max"]) - 1.5
     head_y = min(1.6, hi[1] + 1.5)
@@ -113,6 +170,7 @@ async def _probe(mover: ThirdSpaceClient, observer: ThirdSpaceClient, hz: float,
     seen: set[tuple[int, int]] = set()
 
     def on_snapshot(client: ThirdSpaceClient) -> None:
+        checks.observe(client)
         pose = client.poses.get(mover.id)
         if pose is None:
             return
@@ -137,7 +195,9 @@ async def _probe(mover: ThirdSpaceClient, observer: ThirdSpaceClient, hz: float,
         await asyncio.sleep(max(0.0, next_send - time.monotonic()))
 
 
-async def _worker(urls: list[str], scene: str, count: int, stalled: int, hz: float, seconds: float, index: int, barriers) -> dict:
+async def _worker(
+    urls: list[str], scene: str, count: int, stalled: int, hz: float, seconds: float, ack_delay: int, index: int, barriers
+) -> dict:
     start_barrier, end_barrier = barriers
     rng = random.Random(index)
     errors: list[str] = []
@@ -151,7 +211,9 @@ async def _worker(urls: list[str], scene: str, count: int, stalled: int, hz: flo
                 url = urls[(index + i) % len(urls)]  # bots enter by every node given; the cluster places them
                 language = rng.choice(["en", "fr", "sw", "zh", "ar"])
                 # bots come back after a drop or a move, as the browser does (stalled ones do not)
-                return await ThirdSpaceClient.connect(url, scene, f"bot-{index}-{i}", language, decode=decode, reconnect=i < count, **hello)
+                return await ThirdSpaceClient.connect(
+                    url, scene, f"bot-{index}-{i}", language, decode=decode, reconnect=i < count, ack_delay=ack_delay, **hello
+                )
             except Exception as err:  # noqa: BLE001 - every failure is a load-test error to report
                 errors.append(f"connect: {type(err).__name__}: {err}")
                 return None
@@ -174,13 +236,15 @@ async def _worker(urls: list[str], scene: str, count: int, stalled: int, hz: flo
     started = time.monotonic()
     until = started + seconds
     latencies: list[float] = []
+    checks = Checks()
     tasks = []
     for i in range(0, 2 * probes, 2):
         if clients[i] is not None and clients[i + 1] is not None:
-            tasks.append(_probe(clients[i], clients[i + 1], hz, until, latencies))
+            tasks.append(_probe(clients[i], clients[i + 1], hz, until, latencies, checks))
     for i in range(2 * probes, count):
         if clients[i] is not None:
-            tasks.append(_bot_walk(clients[i], rng, hz, until))
+            trail = checks.trails[clients[i].id] = Trail()
+            tasks.append(_bot_walk(clients[i], rng, hz, until, trail))
     for outcome in await asyncio.gather(*tasks, return_exceptions=True):
         if isinstance(outcome, BaseException):
             errors.append(f"bot: {type(outcome).__name__}: {outcome}")
@@ -201,6 +265,7 @@ async def _worker(urls: list[str], scene: str, count: int, stalled: int, hz: flo
     return {
         "connected": connected, "errors": errors, "bytes_in": bytes_in, "latencies": latencies, "elapsed": elapsed,
         "stalled": len(sluggards), "resumes": resumes,
+        "shown_samples": checks.samples, "decode_error_m": checks.error_m, "backward": checks.backward,
     }  # fmt: skip
 
 
@@ -231,7 +296,10 @@ def _process_main(args: tuple, results) -> None:
         for barrier in args[-1]:
             barrier.abort()
         failure = f"bot process failed: {type(err).__name__}: {err}"
-        results.put({"connected": 0, "errors": [failure], "bytes_in": 0, "latencies": [], "elapsed": 0.0, "stalled": 0, "resumes": 0})
+        results.put({
+            "connected": 0, "errors": [failure], "bytes_in": 0, "latencies": [], "elapsed": 0.0, "stalled": 0, "resumes": 0,
+            "shown_samples": 0, "decode_error_m": 0.0, "backward": 0,
+        })  # fmt: skip
 
 
 def run(
@@ -243,8 +311,11 @@ def run(
     processes: int = 0,
     stalled: int = 0,
     sample_every: float = 0.0,
+    ack_delay: int = 1,
 ) -> dict:
-    """Run the bots; ``urls`` may name several cluster nodes (bots enter by each in turn)."""
+    """Run the bots; ``urls`` may name several cluster nodes (bots enter by each in turn).
+
+    ``ack_delay`` (1 or more): each bot acknowledges the snapshot that many back from its newest."""
     urls = [urls] if isinstance(urls, str) else list(urls)
     bases = [_http_base(url) for url in urls]
     for base in bases:
@@ -260,7 +331,7 @@ def run(
     barriers = (context.Barrier(processes + 1), context.Barrier(processes + 1))
     results = context.Queue()
     workers = [
-        context.Process(target=_process_main, args=((urls, scene, n, k, hz, seconds, i, barriers), results))
+        context.Process(target=_process_main, args=((urls, scene, n, k, hz, seconds, ack_delay, i, barriers), results))
         for i, (n, k) in enumerate(zip(shares, stalled_shares, strict=True))
     ]
     for worker in workers:
@@ -313,6 +384,11 @@ def run(
         "latency_ms_p50": round(float(np.percentile(latencies, 50)), 1) if latencies.size else None,
         "latency_ms_p99": round(float(np.percentile(latencies, 99)), 1) if latencies.size else None,
         "bytes_in_per_client_per_s": round(sum(o["bytes_in"] for o in outcomes) / clients / elapsed, 1),
+        "ack_delay": ack_delay,
+        # what the observers showed of their process's walkers: the farthest from a head really sent, and steps back
+        "shown_samples": sum(o["shown_samples"] for o in outcomes),
+        "decode_error_m_max": round(max(o["decode_error_m"] for o in outcomes), 5),
+        "shown_backward_steps": sum(o["backward"] for o in outcomes),
         "server_cpu_percent": round(100 * cpu_s / (wall_after - wall_before), 1),
         "server_rss_mb": round(total(after, "process_resident_memory_bytes") / 2**20, 1),
         "server_rss_mb_at_start": round(total(before, "process_resident_memory_bytes") / 2**20, 1),

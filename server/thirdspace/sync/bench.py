@@ -9,6 +9,14 @@ every visitor's snapshot; acknowledgements come back ``ack_delay`` ticks later.
 
 The naive baseline is what the incumbents do: every avatar's float32 poses to
 every visitor each tick (the protocol 1 layout: an 8-byte header, then 88 bytes per avatar).
+
+``decode`` visitors, spread evenly over the crowd, also decode every snapshot
+with the Python client's decoder (outside the timed ticks).  What each shows is
+compared with the true poses of the trace: against the newest state the server
+sent that visitor for the avatar (the decode error: quantisation alone when the
+client is right), and against the pose now (which adds the ticks a far avatar
+waits for its turn).  The same comparison for the raw decoded views, drawn as
+they are, is what a client that ignored the protocol's "newest state" rule shows.
 """
 
 from __future__ import annotations
@@ -19,7 +27,9 @@ import time
 import numpy as np
 
 from thirdspace.protocol.constants import FLAG_LEFT, FLAG_RIGHT
+from thirdspace.sync.decode import SnapshotDecoder
 from thirdspace.sync.engine import SyncEngine, SyncSettings, warm_up
+from thirdspace.sync.layout import POS_STEPS_PER_M
 
 AREA_PER_VISITOR_M2 = 40.0
 EYE_HEIGHT_M = 1.65
@@ -94,7 +104,44 @@ def naive_snapshot(tick: int, ids: np.ndarray, parts: np.ndarray) -> bytes:
     return header.tobytes() + entries.tobytes()
 
 
-def run(entities: int, seconds: float = 10.0, tick_hz: float = 20.0, ack_delay: int = 1, settings: SyncSettings | None = None) -> dict:
+class Observer:
+    """One visitor's decoder, and the worst it has shown against the trace."""
+
+    def __init__(self, slot: int, bounds_max: tuple[float, float, float]):
+        self.slot = slot
+        self.decoder = SnapshotDecoder((0.0, 0.0, 0.0), bounds_max)
+        self.newest: dict[int, int] = {}  # avatar slot -> tick of the newest state the server sent this visitor
+        self.shown_error = self.view_error = self.error_now = 0.0
+        self.shown_age = 0
+
+    def receive(self, engine: SyncEngine, snapshot: bytes, tick: int, trace: np.ndarray) -> None:
+        """``trace[t - 1]`` is the room at tick ``t``."""
+        decoded = self.decoder.decode(snapshot)
+        if decoded is None:
+            return
+        seq, view = decoded
+        row = seq % engine.settings.ring
+        for j in range(engine.ring_count[self.slot, row]):
+            avatar = int(engine.ring_ids[self.slot, row, j]) - 1
+            self.newest[avatar] = max(self.newest.get(avatar, 0), int(engine.ring_tick[self.slot, row, j]))
+        for vid, held in self.decoder.shown.items():
+            avatar = vid - 1
+            sent = trace[self.newest[avatar] - 1, avatar, :, :3]
+            shown = self.decoder.pose(held)[:, :3]
+            self.shown_error = max(self.shown_error, float(np.max(np.linalg.norm(shown - sent, axis=1))))
+            self.view_error = max(self.view_error, float(np.max(np.linalg.norm(self.decoder.pose(view[vid])[:, :3] - sent, axis=1))))
+            self.error_now = max(self.error_now, float(np.max(np.linalg.norm(shown - trace[tick - 1, avatar, :, :3], axis=1))))
+            self.shown_age = max(self.shown_age, tick - self.newest[avatar])
+
+
+def run(
+    entities: int,
+    seconds: float = 10.0,
+    tick_hz: float = 20.0,
+    ack_delay: int = 1,
+    settings: SyncSettings | None = None,
+    decode: int = 16,
+) -> dict:
     settings = settings or SyncSettings()
     ticks = max(2, int(seconds * tick_hz))
     started = time.perf_counter()
@@ -107,6 +154,7 @@ def run(entities: int, seconds: float = 10.0, tick_hz: float = 20.0, ack_delay: 
     has_pose = np.ones(entities, bool)
     clients = np.arange(entities, dtype=np.int64)
     always = np.zeros(0, np.int64)
+    observers = [Observer(int(slot), (side, 3.0, side)) for slot in np.linspace(0, entities - 1, min(decode, entities), dtype=int)]
     sent_seq: list[np.ndarray] = []
     tick_s, naive_s = [], []
     total_bytes = total_updates = total_parts = visible = 0
@@ -120,6 +168,8 @@ def run(entities: int, seconds: float = 10.0, tick_hz: float = 20.0, ack_delay: 
         naive = naive_snapshot(t + 1, ids, parts)
         naive_s.append(time.perf_counter() - begin)
         naive_bytes += len(naive) * entities
+        for observer in observers:
+            observer.receive(engine, bytes(output.snapshot(observer.slot)), t + 1, trace)
         sent_seq.append(engine.client_seq.copy())
         if len(sent_seq) >= ack_delay:
             engine.client_ack[:] = sent_seq[-ack_delay]
@@ -157,4 +207,11 @@ def run(entities: int, seconds: float = 10.0, tick_hz: float = 20.0, ack_delay: 
             "bytes_per_avatar_update": 88.0,
         },
         "bytes_ratio_naive_over_sync": round(naive_per_client_per_s / per_client_per_s, 1),
+        "decoded_visitors": len(observers),
+        # quantisation alone: half a step on each axis
+        "quantisation_bound_m": round(math.sqrt(3) / (2 * POS_STEPS_PER_M), 5),
+        "decode_error_m_max": round(max((o.shown_error for o in observers), default=0.0), 5),
+        "decode_error_m_max_drawing_views": round(max((o.view_error for o in observers), default=0.0), 5),
+        "shown_age_ticks_max": max((o.shown_age for o in observers), default=0),
+        "error_vs_now_m_max": round(max((o.error_now for o in observers), default=0.0), 4),
     }
