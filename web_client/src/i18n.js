@@ -493,6 +493,15 @@ export function pickText(text, language) {
   return text[language] || text[language.split("-")[0]] || Object.values(text)[0];
 }
 
+/**
+ * Add a part of the page's own words, kept beside that part: `{en: {key: "..."}, fr: {...}, ...}`.
+ * English must have every key; a language without one falls back to English.
+ * @param {Record<string, Record<string, string>>} tables
+ */
+export function addWords(tables) {
+  for (const [language, words] of Object.entries(tables)) STRINGS[language] = { ...STRINGS[language], ...words };
+}
+
 // The page's words in one language at a time: the page makes one and hands it to what shows text.
 export class Words {
   constructor() {
