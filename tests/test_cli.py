@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -232,3 +233,161 @@ def test_scene_export_writes_a_stored_scene_back_to_json(tmp_path):
     assert run_cli("scene", "validate", str(out)).returncode == 0
     missing = run_cli("scene", "export", "nowhere", "--data-dir", str(tmp_path))
     assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+def serve_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "thirdspace", "serve", "--no-build", *args]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("THIRDSPACE_")} | extra
+
+
+def one_line_error(result: subprocess.CompletedProcess) -> str:
+    """The error a command printed: one line on stderr, no traceback, a non-zero exit."""
+    assert result.returncode != 0, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+def test_a_taken_port_is_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            serve_command("--port", str(port), "--data-dir", str(tmp_path)), capture_output=True, text=True, timeout=60, env=clean_env()
+        )
+    line = one_line_error(result)
+    assert f"port {port} on 127.0.0.1 is already in use" in line and "--port" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "70000"], "argument --port: must be a port number from 1 to 65535, not '70000'"),
+        (["--port", "eighty"], "argument --port: must be a port number from 1 to 65535, not 'eighty'"),
+        (["--port", "-1"], "argument --port: must be a port number from 1 to 65535, not '-1'"),
+        (["--workers", "-2"], "argument --workers: must be 1 or more, not -2"),
+    ],
+)
+def test_bad_options_are_one_line(tmp_path, args, message):
+    result = subprocess.run(serve_command(*args, "--data-dir", str(tmp_path)), capture_output=True, text=True, timeout=60, env=clean_env())
+    assert message in one_line_error(result)
+    assert result.returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["bench", "sync", "--seconds", "-1"], "argument --seconds: must be more than 0, not -1"),
+        (["bench", "sync", "--entities", "-5"], "argument --entities: must be 1 or more, not -5"),
+        (["loadtest", "--url", "ws://127.0.0.1:1/ws", "--scene", "market", "--clients", "-3"], "argument --clients: must be 1 or more"),
+        (["loadtest", "--url", "ws://127.0.0.1:1/ws", "--scene", "market", "--seconds", "-0.5"], "argument --seconds: must be more than 0"),
+        (["bench", "scene-load", "--url", "http://127.0.0.1:1", "--runs", "-1"], "argument --runs: must be 1 or more"),
+    ],
+)
+def test_negative_counts_and_durations_as_options_are_one_line(args, message):
+    assert message in one_line_error(run_cli(*args))
+
+
+def test_config_file_problems_are_one_line_naming_the_file(tmp_path):
+    missing = tmp_path / "nowhere.toml"
+    result = subprocess.run(
+        [sys.executable, "-m", "thirdspace", "--config", str(missing), "serve", "--no-build"],
+        capture_output=True, text=True, timeout=60, env=clean_env(),
+    )  # fmt: skip
+    assert one_line_error(result) == f"thirdspace: config file {missing} not found"
+    broken = tmp_path / "broken.toml"
+    broken.write_text('port = 9000\nhost = "127.0.0.1\ntick_hz = 20\n', "utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "thirdspace", "--config", str(broken), "serve", "--no-build"],
+        capture_output=True, text=True, timeout=60, env=clean_env(),
+    )  # fmt: skip
+    line = one_line_error(result)
+    assert line.startswith(f"thirdspace: {broken}:2:") and "TOML syntax error" in line
+
+
+@pytest.mark.parametrize(
+    ("toml", "environ", "message"),
+    [
+        ("resume_window_s = -5\n", {}, "setting resume_window_s (from {config}): must be 0 or more, not -5"),
+        ("chat_history = -1\n", {}, "setting chat_history (from {config}): must be 1 or more, not -1"),
+        ("port = 0\n", {}, "setting port (from {config}): must be a port number from 1 to 65535, not 0"),
+        (
+            "",
+            {"THIRDSPACE_DRAIN_TIMEOUT_S": "-1"},
+            "setting drain_timeout_s (from THIRDSPACE_DRAIN_TIMEOUT_S): must be 0 or more, not '-1'",
+        ),
+        ("", {"THIRDSPACE_ASSET_WORKERS": "-2"}, "setting asset_workers (from THIRDSPACE_ASSET_WORKERS): must be 1 or more, not '-2'"),
+        ("", {"THIRDSPACE_PORT": "99999"}, "setting port (from THIRDSPACE_PORT): must be a port number from 1 to 65535"),
+    ],
+)
+def test_negative_settings_in_the_file_or_environment_are_one_line(tmp_path, toml, environ, message):
+    config = tmp_path / "settings.toml"
+    config.write_text(toml, "utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "thirdspace", "--config", str(config), "serve", "--no-build", "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60, env=clean_env(**environ),
+    )  # fmt: skip
+    assert one_line_error(result).startswith("thirdspace: " + message.format(config=config))
+
+
+def test_a_scenes_folder_without_scenes_is_one_line(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not a scene", "utf-8")
+    for folder, message in ((empty, f"no scenes in {empty}"), (tmp_path / "absent", f"no scenes folder {tmp_path / 'absent'}")):
+        result = subprocess.run(
+            serve_command("--port", str(free_port()), "--scenes", str(folder), "--data-dir", str(tmp_path / "data")),
+            capture_output=True, text=True, timeout=60, env=clean_env(),
+        )  # fmt: skip
+        assert message in one_line_error(result)
+
+
+def test_the_port_opens_only_when_the_server_can_serve_and_the_steps_are_printed(tmp_path):
+    """A fresh data directory: the store is made, the kernels loaded, the demo assets built; until then connections are refused."""
+    import threading
+
+    port = free_port()
+    process = subprocess.Popen(
+        serve_command("--port", str(port), "--scenes", str(SCENES_DIR), "--data-dir", str(tmp_path / "data")),
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=clean_env(PYTHONUNBUFFERED="1"),
+    )  # fmt: skip
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
+    refused_during_steps = 0
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert process.poll() is None and time.monotonic() < deadline, "".join(lines)
+            stepping = any(line.startswith("[1/3]") for line in lines)
+            try:
+                status, listing = get_json(f"http://127.0.0.1:{port}/api/scenes")
+            except urllib.error.URLError as err:
+                assert isinstance(err.reason, ConnectionRefusedError), err  # refused, never accepted and left waiting
+                refused_during_steps += stepping
+                time.sleep(0.05)
+                continue
+            break
+        # The first connection that is accepted is served in full: every demo scene is there.
+        assert status == 200 and {s["id"] for s in listing["scenes"]} == {"caravanserai", "gallery", "market"}
+        assert refused_during_steps > 0
+        status, _ = get_json(f"http://127.0.0.1:{port}/readyz")
+        assert status == 200
+        wait_for = time.monotonic() + 10
+        while not any(line.startswith("Third Space at") for line in lines) and time.monotonic() < wait_for:
+            time.sleep(0.05)
+    finally:
+        process.terminate()
+        process.wait(30)
+        reader.join(10)
+    steps = [line for line in lines if line.startswith("[")]
+    assert [line[:5] for line in steps if ": " not in line] == ["[1/3]", "[2/3]", "[3/3]"], lines
+    assert any("opening the store" in line for line in steps)
+    assert any("sync kernels" in line and "11 of 11" in line for line in steps)
+    assert any("building their assets" in line and " of " in line for line in steps)
+    banner = [i for i, line in enumerate(lines) if line.startswith(f"Third Space at http://127.0.0.1:{port}/ (started in ")]
+    assert banner and banner[0] > max(lines.index(line) for line in steps), lines

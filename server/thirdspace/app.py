@@ -6,37 +6,53 @@ import asyncio
 import logging
 import os
 import socket
+import urllib.parse
 
 from aiohttp import web
 
 from thirdspace.assets.checks import ImportLimits
-from thirdspace.assets.library import AssetLibrary
+from thirdspace.assets.library import AssetError, AssetLibrary
 from thirdspace.assets.store import AssetStore, StoreSettings
 from thirdspace.cluster.node import Cluster, ClusterUnavailable
 from thirdspace.config import Settings
 from thirdspace.logs import NODE_ID, request_id_middleware
 from thirdspace.protocol.constants import CLOSE_GOING_AWAY
 from thirdspace.rooms.room import RoomRules
-from thirdspace.services.assets import AssetWorkers, AsyncAssetLibrary
+from thirdspace.scenes.model import load_directory
+from thirdspace.services.assets import AssetJobFailed, AssetWorkers, AsyncAssetLibrary
 from thirdspace.services.replication import ClusterReplication
 from thirdspace.services.rooms import LiveRooms
 from thirdspace.services.store import AsyncDatabase
 from thirdspace.services.translation import ChatTranslations, make_translator
-from thirdspace.sync.engine import SyncSettings, warm_up
+from thirdspace.startup import Steps, warm_up_kernels
+from thirdspace.sync.engine import SyncSettings
 from thirdspace.web.auth import auth_middleware
 from thirdspace.web.http import add_routes
 from thirdspace.web.keys import ASSETS, CLUSTER, DB, PUBLISHER, ROOMS, SCENE_ASSETS, SETTINGS, STATE
 from thirdspace.web.publishing import Publisher
 
 log = logging.getLogger(__name__)
+STARTUP = web.AppKey("startup", Steps)
 
 
-def create_app(settings: Settings) -> web.Application:
-    """The application; its services start in ``on_startup``: the store and the asset workers, the kernels, then the scenes."""
+def startup_steps(settings: Settings) -> int:
+    """How many start-up steps ``create_app``'s application reports (for :meth:`Steps.plan`)."""
+    return 4 if settings.redis_url else 3
+
+
+def create_app(settings: Settings, steps: Steps | None = None) -> web.Application:
+    """The application; its services start in ``on_startup``: the store and the asset workers, the kernels, then the scenes.
+
+    Each of those is a numbered step of ``steps`` (in cluster mode, joining the cluster is one more); whoever
+    passes ``steps`` plans them (:func:`startup_steps`) with its own."""
     app = web.Application(
         client_max_size=int(settings.import_max_file_mb * 1024 * 1024) + 1024, middlewares=[request_id_middleware, auth_middleware]
     )
     app[SETTINGS] = settings
+    if steps is None:
+        steps = Steps()
+        steps.plan(startup_steps(settings))
+    app[STARTUP] = steps
     store = AssetStore(settings.data_dir / "assets", StoreSettings(max_error_m=settings.quantise_max_error_mm / 1000))
     db = AsyncDatabase.from_settings(settings)  # PostgreSQL with database_url, else SQLite in data_dir; opened at startup
     workers = AssetWorkers(settings.asset_workers, settings.asset_queue, settings.asset_worker_memory_mb, settings.asset_job_cpu_s)
@@ -73,14 +89,17 @@ def create_app(settings: Settings) -> web.Application:
     app[STATE] = {"ready": False}
 
     async def open_services(app: web.Application) -> None:
+        where = "PostgreSQL" if settings.database_url else f"SQLite in {settings.data_dir / 'thirdspace.sqlite3'}"
+        steps.begin(f"opening the store ({where}) and starting {settings.asset_workers} asset worker(s)")
         await db.start()  # connect and migrate, in the store's threads
         await workers.start()  # spawn the asset workers (they import numpy, trimesh and scipy) and check their limits
 
     async def compile_kernels(app: web.Application) -> None:
         # The first visitor must not wait for a JIT compile: load or build the kernels now.
-        await asyncio.get_running_loop().run_in_executor(None, warm_up)
+        await warm_up_kernels(steps)
 
     async def load_scenes(app: web.Application) -> None:
+        await prepare_assets(db, library, settings, steps)
         await publisher.import_directory(settings.scenes_dir)  # scene files the store does not know yet
         await publisher.refresh_all()
 
@@ -145,6 +164,10 @@ def join_cluster(app: web.Application, settings: Settings, hub: LiveRooms, publi
     app[CLUSTER] = cluster
 
     async def start(app: web.Application) -> None:
+        redis_at = urllib.parse.urlsplit(settings.redis_url)._replace(
+            netloc=urllib.parse.urlsplit(settings.redis_url).netloc.rpartition("@")[2]
+        )
+        app[STARTUP].begin(f"joining the cluster through Redis ({redis_at.geturl()}) as {node_id}")  # the URL without its password
         try:
             await cluster.start()
         except ClusterUnavailable as err:
@@ -155,3 +178,22 @@ def join_cluster(app: web.Application, settings: Settings, hub: LiveRooms, publi
 
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
+
+
+async def prepare_assets(db: AsyncDatabase, library: AsyncAssetLibrary, settings: Settings, steps: Steps) -> None:
+    """Begin the start-up step that loads the scenes: build (the first time) the assets of scene files new to the store, counting them.
+
+    A failure is left to the scene import, which names the scene."""
+    scenes, _ = await asyncio.to_thread(load_directory, settings.scenes_dir)
+    new = [scene for scene_id, scene in scenes.items() if not await db.scene_exists(scene_id)]
+    asset_ids = sorted({asset_id for scene in new for asset_id in scene.asset_ids})
+    steps.begin("loading the scenes")
+    what = f"building their assets (once: they are kept under {settings.data_dir / 'assets'})"
+    for done, asset_id in enumerate(asset_ids):
+        steps.count(done, len(asset_ids), what)
+        try:
+            await library.resolve(asset_id)
+        except (AssetError, AssetJobFailed):
+            continue
+    if asset_ids:
+        steps.count(len(asset_ids), len(asset_ids), what)

@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from thirdspace.assets.provenance import SOURCE_TYPES
 from thirdspace.config import Settings
@@ -30,17 +31,15 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from thirdspace import logs, webclient
+    from thirdspace.startup import Steps
 
     settings = _settings(args)
     logs.setup(settings.log_level, settings.log_format)
     if args.workers is not None:
         return _supervise_workers(args, settings)
-    if not args.no_build and webclient.CLIENT_SOURCE.is_dir() and webclient.needs_build():
-        try:
-            webclient.build()
-        except webclient.ClientBuildError as err:
-            print(f"thirdspace: {err}", file=sys.stderr)
-            return 2
+    problem = _scenes_problem(settings.scenes_dir)
+    if problem:
+        return _fail(problem)
     sites = [(settings.host, settings.port, False)]
     if args.worker is not None:  # one of --workers N: the shared port, and its own for visitors sent to it
         own = settings.port + args.worker
@@ -52,8 +51,95 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     elif settings.redis_url and not settings.public_url:
         settings = dataclasses.replace(settings, public_url=f"ws://{_reachable(settings.host)}:{settings.port}/ws")
-    print(f"Third Space at http://{settings.host}:{settings.port}/" + (f" (worker {args.worker})" if args.worker else ""), flush=True)
-    return _run(settings, sites)
+    # Take the ports now (a taken one is said at once, not after the start-up steps) but listen
+    # only once the server can serve: until then a connection is refused, never left hanging.
+    try:
+        sockets = [sock for host, port, reuse_port in sites for sock in _bind(host, port, reuse_port)]
+    except PortError as err:
+        return _fail(str(err))
+    worker = f"worker {args.worker}: " if args.worker is not None else ""
+    if settings.log_format == "json":
+        write = logging.getLogger("thirdspace.startup").info
+    else:
+
+        def write(line: str) -> None:
+            print(worker + line, flush=True)
+
+    steps = Steps(write)
+    write(f"Starting Third Space on port {settings.port} (scenes from {settings.scenes_dir}, data in {settings.data_dir})")
+    from thirdspace.app import startup_steps
+
+    build = not args.no_build and webclient.CLIENT_SOURCE.is_dir() and webclient.needs_build()
+    steps.plan(int(build) + startup_steps(settings))
+    if build:
+        steps.begin("building the web client with npm (first start, and after its sources change)")
+        try:
+            webclient.build(log=steps.note)
+        except webclient.ClientBuildError as err:
+            return _fail(str(err))
+    banner = f"Third Space at http://{settings.host}:{settings.port}/" + (
+        f" (worker {args.worker}, also on port {sites[-1][1]})" if args.worker is not None else ""
+    )
+    return _run(settings, sockets, steps, banner, write)
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"thirdspace: {message}", file=sys.stderr)
+    return code
+
+
+def _scenes_problem(directory: Path) -> str:
+    """Why ``serve`` would have no scene to show from ``directory``, or ``""``."""
+    if not directory.exists():
+        return f"no scenes folder {directory} (give one with --scenes DIR, or the scenes_dir setting)"
+    if not directory.is_dir():
+        return f"--scenes {directory} is a file, not a folder of scene documents"
+    if not any(directory.glob("*.json")):
+        return f"no scenes in {directory}: a scene is a *.json scene document (docs/scene-format.md)"
+    return ""
+
+
+class PortError(Exception):
+    """A port this server cannot take; the message says which and why."""
+
+
+def _bind(host: str, port: int, reuse_port: bool = False) -> list:
+    """Sockets bound to ``host``:``port`` (one per address the name has), not yet listening."""
+    import errno
+    import socket
+
+    try:
+        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as err:
+        raise PortError(f"cannot listen on host {host!r}: {err.strerror}") from None
+    sockets: list[socket.socket] = []
+    seen = set()
+    for family, kind, proto, _, address in addresses:
+        if (family, address) in seen:
+            continue
+        seen.add((family, address))
+        sock = socket.socket(family, kind, proto)
+        sockets.append(sock)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart need not wait for old connections
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.setblocking(False)
+        except OSError as err:
+            for other in sockets:
+                other.close()
+            where = f"port {port} on {address[0]}"
+            if err.errno == errno.EADDRINUSE:
+                raise PortError(f"{where} is already in use (another server?): stop it, or choose another port with --port") from None
+            if err.errno == errno.EACCES:
+                raise PortError(f"{where} needs privileges this user does not have: choose a port above 1023 with --port") from None
+            if err.errno == errno.EADDRNOTAVAIL:
+                raise PortError(f"cannot listen on {address[0]}: it is not an address of this machine (see --host)") from None
+            raise PortError(f"cannot listen on {where}: {err.strerror}") from None
+    return sockets
 
 
 def _reachable(host: str) -> str:
@@ -63,8 +149,8 @@ def _reachable(host: str) -> str:
     return socket.gethostname() if host in ("0.0.0.0", "::", "") else host
 
 
-def _run(settings: Settings, sites: list[tuple[str, int, bool]]) -> int:
-    """Serve until SIGINT or SIGTERM, then shut down gracefully (in cluster mode: drain first)."""
+def _run(settings: Settings, sockets: list, steps, banner: str, write) -> int:
+    """Run the start-up steps, then listen and serve until SIGINT or SIGTERM; then shut down gracefully (in cluster mode: drain first)."""
     import asyncio
     import signal
 
@@ -78,12 +164,14 @@ def _run(settings: Settings, sites: list[tuple[str, int, bool]]) -> int:
         uvloop = None
 
     async def serve() -> None:
-        app = create_app(settings)
+        app = create_app(settings, steps)
         runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=settings.drain_timeout_s + 5)
-        await runner.setup()
+        await runner.setup()  # on_startup: the store, the asset workers, the kernels, the scenes
         try:
-            for host, port, reuse_port in sites:
-                await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
+            for sock in sockets:
+                await web.SockSite(runner, sock).start()  # listens from here on
+            took = steps.finish()
+            write(f"{banner} (started in {took:.1f} s)")
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -93,10 +181,13 @@ def _run(settings: Settings, sites: list[tuple[str, int, bool]]) -> int:
         finally:
             await runner.cleanup()
 
-    if uvloop is not None:
-        uvloop.run(serve())
-    else:
-        asyncio.run(serve())
+    try:
+        if uvloop is not None:
+            uvloop.run(serve())
+        else:
+            asyncio.run(serve())
+    except KeyboardInterrupt:  # Ctrl-C during the start-up steps
+        return _fail(f"stopped while starting ({steps.what or 'start-up'})", 130)
     return 0
 
 
@@ -108,16 +199,25 @@ def _supervise_workers(args: argparse.Namespace, settings: Settings) -> int:
 
     from thirdspace import webclient
 
-    if args.workers < 1:
-        print("thirdspace: --workers must be 1 or more", file=sys.stderr)
-        return 2
     if not settings.redis_url:
-        print(
-            "thirdspace: --workers needs cluster mode: give --redis redis://HOST:PORT/0 (or redis_url in the config file)", file=sys.stderr
-        )
-        return 2
+        return _fail("--workers needs cluster mode: give --redis redis://HOST:PORT/0 (or redis_url in the config file)")
+    if settings.port + args.workers > 65535:
+        return _fail(f"--workers {args.workers} listen on ports up to {settings.port + args.workers}, above 65535: choose a lower --port")
+    problem = _scenes_problem(settings.scenes_dir)
+    if problem:
+        return _fail(problem)
+    try:  # the shared port and each worker's own: said here once, not by every worker again and again
+        for port, reuse_port in [(settings.port, True)] + [(settings.port + i, False) for i in range(1, args.workers + 1)]:
+            for sock in _bind(settings.host, port, reuse_port):
+                sock.close()
+    except PortError as err:
+        return _fail(str(err))
     if not args.no_build and webclient.CLIENT_SOURCE.is_dir() and webclient.needs_build():
-        webclient.build()
+        print("Building the web client with npm (first start, and after its sources change)", flush=True)
+        try:
+            webclient.build(log=lambda line: print(f"web client: {line}", flush=True))
+        except webclient.ClientBuildError as err:
+            return _fail(str(err))
     argv = [a for a in sys.argv[1:]]
     at = argv.index("--workers")
     del argv[at : at + 2]
@@ -136,7 +236,7 @@ def _supervise_workers(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGINT, stop)
     for index in range(1, args.workers + 1):
         workers[index] = subprocess.Popen([*command, "--worker", str(index)])
-    print(f"Third Space at http://{settings.host}:{settings.port}/ with {args.workers} workers", flush=True)
+    print(f"Starting {args.workers} workers for http://{settings.host}:{settings.port}/; each says when it takes visitors", flush=True)
     while workers:
         time.sleep(0.2)
         for index, process in list(workers.items()):
@@ -156,10 +256,9 @@ def cmd_build_client(args: argparse.Namespace) -> int:
     from thirdspace import webclient
 
     try:
-        webclient.build()
+        webclient.build(log=lambda line: print(f"web client: {line}", flush=True))
     except webclient.ClientBuildError as err:
-        print(f"thirdspace: {err}", file=sys.stderr)
-        return 2
+        return _fail(str(err))
     return 0
 
 
@@ -469,21 +568,66 @@ def cmd_anchors_print(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+def _whole(minimum: int):
+    """An option's type: a whole number of at least ``minimum`` (a count, a seed)."""
+
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more, not {value}")
+        return value
+
+    return whole
+
+
+_positive_int = _whole(1)
+
+
+def _number(minimum: float = 0.0, above: bool = False):
+    """An option's type: a finite number of at least ``minimum`` (or above it: a duration, a rate)."""
+
+    def number(text: str) -> float:
+        import math
+
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+        if not math.isfinite(value) or value < minimum or (above and value == minimum):
+            raise argparse.ArgumentTypeError(f"must be {'more than' if above else 'at least'} {minimum:g}, not {text}")
+        return value
+
+    return number
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, not {text!r}")
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes in one line (the usage itself is a ``--help`` away), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="thirdspace", description="Shared virtual third spaces.")
+    parser = _Parser(prog="thirdspace", description="Shared virtual third spaces.")
     parser.add_argument("--config", type=Path, help="TOML settings file")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve the scenes, the web client and the WebSocket")
     serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--port", type=_port)
     serve.add_argument("--data-dir", type=Path)
     serve.add_argument("--scenes", type=Path, help="directory of scene documents")
     serve.add_argument("--no-build", action="store_true", help="do not (re)build the web client")
@@ -491,7 +635,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--database-url", metavar="URL", help="keep the store in PostgreSQL (postgresql://...) instead of SQLite")
     serve.add_argument("--public-url", help="in a cluster, where browsers reach this node's WebSocket (ws[s]://HOST:PORT/ws)")
     serve.add_argument("--node-name", help="this node's id in the cluster")
-    serve.add_argument("--workers", type=int, help="run N worker processes sharing the port (needs --redis)")
+    serve.add_argument("--workers", type=_whole(1), help="run N worker processes sharing the port (needs --redis)")
     serve.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     serve.add_argument("--log-format", choices=("text", "json"))
     serve.set_defaults(func=cmd_serve)
@@ -502,14 +646,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="benchmarks")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
     sync = bench_sub.add_parser("sync", help="the sync kernels on a recorded crowd, against a naive baseline")
-    sync.add_argument("--entities", type=int, default=1000)
-    sync.add_argument("--seconds", type=float, default=10.0)
-    sync.add_argument("--hz", type=float, default=20.0)
+    sync.add_argument("--entities", type=_whole(1), default=1000)
+    sync.add_argument("--seconds", type=_number(above=True), default=10.0)
+    sync.add_argument("--hz", type=_number(above=True), default=20.0)
     sync.add_argument("--ack-delay", type=_positive_int, default=1, help="ticks before a snapshot's ack reaches the server (1 or more)")
-    sync.add_argument("--radius", type=float, default=30.0, help="interest radius in metres")
-    sync.add_argument("--max-visible", type=int, default=64)
-    sync.add_argument("--budget", type=int, default=1200, help="bytes per client per tick")
-    sync.add_argument("--decode", type=int, default=16, help="visitors whose snapshots are decoded and checked against the trace")
+    sync.add_argument("--radius", type=_number(above=True), default=30.0, help="interest radius in metres")
+    sync.add_argument("--max-visible", type=_whole(1), default=64)
+    sync.add_argument("--budget", type=_whole(1), default=1200, help="bytes per client per tick")
+    sync.add_argument("--decode", type=_whole(0), default=16, help="visitors whose snapshots are decoded and checked against the trace")
     sync.add_argument("--json", action="store_true")
     sync.set_defaults(func=cmd_bench_sync)
 
@@ -527,13 +671,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     load = sub.add_parser("loadtest", help="bot visitors against a running server")
     load.add_argument("--url", required=True, action="append", help="ws://HOST:PORT/ws (repeat for the nodes of a cluster)")
-    load.add_argument("--stalled", type=int, default=0, help="extra bots that join, then stop reading their socket")
-    load.add_argument("--sample-every", type=float, default=0.0, help="also sample the servers' memory every S seconds")
+    load.add_argument("--stalled", type=_whole(0), default=0, help="extra bots that join, then stop reading their socket")
+    load.add_argument("--sample-every", type=_number(), default=0.0, help="also sample the servers' memory every S seconds")
     load.add_argument("--scene", required=True)
-    load.add_argument("--clients", type=int, default=50)
-    load.add_argument("--hz", type=float, default=20.0)
-    load.add_argument("--seconds", type=float, default=30.0)
-    load.add_argument("--processes", type=int, default=0, help="bot processes (default: one per 125 clients, at most the cores)")
+    load.add_argument("--clients", type=_whole(1), default=50)
+    load.add_argument("--hz", type=_number(above=True), default=20.0)
+    load.add_argument("--seconds", type=_number(above=True), default=30.0)
+    load.add_argument("--processes", type=_whole(0), default=0, help="bot processes (default: one per 125 clients, at most the cores)")
     load.add_argument(
         "--ack-delay", type=_positive_int, default=1, help="bots acknowledge the snapshot this many back (1: the newest, as the browser)"
     )
@@ -545,7 +689,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--list", action="store_true", help="list the recipes and their parameters")
     generate.add_argument("--json", action="store_true", help="with --list: the recipes and their JSON Schemas as JSON")
     generate.add_argument("--param", action="append", type=_param, metavar="KEY=VALUE", help="a recipe parameter (repeatable)")
-    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--seed", type=_whole(0), default=0)
     generate.add_argument("--seeds", type=_seeds, metavar="FIRST-LAST", help="a batch: one file per seed into the -o directory")
     generate.add_argument("--made-by", default="Third Space", help="who made it, for the provenance record")
     generate.add_argument("--made-at", help="when (ISO 8601; default now): give it for byte-identical output")

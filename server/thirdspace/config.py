@@ -4,7 +4,9 @@ variables, then command-line options.  Nothing else reads the environment."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -65,28 +67,142 @@ class Settings:
     @classmethod
     def load(cls, config_file: Path | None = None, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
         if config_file is not None:
-            with open(config_file, "rb") as fh:
-                values.update(tomllib.load(fh))
+            values.update(read_toml(config_file))
+            sources.update(dict.fromkeys(values, str(config_file)))
         environ = os.environ if environ is None else environ
         for f in dataclasses.fields(cls):
             key = f"THIRDSPACE_{f.name.upper()}"
             if key in environ:
                 values[f.name] = environ[key]
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls._coerce(values)
+                sources[f.name] = key
+        given = {k: v for k, v in overrides.items() if v is not None}
+        values.update(given)
+        for name in given:  # a command-line option: its own name is in the message already
+            sources.pop(name, None)
+        return cls._coerce(values, sources)
 
     @classmethod
-    def _coerce(cls, values: dict[str, Any]) -> Settings:
+    def _coerce(cls, values: dict[str, Any], sources: Mapping[str, str] | None = None) -> Settings:
         kinds = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - set(kinds))
         if unknown:
-            raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
+            where = sorted({(sources or {}).get(name, "") for name in unknown} - {""})
+            raise SettingsError(f"unknown setting(s): {', '.join(unknown)}" + (f" (in {', '.join(where)})" if where else ""))
         out: dict[str, Any] = {}
         for name, value in values.items():
             default = kinds[name].default if kinds[name].default is not dataclasses.MISSING else kinds[name].default_factory()
+            where = f" (from {sources[name]})" if sources and name in sources else ""
             try:
-                out[name] = Path(value) if isinstance(default, Path) else type(default)(value)
+                out[name] = _convert(value, default)
+                if name == "log_level":
+                    out[name] = out[name].upper()
             except (TypeError, ValueError):
-                raise ValueError(f"setting {name}: cannot use {value!r} as {type(default).__name__}") from None
+                kind = _KIND_NAMES[Path if isinstance(default, Path) else type(default)]
+                raise SettingsError(f"setting {name}{where}: cannot use {value!r} as {kind}") from None
+            problem = _out_of_range(name, out[name])
+            if problem:
+                raise SettingsError(f"setting {name}{where}: {problem}, not {value!r}")
         return cls(**out)
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the setting, where it came from and why."""
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A settings file's table; a missing, unreadable or malformed file is a :class:`SettingsError` naming it."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingsError(f"config file {path} not found") from None
+    except IsADirectoryError:
+        raise SettingsError(f"config file {path} is a folder, not a TOML file") from None
+    except OSError as err:
+        raise SettingsError(f"cannot read the config file {path}: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise SettingsError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+    except tomllib.TOMLDecodeError as err:
+        raise SettingsError(_toml_problem(path, err)) from None
+
+
+def _toml_problem(path: Path, err: tomllib.TOMLDecodeError) -> str:
+    """``FILE:LINE:COLUMN: what`` for a TOML syntax error, as compilers say it."""
+    line = getattr(err, "lineno", None)  # Python 3.14 gives the position; before, only its message does
+    column = getattr(err, "colno", None)
+    message = getattr(err, "msg", None) or str(err)
+    at = re.search(r" \(at line (\d+), column (\d+)\)$", message)
+    if at:
+        line, column = int(at[1]), int(at[2])
+        message = message[: at.start()]
+    elif message.endswith(" (at end of document)"):
+        line = _line_count(path)
+        message = message.removesuffix(" (at end of document)") + " at the end of the file"
+    where = f"{path}:{line}:{column}" if line and column else f"{path}:{line}" if line else str(path)
+    return f"{where}: TOML syntax error: {message[:1].lower()}{message[1:]}"
+
+
+def _line_count(path: Path) -> int | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return max(1, data.count(b"\n") + (not data.endswith(b"\n")))
+
+
+_KIND_NAMES = {str: "text", int: "a whole number", float: "a number", Path: "a path"}
+
+
+def _convert(value: Any, default: Any) -> Any:
+    """A TOML value or an environment variable's text, as the type of the setting's default."""
+    kind = Path if isinstance(default, Path) else type(default)
+    if isinstance(value, bool) and kind is not bool:  # TOML true/false: never a number or a name
+        raise TypeError(value)
+    if kind is Path:
+        if not isinstance(value, str | Path):
+            raise TypeError(value)
+        return Path(value)
+    if kind is str:
+        if not isinstance(value, str):
+            raise TypeError(value)
+        return value
+    if kind is int:
+        if isinstance(value, float):  # 8080.5 is not a port
+            if not value.is_integer():
+                raise ValueError(value)
+            return int(value)
+        return int(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(value)
+    return number
+
+
+# The smallest value of each numeric setting (and the port's largest): a count or a duration below
+# these would not make sense, or would stop the server in a place far from the setting's name.
+_ABOVE_ZERO = (
+    "tick_hz", "max_speed_mps", "interest_radius_m", "chat_per_s", "translator_timeout_s",
+    "import_max_file_mb", "session_hours",
+)  # fmt: skip
+_AT_LEAST_ONE = (
+    "max_visible", "snapshot_budget_bytes", "chat_history", "chat_burst", "translator_concurrency",
+    "send_queue_messages", "max_errors", "database_pool_size", "asset_workers",
+)  # fmt: skip
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+def _out_of_range(name: str, value: Any) -> str:
+    """Why ``value`` cannot be used for setting ``name``, or ``""``."""
+    if name == "port":
+        return "" if 1 <= value <= 65535 else "must be a port number from 1 to 65535"
+    if name == "log_level":
+        return "" if value in _LOG_LEVELS else f"must be one of {', '.join(_LOG_LEVELS)}"
+    if name in _ABOVE_ZERO:
+        return "" if value > 0 else "must be more than 0"
+    if name in _AT_LEAST_ONE:
+        return "" if value >= 1 else "must be 1 or more"
+    if isinstance(value, int | float):
+        return "" if value >= 0 else "must be 0 or more"
+    return ""

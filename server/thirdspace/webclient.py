@@ -38,7 +38,7 @@ def build(source: Path = CLIENT_SOURCE, log=print) -> None:
         )
     install = [npm, "ci" if (source / "package-lock.json").exists() else "install", "--no-audit", "--no-fund"]
     for command in (install, [npm, "run", "build"]):
-        log(f"web client: {' '.join(command[1:])}")
+        log(f"npm {' '.join(command[1:])}")
         result = subprocess.run(command, cwd=source, capture_output=True, text=True)
         if result.returncode != 0:
             raise ClientBuildError(f"`npm {' '.join(command[1:])}` failed in {source}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
