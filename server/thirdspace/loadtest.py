@@ -32,6 +32,7 @@ import numpy as np
 import websockets
 
 from thirdspace.client import ThirdSpaceClient
+from thirdspace.scenes.walk import WalkGrid
 
 PROBES_PER_PROCESS = 4
 CONNECT_CONCURRENCY = 32
@@ -133,11 +134,36 @@ class Mover:
         return round(x / STEP_M), round(z * 4)
 
 
-async def _bot_walk(client: ThirdSpaceClient, rng: random.Random, hz: float, until: float, trail: Trail) -> None:
+def _walk_grid(url: str, scene: str) -> WalkGrid | None:
+    """The scene's walk grid (bots walk only where visitors may), or None if the server has none."""
+    try:
+        with urllib.request.urlopen(f"{_http_base(url)}/api/scenes/{scene}/walk", timeout=10) as response:
+            return WalkGrid.from_bytes(response.read())
+    except (OSError, ValueError):
+        return None
+
+
+def _stands(grid: WalkGrid | None, x: float, z: float) -> bool:
+    """Whether a bot may stand at (x, z): on level walkable floor (bots keep one head height), a body's width around."""
+    if grid is None:
+        return True
+    floors = [grid.floor_at(x + dx, z + dz) for dx, dz in ((0, 0), (0.3, 0), (-0.3, 0), (0, 0.3), (0, -0.3))]
+    return all(f is not None and abs(f) < 0.2 for f in floors)
+
+
+async def _bot_walk(
+    client: ThirdSpaceClient, rng: random.Random, hz: float, until: float, trail: Trail, grid: WalkGrid | None = None
+) -> None:
     bounds = client.welcome["bounds"]
     lo, hi = np.array(bounds["min"]) + 0.5, np.array(bounds["max"]) - 0.5
     head_y = min(1.6, hi[1])
-    pos = np.array([rng.uniform(lo[0], hi[0]), rng.uniform(lo[2], hi[2])])
+    spawn = client.welcome["spawn"]["position"]
+    pos = np.array([spawn[0], spawn[2]], dtype=float)
+    for _ in range(200):  # a random start on walkable floor (the spawn point if none is found)
+        start = np.array([rng.uniform(lo[0], hi[0]), rng.uniform(lo[2], hi[2])])
+        if _stands(grid, *start):
+            pos = start
+            break
     target = pos.copy()
     period = 1 / hz
     next_send = time.monotonic()
@@ -145,7 +171,13 @@ async def _bot_walk(client: ThirdSpaceClient, rng: random.Random, hz: float, unt
         if np.linalg.norm(target - pos) < 0.1:
             target = np.array([rng.uniform(lo[0], hi[0]), rng.uniform(lo[2], hi[2])])
         step = target - pos
-        pos += step / max(np.linalg.norm(step), 1e-9) * min(1.2 * period, np.linalg.norm(step))
+        ahead = pos + step / max(np.linalg.norm(step), 1e-9) * min(1.2 * period, np.linalg.norm(step))
+        if not _stands(grid, *ahead):  # something solid in the way: walk somewhere else
+            target = pos.copy()
+            next_send += period
+            await asyncio.sleep(max(0.0, next_send - time.monotonic()))
+            continue
+        pos = ahead
         yaw = math.atan2(-step[0], -step[1])
         rotation = (0.0, math.sin(yaw / 2), 0.0, math.cos(yaw / 2))
         left, right = (pos[0] - 0.2, head_y - 0.5, pos[1]), (pos[0] + 0.2, head_y - 0.5, pos[1])
@@ -241,10 +273,11 @@ async def _worker(
     for i in range(0, 2 * probes, 2):
         if clients[i] is not None and clients[i + 1] is not None:
             tasks.append(_probe(clients[i], clients[i + 1], hz, until, latencies, checks))
+    grid = await asyncio.to_thread(_walk_grid, urls[index % len(urls)], scene)
     for i in range(2 * probes, count):
         if clients[i] is not None:
             trail = checks.trails[clients[i].id] = Trail()
-            tasks.append(_bot_walk(clients[i], rng, hz, until, trail))
+            tasks.append(_bot_walk(clients[i], rng, hz, until, trail, grid))
     for outcome in await asyncio.gather(*tasks, return_exceptions=True):
         if isinstance(outcome, BaseException):
             errors.append(f"bot: {type(outcome).__name__}: {outcome}")

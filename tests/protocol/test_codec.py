@@ -68,7 +68,7 @@ def test_chat_and_ping_decode():
         (hello(protocol=1), "unsupported_protocol", "protocol"),
         (hello(scene=5), "bad_request", "scene"),
         (hello(name=""), "bad_request", "name"),
-        (hello(name="x" * 33), "too_long", "name"),
+        (hello(name="x" * 65), "too_long", "name"),
         (hello(name="a\nb"), "bad_request", "name"),
         (hello(language="english language"), "bad_request", "language"),
         (hello(colour="red"), "bad_request", "colour"),

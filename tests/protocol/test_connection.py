@@ -81,7 +81,7 @@ def test_a_ping_is_answered_before_and_after_the_hello():
         ({"protocol": "2"}, "bad_request", "protocol"),
         ({"scene": ""}, "bad_request", "scene"),
         ({"name": ""}, "bad_request", "name"),
-        ({"name": "x" * 33}, "too_long", "name"),
+        ({"name": "x" * 65}, "too_long", "name"),
         ({"name": "a\u0007b"}, "bad_request", "name"),
         ({"language": "not a tag"}, "bad_request", "language"),
         ({"colour": "red"}, "bad_request", "colour"),

@@ -49,7 +49,7 @@ def test_join_welcomes_the_visitor_and_tells_the_others(room):
     assert [o.message["type"] for o in out] == ["welcome", "join"]
     welcome = out[0].message
     assert out[0].to == ama.id and welcome["id"] == ama.id and welcome["room"] == "gallery-1"
-    assert welcome["visitors"] == [{"id": ama.id, "name": "Ama", "language": "sw", "colour": "#112233"}]
+    assert welcome["visitors"] == [{"id": ama.id, "name": "Ama", "language": "sw", "colour": "#112233", "avatar": "traveller"}]
     assert out[1].exclude == ama.id
     bo, out = room.join("Bo", "fr", "#445566", now=0)
     assert {v["name"] for v in out[0].message["visitors"]} == {"Ama", "Bo"}

@@ -15,7 +15,7 @@ async def test_two_visitors_see_each_other_move_and_chat(server):
         async with await ThirdSpaceClient.connect(server.ws, "gallery", "Bo", "fr") as bo:
             assert ama.room == bo.room
             assert await ama.wait_for(lambda c: bo.id in c.visitors)
-            assert ama.visitors[bo.id] == {"id": bo.id, "name": "Bo", "language": "fr", "colour": "#4a90d9"}
+            assert ama.visitors[bo.id] == {"id": bo.id, "name": "Bo", "language": "fr", "colour": "#4a90d9", "avatar": "traveller"}
             assert bo.visitors[ama.id]["colour"] == "#aa3300"
 
             for step in range(5):

@@ -14,7 +14,7 @@ Keys (all under ``thirdspace:``)::
     room-node             hash room id -> owner node id
     room-info             hash room id -> JSON {scene, visitors, capacity, locked}
     scene-rooms:{scene}   set of the scene's room ids
-    members:{room}        hash visitor id -> JSON {name, language, colour, identity, can_guide, secret}
+    members:{room}        hash visitor id -> JSON {name, language, colour, avatar, identity, can_guide, secret}
     chat:{room}           list of chat lines (JSON), the newest ``chat_history``
     tours:{room}          JSON of the room's running tours
     events                pub/sub channel

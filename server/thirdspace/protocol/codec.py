@@ -18,7 +18,9 @@ import numpy as np
 import orjson
 
 from thirdspace.protocol.constants import (
+    AVATAR_STYLES,
     CLOSE_INVALID_PAYLOAD,
+    DEFAULT_AVATAR,
     FRAME_POSE,
     MAX_CHAT_CHARS,
     MAX_NAME_CHARS,
@@ -84,6 +86,7 @@ class Hello:
     colour: str
     room: str = ""  # a room to join (from a redirect or a move) or to resume in
     resume: str = ""  # the token of an earlier welcome: take the same place again
+    avatar: str = DEFAULT_AVATAR  # one of AVATAR_STYLES
 
 
 ROOM_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
@@ -117,7 +120,20 @@ def _decode_hello(msg: dict[str, Any]) -> Hello:
         colour=_pattern(msg.get("colour", "#4a90d9"), "colour", COLOUR, "a colour like #4a90d9").lower(),
         room=_optional(msg.get("room"), "room", ROOM_ID, "a room id"),
         resume=_optional(msg.get("resume"), "resume", RESUME_TOKEN, "the resume token of an earlier welcome"),
+        avatar=_avatar(msg.get("avatar")),
     )
+
+
+AVATAR_ID = re.compile(r"^[a-z0-9-]{1,32}$")
+
+
+def _avatar(value: Any) -> str:
+    """An avatar style id; missing, or a well-formed id this server does not know, is the default style."""
+    if value is None or value == "":
+        return DEFAULT_AVATAR
+    if not isinstance(value, str) or not AVATAR_ID.fullmatch(value):
+        raise ProtocolError("bad_request", f"avatar must be a style id, one of {', '.join(AVATAR_STYLES)}", "avatar")
+    return value if value in AVATAR_STYLES else DEFAULT_AVATAR
 
 
 def _optional(value: Any, field: str, pattern: re.Pattern[str], what: str) -> str:

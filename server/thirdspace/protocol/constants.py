@@ -32,7 +32,12 @@ POSE_FRAME_SIZE = POSE_DTYPE.itemsize  # 88
 
 # Limits.
 MAX_FRAME_BYTES = 16 * 1024  # a client frame may be this long; a longer one is closed with 1009
-MAX_NAME_CHARS = 32
+MAX_NAME_CHARS = 64
+
+# Avatar styles a hello may name (web_client/src/avatars.js draws them; tests/web/test_avatar_hello.py keeps
+# the two lists equal). A well-formed id the server does not know means the default, so a newer client still joins.
+AVATAR_STYLES = ("traveller", "kente", "kimono", "kurta", "poncho", "djellaba", "kanga", "nordic")
+DEFAULT_AVATAR = AVATAR_STYLES[0]
 MAX_CHAT_CHARS = 500
 
 # WebSocket close codes (RFC 6455 section 7.4.1).

@@ -23,7 +23,8 @@ from thirdspace.chat.languages import mismatch
 from thirdspace.chat.moderation import Blocklist, clean, match_key
 from thirdspace.chat.quick import needs_thing, node_name, phrases, render
 from thirdspace.protocol.codec import ProtocolError
-from thirdspace.protocol.constants import FLAG_ACK, FLAG_TELEPORT, PART_FLOATS, PARTS, PROTOCOL_VERSION
+from thirdspace.protocol.constants import DEFAULT_AVATAR, FLAG_ACK, FLAG_TELEPORT, PART_FLOATS, PARTS, PROTOCOL_VERSION
+from thirdspace.scenes import walk as walking
 from thirdspace.scenes.model import Scene
 from thirdspace.sync import validate
 from thirdspace.sync.engine import SyncEngine, SyncSettings, TickOutput
@@ -31,6 +32,7 @@ from thirdspace.tours.guide import GuidedTour, RoomTours, TourError
 
 EYE_HEIGHT_M = 1.6
 DUPLICATE_WINDOW_S = 30.0  # the same line again within this is refused
+WALK_NOTICE_EVERY_S = 1.0  # a visitor whose poses the walk check refuses is told at most this often
 log = logging.getLogger(__name__)
 
 
@@ -77,18 +79,22 @@ class Visitor:
     can_guide: bool = False  # signed in with the guide role (or above): may lead tours
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(18))  # proves a resuming connection is this visitor
     away_until: float | None = None  # connection lost: the visitor keeps the slot until then (monotonic time)
+    avatar: str = DEFAULT_AVATAR  # the avatar style others see (protocol.constants.AVATAR_STYLES)
+    walk_refused: int = 0  # the walk check's reason for the last pose it refused, until the visitor is told
+    walk_told_at: float = -1e9
 
     @property
     def resume_token(self) -> str:
         return f"{self.id}.{self.secret}"
 
     def presence(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "language": self.language, "colour": self.colour}
+        return {"id": self.id, "name": self.name, "language": self.language, "colour": self.colour, "avatar": self.avatar}
 
 
 @dataclass
 class RoomStats:
     poses_dropped: int = 0
+    poses_not_walkable: int = 0  # of those dropped, by the walk check
 
 
 @dataclass
@@ -127,6 +133,9 @@ class Room:
         self._pending = np.zeros(capacity, dtype=bool)
         self._last_pose_at = np.full(capacity, np.nan)
         self._teleport_ready_at = np.zeros(capacity)
+        # Where each visitor last stood on walkable floor (x, z): a head may lean LEAN_M from it (scenes/walk.py).
+        self.walk: walking.WalkGrid | None = self.scene.walk
+        self._anchor = np.zeros((capacity, 2))
 
     # -- membership ---------------------------------------------------------------
 
@@ -139,7 +148,14 @@ class Room:
         return not self.visitors
 
     def join(
-        self, name: str, language: str, colour: str, now: float | None = None, visitor_id: int | None = None, secret: str | None = None
+        self,
+        name: str,
+        language: str,
+        colour: str,
+        now: float | None = None,
+        visitor_id: int | None = None,
+        secret: str | None = None,
+        avatar: str = DEFAULT_AVATAR,
     ) -> tuple[Visitor, list[Outbound]]:
         """A new visitor (or, with ``visitor_id`` and ``secret``, a member brought back into a reopened room)."""
         if self.is_full:
@@ -155,6 +171,7 @@ class Room:
             colour=colour,
             chat_tokens=float(self.rules.chat_burst),
             chat_checked_at=now,
+            avatar=avatar,
         )
         if secret is not None:
             visitor.secret = secret
@@ -182,6 +199,7 @@ class Room:
         self._pending[slot] = False
         self._last_pose_at[slot] = np.nan  # the first pose is checked against the bounds only
         self._teleport_ready_at[slot] = 0.0
+        self._anchor[slot] = (spawn["position"][0], spawn["position"][2])
         self.sync.reset_client(slot)
         return visitor, [
             Outbound(self.welcome(visitor), to=visitor.id),
@@ -345,6 +363,20 @@ class Room:
             self.sync.acknowledge(slot, ack)
             flags &= ~FLAG_ACK
         rules = self.rules
+        grid = self.walk
+        if grid is not None:
+            previous = (self._inbox_parts if self._pending[slot] else self.parts)[slot, 0]
+            has_previous = not math.isnan(self._last_pose_at[slot])
+            refused = walking.check_pose(
+                slot, parts, bool(flags & FLAG_TELEPORT), has_previous, previous, self._anchor, grid.floor, grid.top,
+                grid.origin_x, grid.origin_z, grid.cell_m,
+            )  # fmt: skip
+            if refused:
+                visitor.dropped_poses += 1
+                visitor.walk_refused = refused
+                self.stats.poses_dropped += 1
+                self.stats.poses_not_walkable += 1
+                return False
         code = validate.accept_pose(
             slot, flags, parts, now, self._bounds_min, self._bounds_max, rules.max_speed_mps, rules.teleport_range_m,
             rules.teleport_interval_s, rules.hand_reach_m, self.parts, self._inbox_parts, self._inbox_flags, self._pending,
@@ -355,7 +387,27 @@ class Room:
             self.stats.poses_dropped += 1
             log.debug("room %s: pose from visitor %s dropped: %s", self.id, visitor_id, validate.REASONS[code])
             return False
+        if grid is not None:
+            walking.stands(slot, parts, self._anchor, grid.floor, grid.origin_x, grid.origin_z, grid.cell_m)
         return True
+
+    def walk_notice(self, visitor_id: int, now: float) -> dict[str, Any] | None:
+        """After a pose the walk check refused: the ``error`` to send (``not_walkable``, with the position the room
+        keeps for the visitor), at most once every WALK_NOTICE_EVERY_S; None if nothing is due."""
+        visitor = self.visitors[visitor_id]
+        if not visitor.walk_refused or now - visitor.walk_told_at < WALK_NOTICE_EVERY_S:
+            return None
+        reason = walking.REASONS[visitor.walk_refused]
+        visitor.walk_refused, visitor.walk_told_at = 0, now
+        slot = visitor.slot
+        kept = (self._inbox_parts if self._pending[slot] else self.parts)[slot, 0, :3]
+        message = ProtocolError("not_walkable", f"that pose is {reason}: you stay where you were", "pose").to_message()
+        message["at"] = [round(float(v), 3) for v in kept]
+        return message
+
+    def set_walk(self, grid: walking.WalkGrid | None) -> None:
+        """The scene's walkable space changed (a publish): check poses against the new one from now on."""
+        self.walk = grid
 
     # -- tick ---------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import jsonschema
 
+from thirdspace.scenes import walk
+
 DEFAULT_CAPACITY = 50
 MAX_SPAN_M = 10_000.0  # positions travel as 1/512 m steps: 23 bits an axis at most
 
@@ -49,6 +51,7 @@ class Scene:
     languages: tuple[str, ...]
     asset_ids: tuple[str, ...] = field(default=())
     blocklist: tuple[str, ...] = field(default=())  # chat rules kept from visitors (the document they get has none)
+    walk: walk.WalkGrid | None = field(default=None, compare=False)  # where visitors may stand (built at publish time)
 
     @property
     def title(self) -> dict[str, str]:
@@ -189,6 +192,7 @@ def _check_semantics(doc: dict[str, Any], source: str) -> list[SceneIssue]:
             seen.add(parent)
             parent = parents[parent]
     issues += _check_tours(doc, source, set(ids))
+    issues += [SceneIssue(source, path, reason) for path, reason in walk.check_marks(doc)]
     return issues
 
 

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from thirdspace.cluster.node import Cluster, ClusterUnavailable, least_loaded
-from thirdspace.protocol.constants import CLOSE_MOVED
+from thirdspace.protocol.constants import CLOSE_MOVED, DEFAULT_AVATAR
 from thirdspace.rooms.placement import Choice, LocalRoom, RoomOwner, preferred_room
 from thirdspace.rooms.room import Outbound, Room, Visitor
 from thirdspace.scenes.model import Scene
@@ -184,7 +184,15 @@ class ClusterReplication:
             for visitor_id, member in sorted(members.items()):
                 if room.is_full:
                     break
-                visitor, _ = room.join(member["name"], member["language"], member["colour"], now, visitor_id, member["secret"])
+                visitor, _ = room.join(
+                    member["name"],
+                    member["language"],
+                    member["colour"],
+                    now,
+                    visitor_id,
+                    member["secret"],
+                    member.get("avatar", DEFAULT_AVATAR),
+                )
                 visitor.can_guide = bool(member.get("can_guide"))
                 runner.identities[visitor_id] = member.get("identity", "")
                 room.detach(visitor_id, now, rooms.resume_window_s)

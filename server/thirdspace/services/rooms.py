@@ -161,7 +161,7 @@ class LiveRooms:
         if isinstance(runner, Redirect):
             return runner
         room = runner.room  # no await between the choice of a room with space and the join
-        visitor, outbound = room.join(hello.name, hello.language, hello.colour, now)
+        visitor, outbound = room.join(hello.name, hello.language, hello.colour, now, avatar=hello.avatar)
         visitor.can_guide = can_guide
         runner.identities[visitor.id] = identity
         try:
@@ -272,6 +272,7 @@ class LiveRooms:
         self.revisions[scene.id] = revision
         for room in self.directory.rooms(scene.id):
             room.set_scene_rules(scene.document, list(scene.blocklist))
+            room.set_walk(scene.walk)
         if not changed:
             return
         message = {"type": "scene", "scene": scene.id, "revision": revision, "document": scene.document}

@@ -156,6 +156,10 @@ class VisitorRequests:
         runner, visitor = self.member
         accepted = runner.room.accept_pose(visitor.id, pose.flags, pose.parts, now, pose.ack)
         (POSES_ACCEPTED if accepted else POSES_DROPPED).inc()
+        if not accepted:  # not part of the error budget: a client's own collisions may disagree a little
+            notice = runner.room.walk_notice(visitor.id, now)
+            if notice is not None:
+                return [Send(encode_control(notice))]
         return []
 
     # -- the end -------------------------------------------------------------------------------

@@ -118,6 +118,22 @@ async def get_manifest(request: web.Request) -> web.Response:
     return json_response(build_manifest(scene.document, request.app[SCENE_ASSETS][scene_id]))
 
 
+async def get_walk(request: web.Request) -> web.Response:
+    """The scene's walk grid (binary, docs/scene-format.md "Walkable space"); 404 if it has none."""
+    scene_id = request.match_info["scene_id"]
+    scene = request.app[ROOMS].scenes.get(scene_id)
+    if scene is None:
+        return json_error(404, f"no scene {scene_id!r}", field="scene_id")
+    if scene.walk is None:
+        return json_error(404, f"scene {scene_id!r} has no walk grid: visitors may walk anywhere in its bounds", field="scene_id")
+    data, etag = scene.walk.served
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers={"ETag": etag})
+    response = web.Response(body=data, content_type="application/octet-stream", headers={"ETag": etag, "Cache-Control": "no-cache"})
+    response.enable_compression()
+    return response
+
+
 async def get_languages(request: web.Request) -> web.Response:
     """GET /api/scenes/{id}/languages: per language, which overlays and tour stops lack text, audio or captions."""
     from thirdspace.tours.languages import report
@@ -285,6 +301,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/scenes/{scene_id}", get_scene)
     app.router.add_get("/api/scenes/{scene_id}/manifest", get_manifest)
     app.router.add_get("/api/scenes/{scene_id}/languages", get_languages)
+    app.router.add_get("/api/scenes/{scene_id}/walk", get_walk)
     app.router.add_get("/api/assets/{sha256}", get_asset_record)
     app.router.add_get("/api/recipes", list_recipes)
     app.router.add_get("/assets/{sha256}.glb", get_asset)

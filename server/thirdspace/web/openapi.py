@@ -244,6 +244,23 @@ def _paths() -> dict[str, Any]:
         "/api/scenes/{scene_id}/manifest": {
             "get": op("The assets a scene needs, nearest first", ok(ref("Manifest")), tags=["public"], params=[SCENE_ID])
         },
+        "/api/scenes/{scene_id}/walk": {
+            "get": op(
+                "Where visitors may stand: the scene's walk grid, the one the server checks poses against "
+                "(binary, docs/scene-format.md, Walkable space); 404 if the scene has none",
+                {
+                    "200": {
+                        "description": "The walk grid",
+                        "headers": {"ETag": {"description": "Send it back in If-None-Match: 304 while unchanged", "schema": STRING}},
+                        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+                    },
+                    "304": {"description": "Not modified since the ETag sent in If-None-Match"},
+                    **ok(None),
+                },
+                tags=["public"],
+                params=[SCENE_ID],
+            )  # fmt: skip
+        },
         "/api/scenes/{scene_id}/languages": {
             "get": op(
                 "Per language, which overlays and tour stops lack text, audio or captions",

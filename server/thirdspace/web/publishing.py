@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from thirdspace.assets.library import Asset, AssetError
+from thirdspace.assets.walkable import build_walk_file, walk_key
+from thirdspace.scenes import walk
 from thirdspace.scenes.editing import text_subject, visitor_view
 from thirdspace.scenes.model import Scene, SceneError, load_directory, validate
 from thirdspace.services.assets import AssetJobFailed, AsyncAssetLibrary
@@ -31,6 +33,9 @@ from thirdspace.store import NotFound
 log = logging.getLogger(__name__)
 
 
+WALK_GRIDS_KEPT = 64  # walk grids kept in memory by key (the files stay in the store)
+
+
 class Publisher:
     def __init__(self, db: AsyncDatabase, library: AsyncAssetLibrary, hub: LiveRooms, scene_assets: dict[str, list[Asset]]):
         self.db = db
@@ -39,6 +44,8 @@ class Publisher:
         self.scene_assets = scene_assets
         self.announce: Callable[[str, dict[str, Any]], None] | None = None  # tell the other nodes (cluster mode)
         self._locks: dict[str, asyncio.Lock] = {}
+        self._walk_grids: dict[str, walk.WalkGrid] = {}  # by walk_key
+        self._walk_ready = False
 
     async def import_directory(self, directory: Path) -> None:
         """Add scene files whose ids the store does not know yet, published as revision 1."""
@@ -89,11 +96,44 @@ class Publisher:
             except (SceneError, AssetError, AssetJobFailed) as err:
                 log.error("cannot show scene %s: %s", scene_id, err)
                 return False
+            scene = dataclasses.replace(scene, walk=await self.walk_grid(scene, assets))
             self.scene_assets[scene_id] = assets
             self.hub.update_scene(scene, record.published_revision)
         if announce and self.announce is not None:
             self.announce("scene", {"scene": scene_id})
         return True
+
+    async def walk_grid(self, scene: Scene, assets: list[Asset]) -> walk.WalkGrid | None:
+        """The scene's walkable space: kept beside the assets under a key over everything it depends on, built in
+        an asset worker the first time.  None (no walk check) if it cannot be built."""
+        store = self.library.store
+        key = await asyncio.to_thread(walk_key, scene.document, {a.id: a.sha256 for a in assets})
+        grid = self._walk_grids.get(key)
+        if grid is not None:
+            return grid
+        path = store.root / f"walk-{key}.bin"
+        try:
+            data = await asyncio.to_thread(_read_or_none, path)
+            if data is None:
+                glbs = {a.id: str(store.root / f"{a.sha256}.glb") for a in assets}
+                built = await self.library.workers.run(build_walk_file, scene.document, glbs, str(path), wait=True)
+                log.info("scene %s: walk grid of %d cells, %d walkable", scene.id, built["cells"], built["walkable"])
+                for index in built["stranded_spawns"]:
+                    log.warning("scene %s: spawn point %d is not on walkable ground", scene.id, index)
+                data = await asyncio.to_thread(path.read_bytes)
+            grid = walk.WalkGrid.from_bytes(data)
+            if not self._walk_ready:  # the per-pose kernels, compiled (or loaded from cache) before the first pose
+                await asyncio.to_thread(walk.warm_up)
+                self._walk_ready = True
+        except (AssetJobFailed, OSError, ValueError) as err:
+            log.error("scene %s: no walk check: its walk grid could not be built: %s", scene.id, err)
+            return None
+        if grid.walkable_cells == 0:
+            log.error("scene %s: no walk check: no spawn point stands on walkable ground", scene.id)
+            return None
+        kept = [(k, g) for k, g in self._walk_grids.items() if k != key][-(WALK_GRIDS_KEPT - 1) :]
+        self._walk_grids = {**dict(kept), key: grid}  # the most recent few: a scene published again reuses its own
+        return grid
 
     async def refresh_all(self) -> None:
         for record in await self.db.scenes():
@@ -106,3 +146,10 @@ class Publisher:
             await self.hub.remove_scene(scene_id, message)
         if announce and self.announce is not None:
             self.announce("unpublish", {"scene": scene_id, "message": message})
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
