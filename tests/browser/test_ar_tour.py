@@ -54,7 +54,7 @@ async def test_an_ar_session_places_the_tour_with_a_hit_test_and_shows_the_first
     assert (await page.evaluate("thirdspace.ar()"))["anchor"] == "east-wall"
     await page.select_option("#anchor", "gallery-door")
     await page.click("#tour .tour-body > button")  # the tour, from its first stop
-    await page.locator("#xr button").filter(has_text="START AR").click()
+    await page.locator("#xr #ARButton").click()
     await page.wait_for_function("thirdspace.ar().active && thirdspace.ar().hitTest")
     assert await page.evaluate("thirdspace.nodes()['hall'] !== undefined")
     # Aim at the room and tap: the hit point becomes the marker's place.
@@ -82,7 +82,9 @@ async def test_without_ar_support_the_page_shows_the_same_overlays_on_the_deskto
     v = await visit()
     page = v.page
     await enter(page, server.http)
-    assert await page.locator("#xr button").filter(has_text="AR NOT SUPPORTED").count() == 1
+    # No AR here: the AR and VR buttons are there but hidden (they show only where the mode can start).
+    assert await page.locator("#xr #ARButton").count() == 1 and await page.locator("#xr #VRButton").count() == 1
+    assert await page.locator("#xr #ARButton").is_hidden() and await page.locator("#xr #VRButton").is_hidden()
     assert await page.locator("#anchor").is_hidden()  # no AR here: no marker to choose
     await page.click("#tour .tour-body > button")
     await page.wait_for_function("thirdspace.tour().shown.includes('welcome')")  # the same first stop as in AR

@@ -93,7 +93,7 @@ async def test_ar_hides_the_room_aligns_at_the_anchor_and_keeps_the_alignment_af
     await page.fill("#name", "Phone")
     await page.click("#join")
     await page.wait_for_function("window.thirdspace.status === 'ready'")
-    await page.locator("#xr button").filter(has_text="START AR").click()
+    await page.locator("#xr #ARButton").click()
     await page.wait_for_function("thirdspace.ar().active")
     state = await page.evaluate("thirdspace.ar()")
     assert state["anchor"] == "gallery-door" and not state["calibrated"]
@@ -117,7 +117,7 @@ async def test_ar_hides_the_room_aligns_at_the_anchor_and_keeps_the_alignment_af
     await page.fill("#name", "Phone")
     await page.click("#join")
     await page.wait_for_function("window.thirdspace.status === 'ready'")
-    await page.locator("#xr button").filter(has_text="START AR").click()
+    await page.locator("#xr #ARButton").click()
     await page.wait_for_function("thirdspace.ar().active && thirdspace.ar().restored")
     assert (await page.evaluate("thirdspace.ar()"))["rig"] == placed
     assert v.errors == []

@@ -5,7 +5,7 @@
 // panels over the camera view) -> none. The alignment is kept for the browser tab's session, so a reload
 // puts the tour back where it was.
 import * as THREE from "three";
-import { ARButton } from "three/addons/webxr/ARButton.js";
+import { sessionButton } from "./xr-buttons.js";
 
 const IN_FRONT_M = 1.5;
 const EYE_TO_FLOOR_M = 1.4;
@@ -42,8 +42,9 @@ export class ARSupport {
    * @param {() => void} options.onStart
    * @param {() => void} options.onEnd
    * @param {(message: string) => void} options.onMessage what to tell the visitor
+   * @param {(source: XRInputSource) => boolean} [options.menuTakes] whether a select is the headset menu's
    */
-  constructor({ renderer, rig, camera, document: sceneDocument, anchorId, onStart, onEnd, onMessage }) {
+  constructor({ renderer, rig, camera, document: sceneDocument, anchorId, onStart, onEnd, onMessage, menuTakes = () => false }) {
     this.renderer = renderer;
     this.rig = rig;
     this.camera = camera;
@@ -53,6 +54,7 @@ export class ARSupport {
     this.onStart = onStart;
     this.onEnd = onEnd;
     this.onMessage = onMessage;
+    this.menuTakes = menuTakes;
     this.requested = false;
     this.active = false;
     /** @type {XRHitTestSource | null} */
@@ -74,12 +76,14 @@ export class ARSupport {
 
   /**
    * The anchors to choose from, for visitors who did not scan a code (or stand at another marker).
+   * @param {import("./i18n.js").Words} words
    * @returns {HTMLSelectElement}
    */
-  picker() {
+  picker(words) {
     const select = document.createElement("select");
     select.id = "anchor";
-    select.setAttribute("aria-label", "Marker");
+    select.dataset.i18nLabel = "marker";
+    select.setAttribute("aria-label", words.t("marker"));
     for (const anchor of this.anchors) {
       const name = anchor.name ? anchor.name[this.document.default_language] || Object.values(anchor.name)[0] : anchor.id;
       select.append(new Option(name, anchor.id, false, anchor.id === this.anchor?.id));
@@ -96,13 +100,24 @@ export class ARSupport {
     return select;
   }
 
-  /** @returns {HTMLElement} three.js' ARButton */
-  button() {
-    const button = ARButton.createButton(this.renderer, {
-      optionalFeatures: ["hit-test", "anchors", "dom-overlay", "local-floor"],
-      domOverlay: { root: document.querySelector("#hud") },
+  /**
+   * "Start AR", shown only where the device can start immersive-ar; the page's HUD is its DOM overlay.
+   * @param {import("./i18n.js").Words} words
+   * @returns {HTMLButtonElement}
+   */
+  button(words) {
+    const button = sessionButton({
+      renderer: this.renderer,
+      mode: "immersive-ar",
+      sessionInit: { optionalFeatures: ["hit-test", "anchors", "dom-overlay", "local-floor"], domOverlay: { root: document.querySelector("#hud") } },
+      referenceSpace: "local",
+      words,
+      start: "start_ar",
+      stop: "stop_ar",
+      id: "ARButton",
+      onSession: () => (this.requested = true),
+      onFailed: this.onMessage,
     });
-    button.addEventListener("click", () => (this.requested = true), { capture: true });
     button.classList.add("ar-button");
     return button;
   }
@@ -124,7 +139,10 @@ export class ARSupport {
       this.hitSource = null;
       this.onMessage("This device cannot find surfaces here: tap to place the tour in front of you.");
     }
-    session.addEventListener("select", () => this.place());
+    // A select on the headset menu is the menu's: it does not place the scene.
+    session.addEventListener("select", (event) => {
+      if (!this.menuTakes(event.inputSource)) this.place();
+    });
     const stored = sessionStorage.getItem(this.key);
     if (stored) {
       const { anchor, position, quaternion } = JSON.parse(stored);

@@ -36,6 +36,8 @@ export class ChatPanel {
     this.lines = new Map();
     /** @type {Set<number>} visitor ids this reader has muted (on this page only) */
     this.muted = new Set();
+    /** @type {Set<() => void>} told when the lines change (the headset menu shows them too) */
+    this.listeners = new Set();
     input.maxLength = MAX_CHAT_CHARS;
     form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -108,11 +110,7 @@ export class ChatPanel {
     mute.type = "button";
     mute.className = "link";
     mute.textContent = words.t("mute");
-    mute.addEventListener("click", () => {
-      this.muted.add(message.from);
-      for (const other of this.log.querySelectorAll(`li[data-from="${message.from}"]`)) if (other instanceof HTMLElement) other.hidden = true;
-      this.system(words.t("muted", { name: message.name }));
-    });
+    mute.addEventListener("click", () => this.mute(message.from, message.name));
     const report = document.createElement("button");
     report.type = "button";
     report.className = "link";
@@ -124,6 +122,56 @@ export class ChatPanel {
     });
     box.append(mute, report);
     return box;
+  }
+
+  /**
+   * Hide a visitor's lines, on this page only.
+   * @param {number} from
+   * @param {string} name
+   */
+  mute(from, name) {
+    this.muted.add(from);
+    for (const other of this.log.querySelectorAll(`li[data-from="${from}"]`)) if (other instanceof HTMLElement) other.hidden = true;
+    this.system(this.words.t("muted", { name }));
+  }
+
+  /**
+   * Show the original of a machine-translated line, or the translation again (its "show original" link).
+   * @param {number} id
+   */
+  toggleOriginal(id) {
+    this.lines.get(id)?.line.querySelector("button.original")?.dispatchEvent(new MouseEvent("click"));
+  }
+
+  /**
+   * The last `count` lines shown (muted ones left out), as the reader sees them, for the headset menu.
+   * @param {number} count
+   * @param {number} selfId
+   * @returns {{id: number | null, from: number | null, name: string, text: string, lang: string, translated: boolean, original: boolean, self: boolean}[]}
+   */
+  recent(count, selfId) {
+    const shown = [...this.log.children].filter((li) => li instanceof HTMLLIElement && !li.hidden).slice(-count);
+    return shown.map((li) => {
+      const entry = this.lines.get(Number(/** @type {HTMLElement} */ (li).dataset.chat));
+      if (!entry) return { id: null, from: null, name: "", text: li.textContent, lang: "", translated: false, original: false, self: false };
+      const { message, text, line } = entry;
+      const translated = line.classList.contains("translated");
+      return {
+        id: message.id,
+        from: message.from,
+        name: message.name,
+        text: text.textContent,
+        lang: text.lang,
+        translated,
+        original: translated && text.textContent === message.text,
+        self: message.from === selfId,
+      };
+    });
+  }
+
+  /** @param {() => void} listener told when lines are added or change */
+  onChange(listener) {
+    this.listeners.add(listener);
   }
 
   /**
@@ -153,8 +201,14 @@ export class ChatPanel {
       text.lang = showingOriginal ? message.language : update.language;
       toggle.textContent = showingOriginal ? words.t("show_translation") : words.t("show_original");
     });
+    toggle.addEventListener("click", () => this.changed());
     meta.append(toggle);
     entry.line.classList.add("translated");
+    this.changed();
+  }
+
+  changed() {
+    for (const listener of this.listeners) listener();
   }
 
   /**
@@ -190,6 +244,7 @@ export class ChatPanel {
     this.log.append(line);
     while (this.log.children.length > 200) this.log.firstChild.remove();
     this.log.scrollTop = this.log.scrollHeight;
+    this.changed();
   }
 }
 
@@ -209,6 +264,10 @@ export class QuickChat {
   constructor({ phraseSelect, thingSelect, button, phrases, reader, words, things, onSend }) {
     /** @param {Record<string, string>} table */
     const pick = (table) => table[reader] || table[primary(reader)] || table.en;
+    this.phrases = phrases;
+    this.things = things;
+    this.onSend = onSend;
+    this.pick = pick;
     phraseSelect.replaceChildren(
       new Option(words.t("quick"), ""),
       ...Object.entries(phrases).map(([id, table]) => new Option(pick(table).replace("{thing}", "…"), id)),
@@ -227,5 +286,23 @@ export class QuickChat {
       phraseSelect.value = "";
       thingSelect.hidden = true;
     });
+  }
+
+  /**
+   * The phrases as the reader reads them, and whether each names a thing (the headset menu's list).
+   * @returns {{id: string, label: string, needsThing: boolean}[]}
+   */
+  choices() {
+    return Object.entries(this.phrases).map(([id, table]) => ({ id, label: this.pick(table).replace("{thing}", "…"), needsThing: table.en.includes("{thing}") }));
+  }
+
+  /**
+   * Send a phrase, with the thing it names if it names one.
+   * @param {string} phrase
+   * @param {string | null} [thing]
+   */
+  send(phrase, thing = null) {
+    if (!this.phrases[phrase]) return;
+    this.onSend(phrase, thing);
   }
 }

@@ -1,7 +1,10 @@
 // @ts-check
 // Desktop (WASD, drag to look, click to walk) and touch (joystick, drag to look, tap to walk) movement.
+// With the scene's walk map (walk.js) the visitor slides along walls and stops at the fountain's rim and at
+// plinths, and the feet follow the floor.
 import * as THREE from "three";
 import { find } from "./dom.js";
+import { walkMapOf, walkRig } from "./walk.js";
 
 const WALK_MPS = 1.6;
 const RUN_MPS = 3.2;
@@ -87,7 +90,11 @@ export class Locomotion {
     const hits = this.raycaster.intersectObjects(this.walkable, true).filter((h) => h.face);
     if (hits.length && hits[0].face.normal.y <= 0.7 && this.onPick(hits[0])) return;
     const hit = hits.find((h) => h.face.normal.y > 0.7);
-    if (hit) this.target = this.clamp(hit.point.clone().setY(0));
+    if (!hit) return;
+    const walk = walkMapOf(this.rig);
+    // A tap on a plinth's top or into the fountain is not a place to walk to.
+    if (walk && walk.floorAt(hit.point.x, hit.point.z) === null) return;
+    this.target = this.clamp(hit.point.clone().setY(0));
   }
 
   /** @param {HTMLElement} element */
@@ -138,9 +145,13 @@ export class Locomotion {
 
   /** @param {number} dt seconds since the last frame */
   update(dt) {
+    // In a headset the rig turns with the right thumbstick (xr.js): the heading follows it.
+    if (!this.enabled) {
+      this.yaw = this.rig.rotation.y;
+      return;
+    }
     this.rig.rotation.set(0, this.yaw, 0);
     this.camera.rotation.set(this.pitch, 0, 0);
-    if (!this.enabled) return;
     const k = this.keys;
     const forward = (k.has("KeyW") || k.has("ArrowUp") ? 1 : 0) - (k.has("KeyS") || k.has("ArrowDown") ? 1 : 0) - this.stick.y;
     const strafe = (k.has("KeyD") || k.has("ArrowRight") ? 1 : 0) - (k.has("KeyA") || k.has("ArrowLeft") ? 1 : 0) + this.stick.x;
@@ -156,7 +167,14 @@ export class Locomotion {
       if (distance < 0.05) this.target = null;
       else step.multiplyScalar(Math.min(1, (WALK_MPS * dt) / distance));
     }
-    this.rig.position.add(step);
-    this.clamp(this.rig.position);
+    if (!walkMapOf(this.rig)) {
+      this.rig.position.add(step);
+      this.clamp(this.rig.position);
+      return;
+    }
+    const feet = this.rig.position;
+    const { travelled, blocked } = walkRig(this.rig, { x: feet.x, z: feet.z }, step.x, step.z, dt);
+    // A walk to a clicked point that runs into something stops there, rather than pushing at it.
+    if (this.target && !forward && !strafe && blocked && travelled < 0.5 * step.length()) this.target = null;
   }
 }

@@ -25,7 +25,8 @@ export function setUpImmersive({ stage, document, bounds, streamer, labels, guid
   const walkable = [streamer.root];
   const xr = new XRSupport({ renderer, rig, walkable, bounds, onTeleport });
   scene.add(xr.marker);
-  buttons.append(xr.button());
+  const { words } = labels; // the page's words, in the visitor's language
+  buttons.append(xr.button(words, onMessage));
   const background = scene.background;
   const ar = new ARSupport({
     renderer,
@@ -45,10 +46,10 @@ export function setUpImmersive({ stage, document, bounds, streamer, labels, guid
       renderer.setClearAlpha(1);
     },
     onMessage,
+    menuTakes: (source) => Boolean(xr.menu?.takes(source)),
   });
   scene.add(ar.reticle);
-  buttons.append(ar.picker(), ar.button());
-  for (const button of buttons.querySelectorAll("button")) Object.assign(button.style, { position: "static", left: "auto", bottom: "auto" });
+  buttons.append(ar.picker(words), ar.button(words));
   renderer.xr.addEventListener("sessionstart", () => {
     labels.setXR(true);
     guide.setXR(true);

@@ -14,11 +14,14 @@ import { loadLowest, pinnedLevelOf } from "./loading.js";
 import { showLobby } from "./lobby.js";
 import { Connection } from "./net.js";
 import { createPageState, statusLine } from "./page-state.js";
+import { followVisualViewport } from "./phone.js";
 import { PoseSender } from "./poses.js";
 import { ProvenanceLabels } from "./provenance.js";
 import { RoomPresence } from "./room.js";
 import { Stage } from "./stage.js";
 import { TourGuide } from "./tours.js";
+import { fetchWalkMap, followWalkMap, walkerState } from "./walk.js";
+import { XRMenu } from "./xr-menu.js";
 
 /** @typedef {import("./lobby.js").Choice} Choice */
 /**
@@ -41,8 +44,10 @@ async function enter(choice, page) {
   page.state.language = choice.language;
   page.setStatus("loading", page.words.t("loading"));
   const phrasesReady = fetchPhrases();
+  const walkReady = fetchWalkMap(choice.scene).catch(() => /** @type {null} */ (null)); // none: walk anywhere in the bounds
   const shown = await showScene(choice, page);
   const joined = await joinRoom(choice, page, shown, phrasesReady);
+  shown.stage.rig.userData.walk = await walkReady; // what is solid, for walking and teleports (walk.js)
   startControls(page, shown, joined);
 }
 
@@ -82,6 +87,7 @@ async function showScene(choice, { state, words, params }) {
   labels.attach();
   stage.onResize((width, height) => labels.setSize(width, height));
   state.labels = () => labels.visibleLabels();
+  state.labelPlaces = () => labels.places();
   return { document, stage, streamer, labels, live };
 }
 
@@ -117,7 +123,7 @@ async function joinRoom(choice, { state, words, setStatus }, { document, stage, 
     nameOf: (id) => live.nodeName(id),
     onReport: (id) => connection.send({ type: "report", message: id, reason: "reported from the chat panel" }),
   });
-  new QuickChat({
+  const quick = new QuickChat({
     phraseSelect: find("#quick-phrase", HTMLSelectElement),
     thingSelect: find("#quick-thing", HTMLSelectElement),
     button: find("#quick-send", HTMLButtonElement),
@@ -165,7 +171,7 @@ async function joinRoom(choice, { state, words, setStatus }, { document, stage, 
   on("tour_available", (message) => guide.onAvailable(message));
   on("chat", (message) => chat.add(message, state.visitorId));
   on("chat_translation", (update) => chat.translation(update));
-  on("error", (message) => chat.system(message.message));
+  on("error", (message) => message.code !== "not_walkable" && chat.system(message.message)); // walk.js handles those
   on("closed", (message) => chat.system(message.message));
   on("snapshot", (snapshot) => avatars.onSnapshot(snapshot, performance.now()));
   live.follow({
@@ -180,7 +186,7 @@ async function joinRoom(choice, { state, words, setStatus }, { document, stage, 
   on("close", ({ code, reason }) => setStatus("closed", words.t("disconnected", { reason: `${code}${reason ? `: ${reason}` : ""}` })));
   // A dropped connection comes back by itself; the rig stays where it is either way.
   on("reconnecting", () => setStatus("reconnecting", words.t("reconnecting")));
-  return { connection, welcome, avatars, guide };
+  return { connection, welcome, avatars, guide, chat, quick };
 }
 
 /**
@@ -189,7 +195,7 @@ async function joinRoom(choice, { state, words, setStatus }, { document, stage, 
  * @param {Shown} shown
  * @param {Joined} joined
  */
-function startControls({ state, params, setStatus }, { document, stage, streamer, labels }, { connection, welcome, avatars, guide }) {
+function startControls({ state, params, words, setStatus }, { document, stage, streamer, labels }, { connection, welcome, avatars, guide, chat, quick }) {
   const locomotion = new Locomotion({
     rig: stage.rig,
     camera: stage.camera,
@@ -214,9 +220,14 @@ function startControls({ state, params, setStatus }, { document, stage, streamer
     onMessage: (message) => setStatus("ready", message),
   });
   const poses = new PoseSender({ camera: stage.camera, xr, connection, tickHz: welcome.tick_hz });
+  followWalkMap({ connection, rig: stage.rig, camera: stage.camera, inAR: () => ar.active, sceneId: document.id });
   state.xrPresenting = () => xr.presenting;
   state.xrSigns = () => labels.xrSigns();
   state.ar = () => arState(ar, stage);
+  Object.assign(state, walkerState(stage));
+  // The headset's own menu: chat, phrases, keyboard, tour, language (not where dom-overlay shows the page).
+  const menu = new XRMenu({ renderer: stage.renderer, rig: stage.rig, xr, chat, quick, guide, words, onSay: (text) => connection.sendChat(text), selfId: () => state.visitorId });
+  Object.assign(state, { xrMenu: () => menu.state() });
   setStatus("ready", "");
   startFrameLoop({ stage, locomotion, xr, ar, avatars, guide, streamer, labels, poses, onFrame: () => state.framesRendered++ });
 }
@@ -224,6 +235,7 @@ function startControls({ state, params, setStatus }, { document, stage, streamer
 function start() {
   const state = createPageState();
   Object.assign(window, { thirdspace: state });
+  followVisualViewport();
   /** @type {Page} */
   const page = { state, words: new Words(), params: new URLSearchParams(location.search), setStatus: statusLine(state, find("#status")) };
   showLobby({

@@ -22,12 +22,18 @@
  * @property {() => Record<string, {position: number[], asset: string | undefined}>} nodes
  * @property {() => {asset: string, level: number, at: number}[]} assetEvents
  * @property {() => string[]} labels
- * @property {() => {id: number, name: string, visible: boolean, position: number[]}[]} avatars
+ * @property {() => ReturnType<import("./provenance.js").ProvenanceLabels["places"]>} labelPlaces where the labels showing are
+ *   drawn, and where their objects project
+ * @property {() => ReturnType<import("./avatars.js").Avatars["list"]>} avatars the others: style, hands, name tag, focus
  * @property {() => {id: number, text: string, lang: string, meta: string, hidden: boolean}[]} chat
  * @property {() => ReturnType<import("./tours.js").TourGuide["state"]> | null} tour
  * @property {() => boolean} roomVisible
  * @property {() => boolean} xrPresenting
  * @property {() => string[]} xrSigns
+ * @property {() => {rig: number[], yaw: number, head: number[]} | null} walker the rig's feet and heading, and the
+ *   viewer's head (the headset's in VR)
+ * @property {(point: number[]) => number[] | null} screenPoint where a point of the scene shows on the page (CSS
+ *   pixels), or null when it is behind the viewer
  * @property {() => (import("./ar.js").ARState & {rig: number[], head: number[], facing: number[]}) | null} ar
  */
 
@@ -51,6 +57,7 @@ export function createPageState() {
     nodes: () => ({}),
     assetEvents: () => [],
     labels: () => [],
+    labelPlaces: () => [],
     avatars: () => [],
     chat: () => [],
     tour: () => null,
@@ -58,6 +65,8 @@ export function createPageState() {
     xrPresenting: () => false,
     xrSigns: () => [],
     ar: () => null,
+    walker: () => null,
+    screenPoint: () => null,
   };
 }
 

@@ -13,7 +13,7 @@ export const FLAG_TELEPORT = 0x04;
 export const FLAG_ACK = 0x08;
 export const POSE_FRAME_SIZE = 88;
 export const MAX_CHAT_CHARS = 500;
-export const MAX_NAME_CHARS = 32;
+export const MAX_NAME_CHARS = 64;
 
 export const POS_STEPS_PER_M = 512;
 export const QUAT_BITS = 11;

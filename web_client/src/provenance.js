@@ -48,6 +48,8 @@ export class ProvenanceLabels {
     this.nameOf = nameOf;
     this.words = words;
     this.xr = false;
+    /** @type {THREE.Camera | null} the camera of the last frame drawn */
+    this.camera = null;
     this.renderer = new CSS2DRenderer();
     this.renderer.domElement.className = "labels";
     document.body.insertBefore(this.renderer.domElement, document.querySelector("#hud"));
@@ -239,6 +241,7 @@ export class ProvenanceLabels {
    * @param {THREE.Camera} camera
    */
   render(scene, camera) {
+    this.camera = camera;
     const eye = camera.getWorldPosition(new THREE.Vector3());
     const at = new THREE.Vector3();
     for (const { label, holder } of this.labels) label.visible = holder.getWorldPosition(at).distanceTo(eye) < LABEL_RANGE_M;
@@ -253,8 +256,26 @@ export class ProvenanceLabels {
     this.renderer.setSize(width, height);
   }
 
+  /** @returns {Label[]} the labels showing in the page */
+  shown() {
+    return this.labels.filter((l) => l.label.visible && l.button.isConnected && l.button.style.display !== "none");
+  }
+
   /** @returns {string[]} the nodes whose label shows in the page */
   visibleLabels() {
-    return this.labels.filter((l) => l.label.visible && l.button.isConnected && l.button.style.display !== "none").map((l) => l.holder.name);
+    return this.shown().map((l) => l.holder.name);
+  }
+
+  /**
+   * Where each label showing is drawn, and where its anchor (just above its object) projects with the camera of the
+   * last frame, in normalised device coordinates (x and y from -1 to 1, y up): the tests compare the two.
+   * @returns {{node: string, anchor: number[], box: {left: number, top: number, width: number, height: number}}[]}
+   */
+  places() {
+    if (!this.camera) return [];
+    return this.shown().map(({ label, holder, button }) => {
+      const { left, top, width, height } = button.getBoundingClientRect();
+      return { node: holder.name, anchor: label.getWorldPosition(new THREE.Vector3()).project(this.camera).toArray(), box: { left, top, width, height } };
+    });
   }
 }

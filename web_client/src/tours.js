@@ -79,6 +79,8 @@ export class TourGuide {
     this.xr = false;
     /** @type {string[]} the overlays shown at the last update */
     this.shown = [];
+    /** @type {Set<() => void>} told when the tour panel changes (the headset menu shows the same controls) */
+    this.listeners = new Set();
     this.build();
     this.renderPanel();
   }
@@ -373,16 +375,12 @@ export class TourGuide {
         start.addEventListener("click", () => this.startSelfGuided(tour.id));
         body.push(start);
         const lead = Object.assign(document.createElement("button"), { type: "button", className: "quiet", textContent: this.words.t("lead_tour") });
-        lead.addEventListener("click", () => this.onSend({ type: "tour", action: "start", tour: tour.id }));
+        lead.addEventListener("click", () => this.lead(tour.id));
         body.push(lead);
         const offer = this.available.get(tour.id);
         if (offer) {
           const join = Object.assign(document.createElement("button"), { type: "button", textContent: this.words.t("join_tour", { name: offer.name }) });
-          join.addEventListener("click", () =>
-            offer.room && offer.room !== this.room() && this.onMove
-              ? this.onMove(offer.room, tour.id)
-              : this.onSend({ type: "tour", action: "join", tour: tour.id }),
-          );
+          join.addEventListener("click", () => this.join(tour.id));
           body.push(join);
         }
       }
@@ -441,6 +439,30 @@ export class TourGuide {
     }
     body.push(sizes);
     find(".tour-body", HTMLElement, panel).replaceChildren(...body);
+    for (const listener of this.listeners) listener();
+  }
+
+  /** @param {() => void} listener told when the tour, its stop or the offers change */
+  onChange(listener) {
+    this.listeners.add(listener);
+  }
+
+  /**
+   * Lead `tourId` as its guide.
+   * @param {string} tourId
+   */
+  lead(tourId) {
+    this.onSend({ type: "tour", action: "start", tour: tourId });
+  }
+
+  /**
+   * Join the guided tour on offer, in the room it is led in.
+   * @param {string} tourId
+   */
+  join(tourId) {
+    const offer = this.available.get(tourId);
+    if (offer?.room && offer.room !== this.room() && this.onMove) this.onMove(offer.room, tourId);
+    else this.onSend({ type: "tour", action: "join", tour: tourId });
   }
 
   /**

@@ -152,6 +152,7 @@
  * @property {string} name
  * @property {string} [language]
  * @property {string} colour
+ * @property {string} [avatar] the avatar style (avatar-styles.js); an unknown one is drawn as the default
  */
 
 /**
@@ -234,6 +235,7 @@
  * @property {string} name
  * @property {string} language
  * @property {string} colour
+ * @property {string} [avatar] the avatar style picked in the lobby
  * @property {string} [room]
  * @property {string} [resume]
  */
