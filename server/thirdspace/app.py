@@ -164,9 +164,8 @@ def join_cluster(app: web.Application, settings: Settings, hub: LiveRooms, publi
     app[CLUSTER] = cluster
 
     async def start(app: web.Application) -> None:
-        redis_at = urllib.parse.urlsplit(settings.redis_url)._replace(
-            netloc=urllib.parse.urlsplit(settings.redis_url).netloc.rpartition("@")[2]
-        )
+        url = urllib.parse.urlsplit(settings.redis_url)
+        redis_at = url._replace(netloc=url.netloc.rpartition("@")[2])
         app[STARTUP].begin(f"joining the cluster through Redis ({redis_at.geturl()}) as {node_id}")  # the URL without its password
         try:
             await cluster.start()

@@ -365,7 +365,7 @@ class Room:
         rules = self.rules
         grid = self.walk
         if grid is not None:
-            previous = (self._inbox_parts if self._pending[slot] else self.parts)[slot, 0]
+            previous = self._latest_parts(slot)[0]
             has_previous = not math.isnan(self._last_pose_at[slot])
             refused = walking.check_pose(
                 slot, parts, bool(flags & FLAG_TELEPORT), has_previous, previous, self._anchor, grid.floor, grid.top,
@@ -400,10 +400,14 @@ class Room:
         reason = walking.REASONS[visitor.walk_refused]
         visitor.walk_refused, visitor.walk_told_at = 0, now
         slot = visitor.slot
-        kept = (self._inbox_parts if self._pending[slot] else self.parts)[slot, 0, :3]
+        kept = self._latest_parts(slot)[0, :3]
         message = ProtocolError("not_walkable", f"that pose is {reason}: you stay where you were", "pose").to_message()
         message["at"] = [round(float(v), 3) for v in kept]
         return message
+
+    def _latest_parts(self, slot: int) -> np.ndarray:
+        """The visitor's newest accepted pose: waiting in the inbox for the next tick, else the last tick's."""
+        return (self._inbox_parts if self._pending[slot] else self.parts)[slot]
 
     def set_walk(self, grid: walking.WalkGrid | None) -> None:
         """The scene's walkable space changed (a publish): check poses against the new one from now on."""

@@ -74,7 +74,7 @@ class WalkGrid:
     def shape(self) -> tuple[int, int]:
         return self.floor.shape
 
-    @property
+    @functools.cached_property
     def walkable_cells(self) -> int:
         return int(np.count_nonzero(~np.isnan(self.floor)))
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ class Publisher:
         self.scene_assets = scene_assets
         self.announce: Callable[[str, dict[str, Any]], None] | None = None  # tell the other nodes (cluster mode)
         self._locks: dict[str, asyncio.Lock] = {}
-        self._walk_grids: dict[str, walk.WalkGrid] = {}  # by walk_key
+        self._walk_grids: OrderedDict[str, walk.WalkGrid] = OrderedDict()  # by walk_key, least recently used first
         self._walk_ready = False
 
     async def import_directory(self, directory: Path) -> None:
@@ -110,18 +111,20 @@ class Publisher:
         key = await asyncio.to_thread(walk_key, scene.document, {a.id: a.sha256 for a in assets})
         grid = self._walk_grids.get(key)
         if grid is not None:
+            self._walk_grids.move_to_end(key)
             return grid
         path = store.root / f"walk-{key}.bin"
         try:
-            data = await asyncio.to_thread(_read_or_none, path)
-            if data is None:
+            grid = await asyncio.to_thread(_load_grid, path)
+            if grid is None:
                 glbs = {a.id: str(store.root / f"{a.sha256}.glb") for a in assets}
                 built = await self.library.workers.run(build_walk_file, scene.document, glbs, str(path), wait=True)
                 log.info("scene %s: walk grid of %d cells, %d walkable", scene.id, built["cells"], built["walkable"])
                 for index in built["stranded_spawns"]:
                     log.warning("scene %s: spawn point %d is not on walkable ground", scene.id, index)
-                data = await asyncio.to_thread(path.read_bytes)
-            grid = walk.WalkGrid.from_bytes(data)
+                grid = await asyncio.to_thread(_load_grid, path)
+                if grid is None:
+                    raise OSError(f"{path} was not written")
             if not self._walk_ready:  # the per-pose kernels, compiled (or loaded from cache) before the first pose
                 await asyncio.to_thread(walk.warm_up)
                 self._walk_ready = True
@@ -131,8 +134,9 @@ class Publisher:
         if grid.walkable_cells == 0:
             log.error("scene %s: no walk check: no spawn point stands on walkable ground", scene.id)
             return None
-        kept = [(k, g) for k, g in self._walk_grids.items() if k != key][-(WALK_GRIDS_KEPT - 1) :]
-        self._walk_grids = {**dict(kept), key: grid}  # the most recent few: a scene published again reuses its own
+        self._walk_grids[key] = grid  # the most recent few: a scene published again reuses its own
+        while len(self._walk_grids) > WALK_GRIDS_KEPT:
+            self._walk_grids.popitem(last=False)
         return grid
 
     async def refresh_all(self) -> None:
@@ -148,8 +152,13 @@ class Publisher:
             self.announce("unpublish", {"scene": scene_id, "message": message})
 
 
-def _read_or_none(path: Path) -> bytes | None:
+def _load_grid(path: Path) -> walk.WalkGrid | None:
+    """The walk grid stored at ``path`` (None if there is none yet), with its served bytes, ETag and walkable
+    count already computed: parsing, hashing and counting a large grid is work for a thread, not the loop."""
     try:
-        return path.read_bytes()
+        data = path.read_bytes()
     except FileNotFoundError:
         return None
+    grid = walk.WalkGrid.from_bytes(data)
+    grid.served, grid.walkable_cells  # noqa: B018 (computed once, here, and kept)
+    return grid
