@@ -96,6 +96,10 @@ def scenes_dir(tmp_path_factory) -> Path:
     small["id"] = "tiny"
     small["capacity"] = 2
     (directory / "tiny.json").write_text(json.dumps(small), "utf-8")
+    quiet = copy.deepcopy(demo_scene("gallery"))
+    quiet["id"] = "quiet"
+    quiet["voice"] = {"hearing_radius_m": 2.0}  # voices carry 2 m: the spawn points are out of earshot of each other
+    (directory / "quiet.json").write_text(json.dumps(quiet), "utf-8")
     return directory
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "server" / "thirdspace"
-CORE = ("protocol", "rooms", "sync", "scenes", "tours", "chat")
+CORE = ("protocol", "rooms", "sync", "scenes", "tours", "chat", "voice")
 # Libraries that do I/O: the core never imports them, not even lazily.
 IO_LIBRARIES = ("aiohttp", "websockets", "redis", "psycopg", "psycopg2", "sqlite3", "socket", "ssl", "asyncio", "subprocess")
 # What a core package must not import from the core, on top of the rule for everything else.

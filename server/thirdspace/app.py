@@ -24,6 +24,7 @@ from thirdspace.services.replication import ClusterReplication
 from thirdspace.services.rooms import LiveRooms
 from thirdspace.services.store import AsyncDatabase
 from thirdspace.services.translation import ChatTranslations, make_translator
+from thirdspace.services.voice import Voice, voice_rules
 from thirdspace.startup import Steps, warm_up_kernels
 from thirdspace.sync.engine import SyncSettings
 from thirdspace.web.auth import auth_middleware
@@ -75,9 +76,11 @@ def create_app(settings: Settings, steps: Steps | None = None) -> web.Applicatio
             max_visible=settings.max_visible,
             budget_bytes=settings.snapshot_budget_bytes,
         ),
+        voice=voice_rules(settings),
     )
     scene_assets: dict = {}
-    hub = LiveRooms({}, rules, settings.resume_window_s)
+    voice = Voice(settings)
+    hub = LiveRooms({}, rules, settings.resume_window_s, voice=voice)
     translator = make_translator(settings.translator, settings.translator_url, settings.translator_api_key, settings.translator_timeout_s)
     hub.translations = ChatTranslations(translator, settings.translator_timeout_s, settings.translator_concurrency)
     publisher = Publisher(db, library, hub, scene_assets)
@@ -93,6 +96,13 @@ def create_app(settings: Settings, steps: Steps | None = None) -> web.Applicatio
         steps.begin(f"opening the store ({where}) and starting {settings.asset_workers} asset worker(s)")
         await db.start()  # connect and migrate, in the store's threads
         await workers.start()  # spawn the asset workers (they import numpy, trimesh and scipy) and check their limits
+        problem = voice.problem()
+        if problem:
+            raise SystemExit(f"thirdspace: {problem}")
+        try:
+            await voice.start()  # voice = janus: a session with Janus for this node's rooms
+        except Exception as err:
+            raise SystemExit(f"thirdspace: voice = janus, but Janus at {settings.janus_url} does not answer: {err}") from None
 
     async def compile_kernels(app: web.Application) -> None:
         # The first visitor must not wait for a JIT compile: load or build the kernels now.
@@ -109,6 +119,7 @@ def create_app(settings: Settings, steps: Steps | None = None) -> web.Applicatio
         await app[ROOMS].close(CLOSE_GOING_AWAY, "server shutting down")
 
     async def close_services(app: web.Application) -> None:
+        await voice.close()
         await workers.close()
         await db.close()
         if hasattr(translator, "close"):

@@ -26,6 +26,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         public_url=getattr(args, "public_url", None),
         node_name=getattr(args, "node_name", None),
         log_format=getattr(args, "log_format", None),
+        voice=getattr(args, "voice", None),
+        janus_url=getattr(args, "janus_url", None),
     )
 
 
@@ -340,7 +342,7 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
     try:
         result = run(
             args.url, args.scene, args.clients, hz=args.hz, seconds=args.seconds, processes=args.processes,
-            stalled=args.stalled, sample_every=args.sample_every, ack_delay=args.ack_delay,
+            stalled=args.stalled, sample_every=args.sample_every, ack_delay=args.ack_delay, voice=args.voice,
         )  # fmt: skip
     except LoadTestError as err:
         print(f"thirdspace: {err}", file=sys.stderr)
@@ -638,6 +640,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=_whole(1), help="run N worker processes sharing the port (needs --redis)")
     serve.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     serve.add_argument("--log-format", choices=("text", "json"))
+    serve.add_argument("--voice", choices=("p2p", "janus", "off"), help="spatial voice: browser to browser (default), via Janus, or none")
+    serve.add_argument("--janus-url", metavar="URL", help="with --voice janus: the Janus HTTP API, e.g. http://127.0.0.1:8088/janus")
     serve.set_defaults(func=cmd_serve)
 
     build = sub.add_parser("build-client", help="install and bundle the web client (needs Node.js)")
@@ -681,6 +685,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--ack-delay", type=_positive_int, default=1, help="bots acknowledge the snapshot this many back (1: the newest, as the browser)"
     )
+    load.add_argument("--voice", action="store_true", help="bots turn voice on (every other one speaks) and signal, without audio")
     load.add_argument("--json", action="store_true")
     load.set_defaults(func=cmd_loadtest)
 

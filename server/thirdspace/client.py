@@ -68,6 +68,11 @@ class ThirdSpaceClient:
         self.reconnect = False
         self.resumes = 0  # connections regained with the same place
         self.moved_to: tuple[str, str] | None = None  # (url, room) from a node shutting down
+        # Voice signalling (docs/voice.md): the state this client asked for, what the server says, its voice peers.
+        self.voice_wanted: dict[str, Any] | None = None
+        self.voice_state: dict[str, Any] | None = None
+        self.voice_peers: dict[int, dict[str, Any]] = {}  # peer id -> its voice_peers entry
+        self.signals: list[dict[str, Any]] = []  # signal messages relayed to this client
         self._closing = False
         self._changed = asyncio.Event()
         self._reader = asyncio.create_task(self._read())
@@ -167,6 +172,20 @@ class ThirdSpaceClient:
     async def send_chat(self, text: str) -> None:
         await self.send({"type": "chat", "text": text})
 
+    async def send_voice(self, listen: bool = True, speak: bool = False, announce: bool = False) -> None:
+        """Turn voice on or off (``listen``), the microphone (``speak``) or announcing; sent again after a resume."""
+        self.voice_wanted = {"type": "voice", "listen": listen, "speak": speak, "announce": announce}
+        await self.send(self.voice_wanted)
+
+    async def send_signal(self, to: int, kind: str, sdp: str | None = None, candidate: dict[str, Any] | None = None) -> None:
+        """An offer, answer (``sdp``) or ICE candidate for a voice peer; this client carries no audio itself."""
+        message: dict[str, Any] = {"type": "signal", "to": to, "kind": kind}
+        if sdp is not None:
+            message["sdp"] = sdp
+        if candidate is not None:
+            message["candidate"] = candidate
+        await self.send(message)
+
     async def send(self, message: dict[str, Any]) -> None:
         await self.ws.send(orjson.dumps(message).decode())
 
@@ -232,6 +251,9 @@ class ThirdSpaceClient:
                 continue
             self.ws = ws
             self._welcomed(welcome)
+            if self.voice_wanted is not None:  # the server ends a lost connection's voice: turn it on again
+                with contextlib.suppress(websockets.ConnectionClosed):
+                    await self.send(self.voice_wanted)
             return True
         return False
 
@@ -250,6 +272,7 @@ class ThirdSpaceClient:
         self.decoder = SnapshotDecoder(bounds["min"], bounds["max"])  # the new connection starts from a full snapshot
         self.ack = None
         self._received.clear()
+        self.voice_peers = {}
         self.messages.append(welcome)
         self._changed.set()
 
@@ -288,5 +311,13 @@ class ThirdSpaceClient:
             self.errors.append(message)
         elif kind == "scene":
             self.scene_document = message["document"]
+        elif kind == "voice_state":
+            self.voice_state = message
+        elif kind == "voice_peers":
+            for peer in message["remove"]:
+                self.voice_peers.pop(peer, None)
+            self.voice_peers.update({entry["id"]: entry for entry in message["add"]})
+        elif kind == "signal":
+            self.signals.append(message)
         elif kind == "move":
             self.moved_to = (message["url"], message["room"])

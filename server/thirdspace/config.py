@@ -62,6 +62,16 @@ class Settings:
     redis_url: str = ""  # cluster mode (docs/deploy.md): redis://HOST:PORT/DB; empty: one process on its own
     public_url: str = ""  # where browsers reach this node's WebSocket in a cluster; default ws://HOST:PORT/ws
     node_name: str = ""  # this node's id in the cluster; default HOSTNAME-PORT-PID
+    voice: str = "p2p"  # p2p (browsers connect to each other), janus (through a Janus SFU: docs/voice.md) or off
+    hearing_radius_m: float = 12.0  # a voice is heard up to this far (a scene's "voice" rules may say otherwise)
+    max_voices: int = 8  # voices one visitor hears at once (nearest first), besides a guide or an announcement
+    ice_servers: str = ""  # comma-separated STUN/TURN URLs for browsers, e.g. stun:turn.example.org:3478,turn:turn.example.org:3478
+    turn_secret: str = ""  # coturn's static-auth-secret: each visitor gets TURN credentials of their own, valid for session_hours
+    voice_relay_only: bool = False  # browsers talk through TURN only, so visitors never see each other's addresses
+    janus_url: str = ""  # the Janus HTTP API as this node reaches it, e.g. http://127.0.0.1:8088/janus (voice = janus)
+    janus_public_url: str = ""  # the Janus HTTP API as browsers reach it; default janus_url
+    janus_admin_url: str = ""  # the Janus admin API, e.g. http://127.0.0.1:7088/admin
+    janus_admin_secret: str = ""  # Janus's admin_secret (janus.jcfg), to add and remove visitors' tokens
     drain_timeout_s: float = 10.0  # on SIGTERM, the longest a node takes to send its visitors elsewhere
 
     @classmethod
@@ -152,12 +162,19 @@ def _line_count(path: Path) -> int | None:
     return max(1, data.count(b"\n") + (not data.endswith(b"\n")))
 
 
-_KIND_NAMES = {str: "text", int: "a whole number", float: "a number", Path: "a path"}
+_BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+_KIND_NAMES = {bool: "true or false", str: "text", int: "a whole number", float: "a number", Path: "a path"}
 
 
 def _convert(value: Any, default: Any) -> Any:
     """A TOML value or an environment variable's text, as the type of the setting's default."""
     kind = Path if isinstance(default, Path) else type(default)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _BOOLEANS:
+            return _BOOLEANS[value.strip().lower()]
+        raise ValueError(value)
     if isinstance(value, bool) and kind is not bool:  # TOML true/false: never a number or a name
         raise TypeError(value)
     if kind is Path:
@@ -184,12 +201,13 @@ def _convert(value: Any, default: Any) -> Any:
 # these would not make sense, or would stop the server in a place far from the setting's name.
 _ABOVE_ZERO = (
     "tick_hz", "max_speed_mps", "interest_radius_m", "chat_per_s", "translator_timeout_s",
-    "import_max_file_mb", "session_hours",
+    "import_max_file_mb", "session_hours", "hearing_radius_m",
 )  # fmt: skip
 _AT_LEAST_ONE = (
     "max_visible", "snapshot_budget_bytes", "chat_history", "chat_burst", "translator_concurrency",
-    "send_queue_messages", "max_errors", "database_pool_size", "asset_workers",
+    "send_queue_messages", "max_errors", "database_pool_size", "asset_workers", "max_voices",
 )  # fmt: skip
+VOICE_TRANSPORTS = ("p2p", "janus", "off")
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
@@ -197,6 +215,8 @@ def _out_of_range(name: str, value: Any) -> str:
     """Why ``value`` cannot be used for setting ``name``, or ``""``."""
     if name == "port":
         return "" if 1 <= value <= 65535 else "must be a port number from 1 to 65535"
+    if name == "voice":
+        return "" if value in VOICE_TRANSPORTS else f"must be one of {', '.join(VOICE_TRANSPORTS)}"
     if name == "log_level":
         return "" if value in _LOG_LEVELS else f"must be one of {', '.join(_LOG_LEVELS)}"
     if name in _ABOVE_ZERO:

@@ -99,7 +99,7 @@ def _http_base(url: str) -> str:
 
 
 def scrape(base: str) -> dict[str, float]:
-    """The unlabelled samples of the server's /metrics."""
+    """The samples of the server's /metrics, by name (with its labels, as written: ``name{label="value"}``)."""
     try:
         with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
             text = response.read().decode()
@@ -107,8 +107,8 @@ def scrape(base: str) -> dict[str, float]:
         raise LoadTestError(f"cannot read {base}/metrics: {err}") from None
     samples = {}
     for line in text.splitlines():
-        if line and not line.startswith("#") and "{" not in line:
-            name, _, value = line.partition(" ")
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
             samples[name] = float(value)
     return samples
 
@@ -192,6 +192,38 @@ async def _bot_walk(
         await asyncio.sleep(max(0.0, next_send - time.monotonic()))
 
 
+FAKE_SDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n"
+FAKE_CANDIDATES = [
+    {"candidate": f"candidate:{n} 1 udp 2122260223 192.0.2.{n} 5000{n} typ host", "sdpMid": "0", "sdpMLineIndex": 0} for n in range(3)
+]
+
+
+async def _bot_signal(client: ThirdSpaceClient, until: float) -> None:
+    """Voice signalling as a browser does it, without media: an offer and three candidates to each new peer it should
+    call, an answer and three candidates to each offer; four times a second."""
+    offered: set[int] = set()
+    read = 0
+    while time.monotonic() < until and not client.closed:
+        try:
+            for peer, entry in list(client.voice_peers.items()):
+                if entry.get("offer") and peer not in offered:
+                    offered.add(peer)
+                    await client.send_signal(peer, "offer", sdp=FAKE_SDP)
+                    for candidate in FAKE_CANDIDATES:
+                        await client.send_signal(peer, "candidate", candidate=candidate)
+            offered &= set(client.voice_peers)
+            for message in client.signals[read:]:
+                if message["kind"] == "offer" and message["from"] in client.voice_peers:
+                    await client.send_signal(message["from"], "answer", sdp=FAKE_SDP)
+                    for candidate in FAKE_CANDIDATES:
+                        await client.send_signal(message["from"], "candidate", candidate=candidate)
+            read = len(client.signals)
+        except websockets.ConnectionClosed:
+            if not client.reconnect:
+                return
+        await asyncio.sleep(0.25)
+
+
 async def _probe(
     mover: ThirdSpaceClient, observer: ThirdSpaceClient, hz: float, until: float, latencies: list[float], checks: Checks
 ) -> None:
@@ -228,7 +260,7 @@ async def _probe(
 
 
 async def _worker(
-    urls: list[str], scene: str, count: int, stalled: int, hz: float, seconds: float, ack_delay: int, index: int, barriers
+    urls: list[str], scene: str, count: int, stalled: int, hz: float, seconds: float, ack_delay: int, voice: bool, index: int, barriers
 ) -> dict:
     start_barrier, end_barrier = barriers
     rng = random.Random(index)
@@ -258,6 +290,8 @@ async def _worker(
     clients += await asyncio.gather(*(connect(i) for i in range(2 * probes, count)))
     # Slow consumers: they join, then stop reading their socket for the whole run (the server must not care).
     sluggards = [c for c in await asyncio.gather(*(connect(count + i) for i in range(stalled))) if c is not None]
+    if voice:  # every bot turns voice on; every other one opens its microphone
+        await asyncio.gather(*(c.send_voice(listen=True, speak=i % 2 == 0) for i, c in enumerate(clients) if c is not None))
     await asyncio.get_running_loop().run_in_executor(None, start_barrier.wait)
     for client in sluggards:
         client._reader.cancel()
@@ -278,6 +312,8 @@ async def _worker(
         if clients[i] is not None:
             trail = checks.trails[clients[i].id] = Trail()
             tasks.append(_bot_walk(clients[i], rng, hz, until, trail, grid))
+    if voice:
+        tasks += [_bot_signal(c, until) for c in clients if c is not None]
     for outcome in await asyncio.gather(*tasks, return_exceptions=True):
         if isinstance(outcome, BaseException):
             errors.append(f"bot: {type(outcome).__name__}: {outcome}")
@@ -291,13 +327,14 @@ async def _worker(
             errors.append(f"connection closed by the server ({client.close_code})")
         errors.extend(f"error message: {e.get('code')}" for e in client.errors)
     bytes_in = sum(c.bytes_in for c in clients if c is not None)
+    voice_peers = [len(c.voice_peers) for c in clients if c is not None and not c.closed]
     resumes = sum(c.resumes for c in clients if c is not None)
     await asyncio.gather(*(c.close() for c in clients if c is not None), return_exceptions=True)
     for client in sluggards:
         client.ws.transport.abort()
     return {
         "connected": connected, "errors": errors, "bytes_in": bytes_in, "latencies": latencies, "elapsed": elapsed,
-        "stalled": len(sluggards), "resumes": resumes,
+        "stalled": len(sluggards), "resumes": resumes, "voice_peers": voice_peers,
         "shown_samples": checks.samples, "decode_error_m": checks.error_m, "backward": checks.backward,
     }  # fmt: skip
 
@@ -331,6 +368,7 @@ def _process_main(args: tuple, results) -> None:
         failure = f"bot process failed: {type(err).__name__}: {err}"
         results.put({
             "connected": 0, "errors": [failure], "bytes_in": 0, "latencies": [], "elapsed": 0.0, "stalled": 0, "resumes": 0,
+            "voice_peers": [],
             "shown_samples": 0, "decode_error_m": 0.0, "backward": 0,
         })  # fmt: skip
 
@@ -345,8 +383,11 @@ def run(
     stalled: int = 0,
     sample_every: float = 0.0,
     ack_delay: int = 1,
+    voice: bool = False,
 ) -> dict:
     """Run the bots; ``urls`` may name several cluster nodes (bots enter by each in turn).
+
+    ``voice``: every bot turns voice on (every other one speaks) and signals as a browser would, without audio.
 
     ``ack_delay`` (1 or more): each bot acknowledges the snapshot that many back from its newest."""
     urls = [urls] if isinstance(urls, str) else list(urls)
@@ -364,7 +405,7 @@ def run(
     barriers = (context.Barrier(processes + 1), context.Barrier(processes + 1))
     results = context.Queue()
     workers = [
-        context.Process(target=_process_main, args=((urls, scene, n, k, hz, seconds, ack_delay, i, barriers), results))
+        context.Process(target=_process_main, args=((urls, scene, n, k, hz, seconds, ack_delay, voice, i, barriers), results))
         for i, (n, k) in enumerate(zip(shares, stalled_shares, strict=True))
     ]
     for worker in workers:
@@ -435,6 +476,20 @@ def run(
             round(100 * (a.get("process_cpu_seconds_total", 0) - b.get("process_cpu_seconds_total", 0)) / (wall_after - wall_before), 1)
             for a, b in zip(after, before, strict=True)
         ]
+    if voice:
+        wall = wall_after - wall_before
+        peers = [n for o in outcomes for n in o["voice_peers"]]
+        selections = delta("thirdspace_voice_select_seconds_count")
+        report |= {
+            "voice_pair_changes_per_s": round(delta("thirdspace_voice_pair_changes_total") / wall, 1),
+            "voice_selections_per_s": round(selections / wall, 2),
+            "voice_select_ms_mean": round(1000 * delta("thirdspace_voice_select_seconds_sum") / max(1.0, selections), 3),
+            "voice_select_cpu_percent": round(100 * delta("thirdspace_voice_select_seconds_sum") / wall, 2),
+            "voice_signals_per_s": round(delta('thirdspace_voice_signals_total{outcome="relayed"}') / wall, 1),
+            "voice_signals_refused": int(delta('thirdspace_voice_signals_total{outcome="refused"}')),
+            "voice_peers_mean": round(float(np.mean(peers)), 2) if peers else 0.0,
+            "voice_peers_max": max(peers, default=0),
+        }
     if stalled:
         report["stalled_clients"] = sum(o["stalled"] for o in outcomes)
     if rss_samples:

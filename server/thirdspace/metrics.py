@@ -41,3 +41,10 @@ REDIS_SECONDS = Histogram(
     buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5),
 )
 REDIS_ERRORS = Counter("thirdspace_redis_errors_total", "Redis calls that failed or timed out (cluster mode).")
+VOICE_PAIR_CHANGES = Counter("thirdspace_voice_pair_changes_total", "Voice pairs formed or ended by the selection (docs/voice.md).")
+VOICE_SELECT_SECONDS = Histogram(
+    "thirdspace_voice_select_seconds",
+    "One room's voice selection: who hears whom, from the sync grid.",
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05),
+)
+VOICE_SIGNALS = Counter("thirdspace_voice_signals_total", "Voice signalling messages, by outcome.", ["outcome"])

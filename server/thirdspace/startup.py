@@ -85,9 +85,10 @@ def sync_kernels() -> list[Any]:
     from numba.core.registry import CPUDispatcher
 
     from thirdspace.sync import kernels, validate
+    from thirdspace.voice import selection
 
     found: dict[int, Any] = {}
-    for module in (kernels, validate):
+    for module in (kernels, validate, selection):
         for value in vars(module).values():
             if isinstance(value, CPUDispatcher) and value.targetoptions.get("inline", "never") != "always":
                 found[id(value)] = value
@@ -109,7 +110,12 @@ def kernels_cached(dispatchers: list[Any]) -> bool:
 
 async def warm_up_kernels(steps: Steps) -> None:
     """Load or compile every sync kernel in a thread, counting them as they are ready."""
-    from thirdspace.sync.engine import warm_up
+    from thirdspace.sync import engine
+    from thirdspace.voice import selection
+
+    def warm_up() -> None:
+        engine.warm_up()
+        selection.warm_up()
 
     dispatchers = await asyncio.to_thread(sync_kernels)
     if await asyncio.to_thread(kernels_cached, dispatchers):

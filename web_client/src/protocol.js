@@ -14,6 +14,8 @@ export const FLAG_ACK = 0x08;
 export const POSE_FRAME_SIZE = 88;
 export const MAX_CHAT_CHARS = 500;
 export const MAX_NAME_CHARS = 64;
+export const MAX_SDP_CHARS = 10000; // a voice offer or answer
+export const MAX_CANDIDATE_CHARS = 1000; // one ICE candidate line
 
 export const POS_STEPS_PER_M = 512;
 export const QUAT_BITS = 11;

@@ -22,8 +22,10 @@ from thirdspace.protocol.constants import (
     CLOSE_INVALID_PAYLOAD,
     DEFAULT_AVATAR,
     FRAME_POSE,
+    MAX_CANDIDATE_CHARS,
     MAX_CHAT_CHARS,
     MAX_NAME_CHARS,
+    MAX_SDP_CHARS,
     PART_FLOATS,
     PARTS,
     POSE_DTYPE,
@@ -219,7 +221,63 @@ def _decode_tour(msg: dict[str, Any]) -> TourAction:
     return TourAction(action, tour, stop if action == "goto" else None, to if action == "lead" else None)
 
 
-CLIENT_MESSAGES: dict[str, Callable[[dict[str, Any]], Hello | Chat | Quick | Report | Ping | Watch | TourAction]] = {
+@dataclass(frozen=True)
+class VoiceState:
+    listen: bool
+    speak: bool
+    announce: bool
+
+
+def _flag(msg: dict[str, Any], name: str) -> bool:
+    value = msg.get(name, False)
+    if not isinstance(value, bool):
+        raise ProtocolError("bad_request", f"{name} must be true or false", name)
+    return value
+
+
+def _decode_voice(msg: dict[str, Any]) -> VoiceState:
+    return VoiceState(_flag(msg, "listen"), _flag(msg, "speak"), _flag(msg, "announce"))
+
+
+SIGNAL_KINDS = ("offer", "answer", "candidate")
+
+
+@dataclass(frozen=True)
+class Signal:
+    to: int
+    kind: str
+    payload: dict[str, Any]  # {"sdp": ...} or {"candidate": {"candidate", "sdpMid", "sdpMLineIndex"}}
+
+
+def _decode_signal(msg: dict[str, Any]) -> Signal:
+    to, kind = msg.get("to"), msg.get("kind")
+    if type(to) is not int or not 1 <= to <= 65535:
+        raise ProtocolError("bad_request", "to must be a visitor id", "to")
+    if kind not in SIGNAL_KINDS:
+        raise ProtocolError("bad_request", f"kind must be one of {', '.join(SIGNAL_KINDS)}", "kind")
+    if kind != "candidate":
+        sdp = msg.get("sdp")
+        if not isinstance(sdp, str) or not sdp:
+            raise ProtocolError("bad_request", f"an {kind} needs its sdp", "sdp")
+        if len(sdp) > MAX_SDP_CHARS:
+            raise ProtocolError("too_long", f"sdp is longer than {MAX_SDP_CHARS} characters", "sdp")
+        return Signal(to, kind, {"sdp": sdp})
+    candidate = msg.get("candidate")
+    if not isinstance(candidate, dict) or not isinstance(candidate.get("candidate"), str):
+        raise ProtocolError("bad_request", "candidate must be an RTCIceCandidateInit object", "candidate")
+    line, mid, index = candidate["candidate"], candidate.get("sdpMid"), candidate.get("sdpMLineIndex")
+    if len(line) > MAX_CANDIDATE_CHARS:
+        raise ProtocolError("too_long", f"candidate is longer than {MAX_CANDIDATE_CHARS} characters", "candidate")
+    if mid is not None and (not isinstance(mid, str) or len(mid) > 32):
+        raise ProtocolError("bad_request", "candidate.sdpMid must be a short string or null", "candidate")
+    if index is not None and (type(index) is not int or not 0 <= index <= 15):
+        raise ProtocolError("bad_request", "candidate.sdpMLineIndex must be 0 to 15 or null", "candidate")
+    return Signal(to, kind, {"candidate": {"candidate": line, "sdpMid": mid, "sdpMLineIndex": index}})
+
+
+ClientMessage = Hello | Chat | Quick | Report | Ping | Watch | TourAction | VoiceState | Signal
+
+CLIENT_MESSAGES: dict[str, Callable[[dict[str, Any]], ClientMessage]] = {
     "tour": _decode_tour,
     "hello": _decode_hello,
     "chat": _decode_chat,
@@ -227,10 +285,12 @@ CLIENT_MESSAGES: dict[str, Callable[[dict[str, Any]], Hello | Chat | Quick | Rep
     "report": _decode_report,
     "ping": _decode_ping,
     "watch": _decode_watch,
+    "voice": _decode_voice,
+    "signal": _decode_signal,
 }
 
 
-def decode_control(data: str | bytes) -> Hello | Chat | Quick | Report | Ping | Watch | TourAction:
+def decode_control(data: str | bytes) -> ClientMessage:
     """Decode one client text frame into a message value."""
     try:
         msg = orjson.loads(data)

@@ -37,7 +37,9 @@ from thirdspace.protocol.codec import (
     ProtocolError,
     Quick,
     Report,
+    Signal,
     TourAction,
+    VoiceState,
     Watch,
     decode_control,
     decode_pose,
@@ -45,7 +47,8 @@ from thirdspace.protocol.codec import (
 )
 from thirdspace.protocol.constants import CLOSE_MESSAGE_TOO_BIG, CLOSE_POLICY, MAX_FRAME_BYTES
 
-UNCOUNTED_ERRORS = frozenset({"rate_limited", "unavailable"})  # not the client's fault: no part of the error budget
+# Not the client's fault (a voice peer that just left is a race): no part of the error budget.
+UNCOUNTED_ERRORS = frozenset({"rate_limited", "unavailable", "not_paired"})
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class Pose:
     parts: np.ndarray  # (3, 7) float32: head, left, right as px py pz qx qy qz qw
 
 
-Message = Hello | Watch | Chat | Quick | TourAction | Report | Pose
+Message = Hello | Watch | Chat | Quick | TourAction | Report | VoiceState | Signal | Pose
 
 
 @dataclass(frozen=True)

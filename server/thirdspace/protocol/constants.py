@@ -39,6 +39,8 @@ MAX_NAME_CHARS = 64
 AVATAR_STYLES = ("traveller", "kente", "kimono", "kurta", "poncho", "djellaba", "kanga", "nordic")
 DEFAULT_AVATAR = AVATAR_STYLES[0]
 MAX_CHAT_CHARS = 500
+MAX_SDP_CHARS = 10_000  # a voice offer or answer (an Opus-only SDP is 2 to 4 KB)
+MAX_CANDIDATE_CHARS = 1_000  # one ICE candidate line
 
 # WebSocket close codes (RFC 6455 section 7.4.1).
 CLOSE_GOING_AWAY = 1001  # the server is shutting down

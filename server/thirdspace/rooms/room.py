@@ -8,6 +8,7 @@ engine, whose kernels write every visitor's snapshot into one buffer.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import secrets
@@ -29,6 +30,7 @@ from thirdspace.scenes.model import Scene
 from thirdspace.sync import validate
 from thirdspace.sync.engine import SyncEngine, SyncSettings, TickOutput
 from thirdspace.tours.guide import GuidedTour, RoomTours, TourError
+from thirdspace.voice.room import Delivery, RoomVoice, VoiceError, VoiceRules
 
 EYE_HEIGHT_M = 1.6
 DUPLICATE_WINDOW_S = 30.0  # the same line again within this is refused
@@ -53,6 +55,8 @@ class RoomRules:
     chat_burst: int = 5
     chat_per_s: float = 0.5
     sync: SyncSettings = field(default_factory=SyncSettings)
+    voice: VoiceRules = field(default_factory=VoiceRules)
+    voice_hz: float = 2.0  # voice pairs are chosen again this often
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ class Room:
         # Where each visitor last stood on walkable floor (x, z): a head may lean LEAN_M from it (scenes/walk.py).
         self.walk: walking.WalkGrid | None = self.scene.walk
         self._anchor = np.zeros((capacity, 2))
+        self.voice = RoomVoice(self._voice_rules(self.scene.document), capacity)
 
     # -- membership ---------------------------------------------------------------
 
@@ -236,12 +241,14 @@ class Room:
 
     # -- connection lost and regained -------------------------------------------------
 
-    def detach(self, visitor_id: int, now: float, window_s: float) -> None:
+    def detach(self, visitor_id: int, now: float, window_s: float) -> list[Outbound]:
         """The visitor's connection dropped: keep their slot, name, tour place and pose for ``window_s``.
 
         The others are not told; the avatar simply stands still until the visitor is back or the window ends.
+        Only their voice ends now (the page turns it on again when it resumes): the answer is what partners are told.
         """
         self.visitors[visitor_id].away_until = now + window_s
+        return self._outbound(self.voice.leave(visitor_id))
 
     def reattach(self, visitor_id: int, secret: str) -> tuple[Visitor, list[Outbound]] | None:
         """A resuming connection: the same visitor again, if the secret matches; ``None`` if not."""
@@ -270,6 +277,12 @@ class Room:
         rules = document.get("chat", {})
         self.blocklist = Blocklist(rules.get("blocklist", []) if blocklist is None else blocklist)
         self.glossary = glossary.parse(rules.get("glossary"))
+        if hasattr(self, "voice"):
+            self.voice.rules = self._voice_rules(document)
+
+    def _voice_rules(self, document: dict[str, Any]) -> VoiceRules:
+        radius = document.get("voice", {}).get("hearing_radius_m")
+        return self.rules.voice if radius is None else dataclasses.replace(self.rules.voice, hearing_radius_m=float(radius))
 
     def tour(self, visitor_id: int, action: str, tour_id: str, stop: str | None = None, to: int | None = None) -> list[Outbound]:
         """Start, join, leave or lead a guided tour; everyone in it gets the new state."""
@@ -324,6 +337,8 @@ class Room:
 
     def leave(self, visitor_id: int) -> list[Outbound]:
         self.muted.discard(visitor_id)
+        voice = self._outbound(self.voice.leave(visitor_id))
+        self.voice.room_muted.discard(visitor_id)
         touring = self.tours.of(visitor_id)
         handed: list[Outbound] = []
         if touring is not None:
@@ -340,7 +355,7 @@ class Room:
         self.flags[visitor.slot] = 0
         self._pending[visitor.slot] = False
         self._free_slots.append(visitor.slot)
-        return [Outbound({"type": "leave", "id": visitor_id}), *handed]
+        return [Outbound({"type": "leave", "id": visitor_id}), *handed, *voice]
 
     def set_always_visible(self, visitor_id: int, visible: bool) -> None:
         """Make a visitor (a tour guide, say) visible to everyone in the room, however far."""
@@ -428,6 +443,53 @@ class Room:
         output = self.sync.tick(self.tick_number, self.parts, self.flags, self.has_pose, self.ids, clients, always)
         self.flags &= ~np.uint8(FLAG_TELEPORT)
         return output
+
+    # -- voice --------------------------------------------------------------------
+
+    def set_voice(
+        self, visitor_id: int, listen: bool, speak: bool, announce: bool, now: float, may_announce: bool = False,
+        extra: dict[str, Any] | None = None, feed: int = 0,
+    ) -> list[Outbound]:  # fmt: skip
+        """The visitor turned voice, their microphone or announcing on or off (``extra``, ``feed``: the SFU's part)."""
+        if announce and not may_announce:
+            error = ProtocolError("forbidden", "announcing to the whole room needs the curator role", "announce")
+            return [Outbound(error.to_message(), to=visitor_id)]
+        out = self.voice.set_state(visitor_id, self.visitors[visitor_id].slot, listen, speak, announce, now)
+        member = self.voice.members.get(visitor_id)
+        if member is not None and extra is not None:
+            member.extra, member.feed = extra, feed
+            out = [(visitor_id, self.voice.state_message(visitor_id))]
+        return self._outbound(out)
+
+    def voice_round(self) -> list[Outbound]:
+        """Choose the voice pairs again from where everyone stands now (the last tick's spatial hash)."""
+        if not self.voice.members:
+            return []
+        always: list[tuple[int, list[int]]] = []
+        for guided in self.tours.running.values():  # a guide's group hears them wherever they stand
+            always.append((guided.guide, [m for m in guided.everyone if m != guided.guide]))
+        announcers = [v for v, m in self.voice.members.items() if m.announce]
+        for announcer in announcers:  # a curator's announcement reaches the room
+            always.append((announcer, list(self.voice.members)))
+        sync = self.sync
+        positions = np.ascontiguousarray(self.parts[:, 0, :3], dtype=np.float64)
+        grid = (sync.bounds_min, sync.cell_m, sync.grid_x, sync.grid_z, sync.cell_start, sync.cell_items)
+        return self._outbound(self.voice.select(self.ids, positions, grid, always))
+
+    def relay_signal(self, visitor_id: int, to: int, kind: str, payload: dict[str, Any], now: float) -> list[Outbound]:
+        """An offer, answer or ICE candidate for the visitor's voice peer, or the ``error`` saying why not."""
+        try:
+            return self._outbound(self.voice.relay(visitor_id, to, kind, payload, now))
+        except VoiceError as err:
+            return [Outbound(err.to_message(), to=visitor_id)]
+
+    def mute_voice(self, visitor_id: int, muted: bool) -> list[Outbound]:
+        """A moderator muted (or unmuted) the visitor's voice for this room."""
+        return self._outbound(self.voice.set_room_muted(visitor_id, muted))
+
+    @staticmethod
+    def _outbound(deliveries: list[Delivery]) -> list[Outbound]:
+        return [Outbound(message, to=visitor_id) for visitor_id, message in deliveries]
 
     # -- chat ---------------------------------------------------------------------
 

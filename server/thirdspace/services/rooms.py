@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Any
 from thirdspace.chat.translate import NoTranslator
 from thirdspace.cluster.node import ClusterUnavailable
 from thirdspace.logs import REQUEST_ID, ROOM_ID
-from thirdspace.metrics import TICK_LATENESS_SECONDS, TICK_SECONDS
+from thirdspace.metrics import TICK_LATENESS_SECONDS, TICK_SECONDS, VOICE_PAIR_CHANGES, VOICE_SELECT_SECONDS
 from thirdspace.protocol.codec import Hello, encode_control
 from thirdspace.protocol.constants import CLOSE_KICKED, CLOSE_ROOM_CLOSED
 from thirdspace.rooms.directory import RoomDirectory
 from thirdspace.rooms.room import Outbound, Room, RoomRules, Visitor
 from thirdspace.scenes.model import Scene
 from thirdspace.services.translation import ChatTranslations
+from thirdspace.services.voice import Voice
 
 if TYPE_CHECKING:
     from thirdspace.services.replication import Replication
@@ -68,6 +69,19 @@ class RoomRunner:
                 if visitor_id != out.exclude:
                     session.send(data)
 
+    def voice_round(self) -> None:
+        """Choose who hears whom again and tell each visitor what changed (a few times a second, after a tick)."""
+        started = time.perf_counter()
+        changes = self.room.voice.pair_changes
+        try:
+            outbound = self.room.voice_round()
+        except Exception:  # a bug, not bad input: voices stay as they are, the room goes on
+            log.exception("voice selection failed in room %s", self.room.id)
+            return
+        VOICE_PAIR_CHANGES.inc(self.room.voice.pair_changes - changes)
+        VOICE_SELECT_SECONDS.observe(time.perf_counter() - started)
+        self.deliver(outbound)
+
     def start(self) -> None:
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self.run(), name=f"tick {self.room.id}")
@@ -77,6 +91,7 @@ class RoomRunner:
         REQUEST_ID.set("")
         loop = asyncio.get_running_loop()
         period = 1.0 / self.room.rules.tick_hz
+        voice_every = max(1, round(self.room.rules.tick_hz / self.room.rules.voice_hz))
         deadline = loop.time()
         next_expiry = 0.0
         while self.room.visitors:
@@ -92,6 +107,8 @@ class RoomRunner:
                     for visitor_id, session in self.sessions.items():
                         session.offer_snapshot(output.snapshot(visitors[visitor_id].slot))
                 TICK_SECONDS.observe(time.perf_counter() - started)
+                if self.room.voice.members and self.room.tick_number % voice_every == 0:
+                    self.voice_round()
             now = time.monotonic()
             if now >= next_expiry:  # visitors whose resume window ended leave now
                 next_expiry = now + 0.25
@@ -108,7 +125,11 @@ class RoomRunner:
 
 
 class LiveRooms:
-    def __init__(self, scenes: dict[str, Scene], rules: RoomRules, resume_window_s: float = 30.0, replication: Replication | None = None):
+    def __init__(
+        self, scenes: dict[str, Scene], rules: RoomRules, resume_window_s: float = 30.0, replication: Replication | None = None,
+        voice: Voice | None = None,
+    ):  # fmt: skip
+        from thirdspace.config import Settings
         from thirdspace.services.replication import SingleNode
 
         self.scenes = scenes
@@ -121,6 +142,7 @@ class LiveRooms:
         self.resume_window_s = resume_window_s
         self.draining = False
         self.replication: Replication = replication or SingleNode(self)
+        self.voice = voice or Voice(Settings())
 
     @property
     def cluster(self):
@@ -171,6 +193,7 @@ class LiveRooms:
             room.leave(visitor.id)
             raise
         outbound[0].message["nodes"] = nodes
+        self._voice_config(outbound[0].message, room, visitor)
         runner.sessions[visitor.id] = session  # no await from here to the welcome: it is the first frame sent
         runner.deliver(outbound)
         runner.start()
@@ -196,11 +219,17 @@ class LiveRooms:
         if old is not None:  # the old connection is half-open: this one replaces it
             old.abort()
         outbound[0].message["nodes"] = nodes
+        self._voice_config(outbound[0].message, runner.room, visitor)
         runner.sessions[visitor.id] = session
         runner.deliver(outbound)
         runner.start()
         log.info("visitor %s resumed in room %s", visitor.id, room_id)
         return runner, visitor
+
+    def _voice_config(self, welcome: dict[str, Any], room: Room, visitor: Visitor) -> None:
+        config = self.voice.client_config(room.voice.rules, room.id, visitor.id)
+        if config is not None:
+            welcome["voice"] = config
 
     async def release(self, runner: RoomRunner, visitor: Visitor, session: Session, keep: bool) -> None:
         """A connection ended: keep the visitor's place for the resume window (``keep``), or let them leave now."""
@@ -210,7 +239,8 @@ class LiveRooms:
         if self.draining and self.replication.hands_rooms_over:
             return  # the room went to another node with its members: nobody leaves
         if keep and self.resume_window_s > 0 and visitor.id in runner.room.visitors:
-            runner.room.detach(visitor.id, time.monotonic(), self.resume_window_s)
+            runner.deliver(runner.room.detach(visitor.id, time.monotonic(), self.resume_window_s))
+            self.voice.left(runner.room.id, visitor.id)
             log.info("visitor %s lost its connection in room %s; keeping the place %g s", visitor.id, runner.room.id, self.resume_window_s)
             return
         await self.forget(runner, [visitor.id], runner.room.leave(visitor.id))
@@ -219,6 +249,7 @@ class LiveRooms:
     async def forget(self, runner: RoomRunner, gone: list[int], outbound: list[Outbound]) -> None:
         """Visitors left the room for good (their ``leave`` messages in ``outbound``)."""
         for visitor_id in gone:
+            self.voice.left(runner.room.id, visitor_id)
             runner.identities.pop(visitor_id, None)
             session = runner.sessions.pop(visitor_id, None)
             if session is not None:
@@ -231,6 +262,7 @@ class LiveRooms:
         if self.runners.get(runner.room.id) is not runner or not self.directory.close_if_empty(runner.room):
             return
         self.runners.pop(runner.room.id, None)
+        self.voice.room_closed(runner.room.id)
         if not self.draining:
             await self.replication.room_closed(runner.room)
 
@@ -306,8 +338,14 @@ class LiveRooms:
     def runner(self, room_id: str) -> RoomRunner | None:
         return self.runners.get(room_id)
 
-    def mute(self, runner: RoomRunner, visitor_id: int, muted: bool) -> None:
-        (runner.room.muted.add if muted else runner.room.muted.discard)(visitor_id)
+    def mute(self, runner: RoomRunner, visitor_id: int, muted: bool, chat: bool = True, voice: bool = True) -> None:
+        """Mute (or unmute) a visitor's chat, voice or both for the room; the visitor is told about their voice."""
+        if chat:
+            (runner.room.muted.add if muted else runner.room.muted.discard)(visitor_id)
+        if voice:
+            runner.deliver(runner.room.mute_voice(visitor_id, muted))
+            if muted:
+                self.voice.muted(runner.room.id, visitor_id)
 
     async def kick(self, runner: RoomRunner, visitor_id: int, minutes: float) -> None:
         identity = runner.identities.get(visitor_id, "")

@@ -19,16 +19,19 @@ from typing import Any
 
 from thirdspace.cluster.node import ClusterUnavailable
 from thirdspace.logs import ROOM_ID
-from thirdspace.metrics import CHAT_MESSAGES, CHAT_SECONDS, POSES
-from thirdspace.protocol.codec import Chat, Hello, ProtocolError, Quick, Report, TourAction, Watch, encode_control
+from thirdspace.metrics import CHAT_MESSAGES, CHAT_SECONDS, POSES, VOICE_SIGNALS
+from thirdspace.protocol.codec import Chat, Hello, ProtocolError, Quick, Report, Signal, TourAction, VoiceState, Watch, encode_control
 from thirdspace.protocol.connection import Connection, Event, Message, Pose, Request, Send
 from thirdspace.rooms.room import Outbound, Visitor
+from thirdspace.services.voice import VoiceProblem
 from thirdspace.store import ROLES, NotFound, User
 
 log = logging.getLogger(__name__)
 
 POSES_ACCEPTED = POSES.labels("accepted")
 POSES_DROPPED = POSES.labels("dropped")
+SIGNALS_RELAYED = VOICE_SIGNALS.labels("relayed")
+SIGNALS_REFUSED = VOICE_SIGNALS.labels("refused")
 
 
 def _at_least(user: User | None, role: str) -> bool:
@@ -55,6 +58,8 @@ class VisitorRequests:
             TourAction: self.tour,
             Report: self.report,
             Pose: self.pose,
+            VoiceState: self.voice,
+            Signal: self.signal,
         }
 
     async def handle(self, request: Request) -> list[Event]:
@@ -160,6 +165,44 @@ class VisitorRequests:
             notice = runner.room.walk_notice(visitor.id, now)
             if notice is not None:
                 return [Send(encode_control(notice))]
+        return []
+
+    async def voice(self, state: Message, now: float) -> list[Event]:
+        assert self.member is not None and isinstance(state, VoiceState)
+        runner, visitor = self.member
+        voice = self.rooms.voice
+        if not voice.enabled:
+            raise ProtocolError("voice_unavailable", "this server has voice turned off", "type")
+        extra = feed = None
+        if state.listen or state.speak:
+            try:
+                admitted = await voice.admit(runner.room.id, visitor.id)  # the SFU's room and this visitor's token
+            except VoiceProblem:
+                raise ProtocolError("unavailable", "voice is unavailable right now; try again shortly", "type") from None
+            if admitted is not None:
+                extra, feed = admitted
+            if visitor.id not in runner.room.visitors:  # left while the SFU answered
+                return []
+        elif visitor.id in runner.room.voice.members:
+            voice.left(runner.room.id, visitor.id)
+        may_announce = _at_least(self.user, "curator")
+        outbound = runner.room.set_voice(visitor.id, state.listen, state.speak, state.announce, now, may_announce, extra, feed or 0)
+        refusal = self._refused(outbound)
+        if refusal is not None:
+            return self.connection.refuse(refusal)
+        runner.deliver(outbound)
+        return []
+
+    async def signal(self, signal: Message, now: float) -> list[Event]:
+        assert self.member is not None and isinstance(signal, Signal)
+        runner, visitor = self.member
+        outbound = runner.room.relay_signal(visitor.id, signal.to, signal.kind, signal.payload, now)
+        refusal = self._refused(outbound)
+        if refusal is not None:
+            SIGNALS_REFUSED.inc()
+            return self.connection.refuse(refusal)
+        SIGNALS_RELAYED.inc()
+        runner.deliver(outbound)
         return []
 
     # -- the end -------------------------------------------------------------------------------

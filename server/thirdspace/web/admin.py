@@ -48,6 +48,7 @@ def _local_rooms(hub: LiveRooms) -> list[dict[str, Any]]:
                     {
                         **visitor.presence(),
                         "muted": visitor.id in room.muted,
+                        "voice_muted": visitor.id in room.voice.room_muted,
                         "signed_in": bool(runner and runner.identities.get(visitor.id, "").startswith("user:")),
                     }
                     for visitor in room.visitors.values()
@@ -98,13 +99,16 @@ def _visitor(runner: RoomRunner, body: dict[str, Any]) -> int:
 
 @room_action
 async def mute(request: web.Request, runner: RoomRunner) -> web.Response:
-    body = await read_json(request, {"visitor", "muted"})
+    body = await read_json(request, {"visitor", "muted", "only"})
     visitor = _visitor(runner, body)
     muted = body.get("muted", True)
     if not isinstance(muted, bool):
         raise http_error(400, "muted must be true or false", "muted")
-    request.app[ROOMS].mute(runner, visitor, muted)
-    return json_response({"room": runner.room.id, "visitor": visitor, "muted": muted})
+    only = body.get("only")
+    if only not in (None, "chat", "voice"):
+        raise http_error(400, "only must be chat or voice (or left out: both)", "only")
+    request.app[ROOMS].mute(runner, visitor, muted, chat=only != "voice", voice=only != "chat")
+    return json_response({"room": runner.room.id, "visitor": visitor, "muted": muted, "only": only or "both"})
 
 
 @room_action
