@@ -132,6 +132,16 @@ async def test_bad_signalling_gets_its_error_and_nobody_else_notices(trio):
     await b.wait_for(lambda cl: any(line["text"] == "still here" for line in cl.chat))
 
 
+async def test_turning_voice_on_and_off_in_a_flood_is_rate_limited(server):
+    async with await join(server, "Flo") as flo:
+        for n in range(30):
+            await flo.send_voice(listen=n % 2 == 0)
+        limited = await flo.wait_for(lambda cl: errors(cl, "rate_limited"))
+        assert limited[0]["field"] == "type"
+        states = [m for m in flo.messages if m["type"] == "voice_state"]
+        assert 10 <= len(states) < 30 and not flo.closed
+
+
 async def test_voice_off_and_leaving_end_the_pairs(trio):
     a, b, c = trio
     await b.wait_for(lambda cl: a.id in cl.voice_peers)

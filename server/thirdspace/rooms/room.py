@@ -34,6 +34,8 @@ from thirdspace.voice.room import Delivery, RoomVoice, VoiceError, VoiceRules
 
 EYE_HEIGHT_M = 1.6
 DUPLICATE_WINDOW_S = 30.0  # the same line again within this is refused
+VOICE_BURST = 10  # voice state changes (microphone on and off, push-to-talk aside) in a burst...
+VOICE_PER_S = 2.0  # ...then this many a second
 WALK_NOTICE_EVERY_S = 1.0  # a visitor whose poses the walk check refuses is told at most this often
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,8 @@ class Visitor:
     avatar: str = DEFAULT_AVATAR  # the avatar style others see (protocol.constants.AVATAR_STYLES)
     walk_refused: int = 0  # the walk check's reason for the last pose it refused, until the visitor is told
     walk_told_at: float = -1e9
+    voice_tokens: float = 10.0  # voice state changes: a burst of VOICE_BURST, then VOICE_PER_S
+    voice_checked_at: float = 0.0
 
     @property
     def resume_token(self) -> str:
@@ -176,6 +180,7 @@ class Room:
             colour=colour,
             chat_tokens=float(self.rules.chat_burst),
             chat_checked_at=now,
+            voice_checked_at=now,
             avatar=avatar,
         )
         if secret is not None:
@@ -460,6 +465,17 @@ class Room:
             member.extra, member.feed = extra, feed
             out = [(visitor_id, self.voice.state_message(visitor_id))]
         return self._outbound(out)
+
+    def voice_limit(self, visitor_id: int, now: float) -> dict[str, Any] | None:
+        """Take one voice state change from the visitor's allowance; the ``rate_limited`` error if it is spent."""
+        visitor = self.visitors[visitor_id]
+        visitor.voice_tokens = min(VOICE_BURST, visitor.voice_tokens + (now - visitor.voice_checked_at) * VOICE_PER_S)
+        visitor.voice_checked_at = now
+        if visitor.voice_tokens < 1:
+            wait = (1 - visitor.voice_tokens) / VOICE_PER_S
+            return ProtocolError("rate_limited", f"too many voice changes; try again in {math.ceil(wait * 10) / 10} s", "type").to_message()
+        visitor.voice_tokens -= 1
+        return None
 
     def voice_round(self) -> list[Outbound]:
         """Choose the voice pairs again from where everyone stands now (the last tick's spatial hash)."""

@@ -173,6 +173,9 @@ class VisitorRequests:
         voice = self.rooms.voice
         if not voice.enabled:
             raise ProtocolError("voice_unavailable", "this server has voice turned off", "type")
+        limited = runner.room.voice_limit(visitor.id, now)  # each change may cost the SFU a request
+        if limited is not None:
+            return self.connection.refuse(limited)
         extra = feed = None
         if state.listen or state.speak:
             try:
