@@ -123,3 +123,20 @@ def test_a_room_tells_each_visitor_only_the_changes():
     again = dict(voice.select(ids, positions, grid, []))
     assert again[2]["add"] == [{"id": 1, "offer": False, "muted": True}]
     assert voice.leave(2) == [(1, {"type": "voice_peers", "add": [], "remove": [2]})]
+
+
+def test_through_an_sfu_each_visitor_is_told_of_the_publishers_among_their_partners():
+    voice = RoomVoice(VoiceRules(hearing_radius_m=12.0, max_voices=8, sfu=True), capacity=4)
+    voice.set_state(1, 0, listen=True, speak=True, announce=False, now=0.0)
+    voice.set_state(2, 1, listen=True, speak=False, announce=False, now=0.0)
+    voice.members[1].feed = 4242
+    engine = SyncEngine(4, *BOUNDS)
+    positions = np.zeros((4, 3))
+    positions[:2] = [(0, 1.6, 0), (3, 1.6, 0)]
+    kernels.build_grid(positions, np.ones(4, np.bool_), engine.bounds_min, engine.cell_m, engine.grid_x, engine.grid_z,
+                       engine.cell_of, engine.cell_start, engine.cell_items)  # fmt: skip
+    grid = (engine.bounds_min, engine.cell_m, engine.grid_x, engine.grid_z, engine.cell_start, engine.cell_items)
+    told = voice.select(np.arange(1, 5, dtype=np.uint16), positions, grid, [])
+    assert told == [(2, {"type": "voice_peers", "add": [{"id": 1, "feed": 4242}], "remove": []})]  # 2 publishes nothing
+    assert voice.leave(1) == [(2, {"type": "voice_peers", "add": [], "remove": [1]})]
+    assert voice.leave(2) == []

@@ -104,7 +104,7 @@ async def test_offers_answers_and_candidates_go_only_to_paired_peers(trio):
 
     await a.send_signal(c.id, "offer", sdp=SDP)  # C is 16 m away: not a peer
     refused = await a.wait_for(lambda cl: errors(cl, "not_paired"))
-    assert refused[0]["field"] == "to"
+    assert refused[0]["field"] == "to" and refused[0]["to"] == c.id  # the page closes that connection
     await asyncio.sleep(0.2)
     assert c.signals == [] and not a.closed
 

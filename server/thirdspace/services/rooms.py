@@ -344,8 +344,7 @@ class LiveRooms:
             (runner.room.muted.add if muted else runner.room.muted.discard)(visitor_id)
         if voice:
             runner.deliver(runner.room.mute_voice(visitor_id, muted))
-            if muted:
-                self.voice.muted(runner.room.id, visitor_id)
+            (self.voice.muted if muted else self.voice.unmuted)(runner.room.id, visitor_id)
 
     async def kick(self, runner: RoomRunner, visitor_id: int, minutes: float) -> None:
         identity = runner.identities.get(visitor_id, "")

@@ -177,7 +177,16 @@ class Voice:
         number = self.janus_rooms.get(room_id)
         if known is None or number is None or self.janus is None:
             return
-        self._background(self.janus.unpublish(number, known[1]), f"unpublish visitor {visitor_id} in room {room_id}")
+        # with the token: off the room's list, so the visitor cannot publish again until unmuted (they still listen)
+        self._background(self.janus.unpublish(number, known[1], token=known[0]), f"unpublish visitor {visitor_id} in room {room_id}")
+
+    def unmuted(self, room_id: str, visitor_id: int) -> None:
+        """The moderator lifted the mute: the visitor's token may publish in the room again."""
+        known = self.tokens.get((room_id, visitor_id))
+        number = self.janus_rooms.get(room_id)
+        if known is None or number is None or self.janus is None:
+            return
+        self._background(self.janus.admit(number, known[0]), f"admit visitor {visitor_id} again in room {room_id}")
 
     def room_closed(self, room_id: str) -> None:
         number = self.janus_rooms.pop(room_id, None)

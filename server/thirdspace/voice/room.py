@@ -30,18 +30,22 @@ SIGNAL_KINDS = ("offer", "answer", "candidate")
 class VoiceError(Exception):
     """A voice request refused: becomes an ``error`` message with ``code`` and ``field``."""
 
-    def __init__(self, code: str, message: str, field: str):
+    def __init__(self, code: str, message: str, field: str, to: int | None = None):
         super().__init__(message)
-        self.code, self.message, self.field = code, message, field
+        self.code, self.message, self.field, self.to = code, message, field, to
 
     def to_message(self) -> Message:
-        return {"type": "error", "code": self.code, "message": self.message, "field": self.field}
+        message: Message = {"type": "error", "code": self.code, "message": self.message, "field": self.field}
+        if self.to is not None:
+            message["to"] = self.to  # the peer the refused signal was for: close that connection
+        return message
 
 
 @dataclass(frozen=True)
 class VoiceRules:
-    hearing_radius_m: float = 12.0
-    exit_factor: float = 1.15  # a pair is kept until its two are this much farther apart than the hearing radius
+    hearing_radius_m: float = 12.0  # voices fade out to nothing here
+    connect_factor: float = 1.25  # pairs form this much beyond it, so a voice is connected before it is within earshot
+    exit_factor: float = 1.4  # and are kept until their two are this much farther apart than the hearing radius
     max_voices: int = 8  # K: ordinary pairs per visitor
     max_always_voices: int = 4  # always-audible speakers (a guide, announcers) a listener gets on top of K
     max_always_listeners: int | None = 32  # listeners one always-audible speaker reaches (peer to peer: each is an upload); None: all
@@ -116,10 +120,8 @@ class RoomVoice:
     def leave(self, visitor_id: int) -> list[Delivery]:
         """The visitor turned voice off, lost the connection or left: their partners drop them now."""
         self.members.pop(visitor_id, None)
-        out = []
-        for partner in sorted(self.told.pop(visitor_id, set())):
-            self.told[partner].discard(visitor_id)
-            out.append((partner, {"type": "voice_peers", "add": [], "remove": [visitor_id]}))
+        self.told.pop(visitor_id, None)
+        out = self._forget(visitor_id)
         gone = {p for p in self.ordinary | self.forced if visitor_id in p}
         self.pair_changes += len(gone)
         self.ordinary -= gone
@@ -142,10 +144,16 @@ class RoomVoice:
         told = self.told.get(visitor_id, set())
         if told:
             out.append((visitor_id, {"type": "voice_peers", "add": [], "remove": sorted(told)}))
-        for partner in sorted(told):
-            self.told[partner].discard(visitor_id)
-            out.append((partner, {"type": "voice_peers", "add": [], "remove": [visitor_id]}))
         self.told[visitor_id] = set()
+        return out + self._forget(visitor_id)
+
+    def _forget(self, visitor_id: int) -> list[Delivery]:
+        """Everyone told of a connection to the visitor is told it is gone (through an SFU the views are one-way)."""
+        out = []
+        for other in sorted(self.told):
+            if visitor_id in self.told[other]:
+                self.told[other].discard(visitor_id)
+                out.append((other, {"type": "voice_peers", "add": [], "remove": [visitor_id]}))
         return out
 
     # -- selection ---------------------------------------------------------------------
@@ -190,10 +198,10 @@ class RoomVoice:
         out_a = np.zeros(len(members) * k // 2 + 1, np.int64)
         out_b = np.zeros_like(out_a)
         bounds_min, cell_m, grid_x, grid_z, cell_start, cell_items = grid
-        exit_m = rules.hearing_radius_m * rules.exit_factor
+        enter_m, exit_m = rules.hearing_radius_m * rules.connect_factor, rules.hearing_radius_m * rules.exit_factor
         n = select_pairs(
             slots, listens, speaks, ids, positions, bounds_min, cell_m, grid_x, grid_z, cell_start, cell_items,
-            partners, partner_count, forced_a, forced_b, rules.hearing_radius_m, exit_m, k, out_a, out_b,
+            partners, partner_count, forced_a, forced_b, enter_m, exit_m, k, out_a, out_b,
         )  # fmt: skip
         ordinary = set(zip(ids[out_a[:n]].tolist(), ids[out_b[:n]].tolist(), strict=True))
         self.pair_changes += len(ordinary ^ self.ordinary) + len(forced ^ self.forced)
@@ -269,7 +277,7 @@ class RoomVoice:
             raise VoiceError("voice_unavailable", "this server carries voice through its SFU: there is nothing to signal", "type")
         member = self.members.get(sender)
         if member is None:
-            raise VoiceError("not_paired", "turn voice on first", "to")
+            raise VoiceError("not_paired", "turn voice on first", "to", to)
         member.signal_tokens = min(rules.signal_burst, member.signal_tokens + (now - member.signal_checked_at) * rules.signal_per_s)
         member.signal_checked_at = now
         if member.signal_tokens < 1:  # dropped; the sender is told at most once a second, so a flood is not echoed
@@ -280,7 +288,7 @@ class RoomVoice:
             raise VoiceError("rate_limited", f"too many signalling messages; try again in {math.ceil(wait * 10) / 10} s", "type")
         member.signal_tokens -= 1
         if not self.paired(sender, to):
-            raise VoiceError("not_paired", f"visitor {to} is not your voice peer", "to")
+            raise VoiceError("not_paired", f"visitor {to} is not your voice peer", "to", to)
         if rules.relay_only and kind == "candidate" and " typ relay" not in payload["candidate"]["candidate"]:
             return []  # this server hides visitors' addresses: only relayed candidates are passed on
         return [(to, {"type": "signal", "from": sender, "kind": kind, **payload})]

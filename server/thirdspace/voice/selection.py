@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numba import njit
 
-KEEP_FACTOR = 0.7  # a pair that exists competes as if 30 % nearer than it is
+KEEP_FACTOR = 0.5  # a pair that exists competes as if half as far as it is: a newcomer must be twice as near
 
 
 @njit(cache=True, error_model="numpy", inline="always")
