@@ -10,13 +10,16 @@ command -v node >/dev/null && command -v npm >/dev/null \
   || need "Node.js 20 and npm are needed (Debian: apt-get install nodejs npm)"
 
 # Debian packages the tests drive for real: Chromium (browser tests), redis-server (cluster
-# tests), PostgreSQL (the store on PostgreSQL) and docker-compose (the compose file check;
-# no Docker engine is needed for that).
+# tests), PostgreSQL (the store on PostgreSQL), docker-compose (the compose file check;
+# no Docker engine is needed for that), Janus (voice through an SFU: tests/janus_server.py) and
+# coturn (voice relayed through TURN).
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)  # the PostgreSQL store tests
+command -v janus >/dev/null || missing+=(janus)  # the Janus voice tests
+command -v turnserver >/dev/null || missing+=(coturn)  # voice relayed through TURN: tests/turn_server.py
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "Installing Debian's ${missing[*]} for the tests..."

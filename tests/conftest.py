@@ -109,3 +109,15 @@ async def server(scenes_dir, tmp_path_factory) -> AsyncIterator[RunningServer]:
     runner, running = await start_server(settings)
     yield running
     await runner.cleanup()
+
+
+@pytest.fixture(scope="session")
+def janus(tmp_path_factory):
+    """A real Janus (VideoRoom plugin, HTTP transport, token auth, admin API) shared by the tests (tests/janus_server.py)."""
+    from tests.janus_server import NEEDS_JANUS, start_janus
+
+    if shutil.which("janus") is None:
+        pytest.fail(NEEDS_JANUS, pytrace=False)
+    running = start_janus(tmp_path_factory.mktemp("janus"))
+    yield running
+    running.stop()
