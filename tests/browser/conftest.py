@@ -19,6 +19,10 @@ CHROMIUM_FLAGS = [
     # WebGL on the CPU: without a GPU, Chromium renders WebGL with SwiftShader only when allowed to.
     "--enable-unsafe-swiftshader",
     "--use-angle=swiftshader",
+    # Voice: a fake microphone (it beeps) granted without asking, and audio that plays without a gesture.
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
 ]
 
 

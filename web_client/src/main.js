@@ -20,6 +20,7 @@ import { ProvenanceLabels } from "./provenance.js";
 import { RoomPresence } from "./room.js";
 import { Stage } from "./stage.js";
 import { TourGuide } from "./tours.js";
+import { isVoiceError, setUpVoice } from "./voice.js";
 import { fetchWalkMap, followWalkMap, walkerState } from "./walk.js";
 import { XRMenu } from "./xr-menu.js";
 
@@ -110,6 +111,9 @@ async function joinRoom(choice, { state, words, setStatus }, { document, stage, 
   const avatars = new Avatars(stage.scene, welcome.id);
   for (const visitor of welcome.visitors) avatars.add(visitor);
   state.avatars = () => avatars.list();
+  // Voices near the visitor at once; their own microphone only when they turn their voice on.
+  const voice = setUpVoice({ stage, avatars, connection, words, state });
+  voice.start(welcome);
 
   const { phrases } = await phrasesReady;
   const chat = new ChatPanel({
@@ -147,7 +151,9 @@ async function joinRoom(choice, { state, words, setStatus }, { document, stage, 
     onMove: async (room, tour) => {
       // The tour is led in another room of the scene: go there as a new arrival, then join it.
       try {
-        presence.arrive(await connection.switchRoom(room));
+        const arrived = await connection.switchRoom(room);
+        presence.arrive(arrived);
+        voice.start(arrived);
         connection.send({ type: "tour", action: "join", tour });
       } catch (error) {
         chat.system(messageOf(error));
@@ -171,7 +177,7 @@ async function joinRoom(choice, { state, words, setStatus }, { document, stage, 
   on("tour_available", (message) => guide.onAvailable(message));
   on("chat", (message) => chat.add(message, state.visitorId));
   on("chat_translation", (update) => chat.translation(update));
-  on("error", (message) => message.code !== "not_walkable" && chat.system(message.message)); // walk.js handles those
+  on("error", (message) => message.code !== "not_walkable" && !isVoiceError(message) && chat.system(message.message)); // walk.js and voice.js handle those
   on("closed", (message) => chat.system(message.message));
   on("snapshot", (snapshot) => avatars.onSnapshot(snapshot, performance.now()));
   live.follow({
@@ -186,7 +192,7 @@ async function joinRoom(choice, { state, words, setStatus }, { document, stage, 
   on("close", ({ code, reason }) => setStatus("closed", words.t("disconnected", { reason: `${code}${reason ? `: ${reason}` : ""}` })));
   // A dropped connection comes back by itself; the rig stays where it is either way.
   on("reconnecting", () => setStatus("reconnecting", words.t("reconnecting")));
-  return { connection, welcome, avatars, guide, chat, quick };
+  return { connection, welcome, avatars, guide, chat, quick, voice };
 }
 
 /**
@@ -195,7 +201,7 @@ async function joinRoom(choice, { state, words, setStatus }, { document, stage, 
  * @param {Shown} shown
  * @param {Joined} joined
  */
-function startControls({ state, params, words, setStatus }, { document, stage, streamer, labels }, { connection, welcome, avatars, guide, chat, quick }) {
+function startControls({ state, params, words, setStatus }, { document, stage, streamer, labels }, { connection, welcome, avatars, guide, chat, quick, voice }) {
   const locomotion = new Locomotion({
     rig: stage.rig,
     camera: stage.camera,
@@ -226,7 +232,7 @@ function startControls({ state, params, words, setStatus }, { document, stage, s
   state.ar = () => arState(ar, stage);
   Object.assign(state, walkerState(stage));
   // The headset's own menu: chat, phrases, keyboard, tour, language (not where dom-overlay shows the page).
-  const menu = new XRMenu({ renderer: stage.renderer, rig: stage.rig, xr, chat, quick, guide, words, onSay: (text) => connection.sendChat(text), selfId: () => state.visitorId });
+  const menu = new XRMenu({ renderer: stage.renderer, rig: stage.rig, xr, chat, quick, guide, voice, words, onSay: (text) => connection.sendChat(text), selfId: () => state.visitorId });
   Object.assign(state, { xrMenu: () => menu.state() });
   setStatus("ready", "");
   startFrameLoop({ stage, locomotion, xr, ar, avatars, guide, streamer, labels, poses, onFrame: () => state.framesRendered++ });

@@ -24,9 +24,9 @@ const WRIST_ABOVE_M = 0.05;
 const NOWHERE_M = 1000; // pointer-events' "void" intersection lies further
 const CHAT_LINES = 5;
 const BUTTONS = [4, 5]; // xr-standard: X/A and Y/B
-/** @typedef {"chat" | "phrases" | "type" | "tour" | "more"} Tab */
+/** @typedef {"chat" | "phrases" | "type" | "tour" | "voice" | "more"} Tab */
 /** @type {Tab[]} */
-const TABS = ["chat", "phrases", "type", "tour", "more"];
+const TABS = ["chat", "phrases", "type", "tour", "voice", "more"];
 const COLOURS = { panel: "#15171c", button: "#2b3038", hover: "#3d6f8f", active: "#4a90d9", text: "#f7f3ea", muted: "#a9b0ba", machine: "#ffcf5a" };
 
 /**
@@ -45,18 +45,20 @@ export class XRMenu {
    * @param {import("./chat.js").ChatPanel} options.chat
    * @param {import("./chat.js").QuickChat} options.quick
    * @param {import("./tours.js").TourGuide} options.guide
+   * @param {import("./voice.js").VoiceChat} [options.voice] the visitor's voice and the voices they hear
    * @param {(text: string) => void} options.onSay free text to the room
    * @param {Words} options.words
    * @param {() => number} options.selfId
    * @param {Promise<FontTable>} [options.fonts]
    */
-  constructor({ renderer, rig, xr, chat, quick, guide, onSay, words, selfId, fonts = FontTable.load() }) {
+  constructor({ renderer, rig, xr, chat, quick, guide, voice, onSay, words, selfId, fonts = FontTable.load() }) {
     this.renderer = renderer;
     this.rig = rig;
     this.xr = xr;
     this.chat = chat;
     this.quick = quick;
     this.guide = guide;
+    this.voice = voice || null;
     this.onSay = onSay;
     this.words = words;
     this.english = new Words(); // for scripts no served font draws (Chinese, Japanese)
@@ -105,6 +107,7 @@ export class XRMenu {
     this.lastFrame = performance.now();
     chat.onChange(() => (this.dirty = this.dirty || this.tab === "chat"));
     guide.onChange(() => (this.dirty = this.dirty || this.tab === "tour"));
+    voice?.onChange(() => (this.dirty = this.dirty || this.tab === "voice"));
     renderer.xr.addEventListener("sessionstart", () => this.start(renderer.xr.getSession()));
     renderer.xr.addEventListener("sessionend", () => this.end());
     xr.setMenu(this);
@@ -396,7 +399,7 @@ export class XRMenu {
     this.box(tabs, this.labels, "×", { id: "close", onClick: () => this.close(), width: 44 });
     const body = new Container({ flexDirection: "column", gap: 6 });
     root.add(body);
-    ({ chat: () => this.chatTab(body), phrases: () => this.phrasesTab(body), type: () => this.typeTab(body), tour: () => this.tourTab(body), more: () => this.moreTab(body) })[this.tab]();
+    ({ chat: () => this.chatTab(body), phrases: () => this.phrasesTab(body), type: () => this.typeTab(body), tour: () => this.tourTab(body), voice: () => this.voiceTab(body), more: () => this.moreTab(body) })[this.tab]();
   }
 
   /**
@@ -560,6 +563,39 @@ export class XRMenu {
     this.box(row, this.labels, w.t("previous"), { id: "tour:prev", onClick: () => guide.step(-1), grow: 1, disabled: !canMove || guide.tour.index === 0 });
     this.box(row, this.labels, w.t("next"), { id: "tour:next", onClick: () => guide.step(1), grow: 1, disabled: !canMove || guide.tour.index === tour.stops.length - 1 });
     this.box(body, this.labels, w.t("leave_tour"), { id: "tour:leave", onClick: () => guide.leave(), size: 17 });
+  }
+
+  /** @param {Component} body */
+  voiceTab(body) {
+    const w = this.menuWords;
+    const voice = this.voice;
+    const state = voice?.menuState();
+    if (!voice || !state?.available) {
+      this.box(body, this.labels, state?.problem || w.t("voice_failed", { error: "—" }), { height: 40, color: COLOURS.muted });
+      return;
+    }
+    const start = this.rtl ? "right" : "left";
+    const you = `${state.speaking ? "● " : ""}${w.t("voice_you")}${state.speaking ? ` · ${w.t("voice_speaking")}` : ""}`;
+    this.box(body, this.labels, you, { id: "voice:self", height: 34, color: state.speaking ? "#7fe0ff" : COLOURS.muted, align: start });
+    if (state.roomMuted) this.box(body, this.labels, w.t("voice_room_muted"), { id: "voice:room-muted", height: 34, color: COLOURS.machine, align: start });
+    else if (state.problem) this.box(body, this.labels, state.problem, { height: 34, color: COLOURS.machine, align: start });
+    const row = this.row(body);
+    this.box(row, this.labels, state.on ? w.t("voice_off") : w.t("voice_on"), { id: "voice:toggle", onClick: () => voice.toggle(), grow: 1, size: 17, selected: state.on, disabled: !state.on && state.roomMuted });
+    if (state.on && !state.roomMuted) {
+      this.box(row, this.labels, state.selfMuted ? w.t("voice_unmute_me") : w.t("voice_mute_me"), { id: "voice:mute-me", onClick: () => voice.muteSelf(), grow: 1, size: 17, selected: state.selfMuted });
+      const modes = this.row(body);
+      for (const mode of /** @type {const} */ (["open", "ptt"])) {
+        this.box(modes, this.labels, w.t(mode === "open" ? "voice_open" : "voice_ptt"), { id: `voice:mode:${mode}`, onClick: () => voice.setMode(mode), grow: 1, size: 17, selected: state.mode === mode });
+      }
+      if (state.mode === "ptt") this.box(body, this.labels, w.t("voice_hold_grip"), { height: 30, size: 15, color: COLOURS.muted, align: start });
+    }
+    if (!state.peers.length) this.box(body, this.labels, w.t("voice_none"), { height: 34, size: 16, color: COLOURS.muted, align: start });
+    for (const peer of state.peers.slice(0, 6)) {
+      const line = this.row(body);
+      this.box(line, this.labels, `${peer.speaking ? "● " : ""}${peer.name}`, { id: `voice:peer:${peer.id}`, grow: 1, height: 40, size: 17, align: start, direction: "auto", color: peer.speaking ? "#7fe0ff" : COLOURS.text });
+      const label = peer.muted ? w.t("voice_unmute_one") : w.t("voice_mute_one");
+      this.box(line, this.labels, label, { id: `voice:mute:${peer.id}`, onClick: () => voice.toggleMuteHere(peer.id), width: 150, height: 40, size: 15, selected: peer.muted });
+    }
   }
 
   /** @param {Component} body */
