@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+from thirdspace.config import PROJECT_ROOT
+
 BENCH_KEYS = {
     "entities", "tick_ms_p50", "tick_ms_p99", "bytes_per_client_per_s", "bytes_per_avatar_update",
     "bytes_per_part_update", "naive", "bytes_ratio_naive_over_sync",
@@ -51,6 +53,33 @@ async def test_loadtest_against_a_running_server(server):
     # the observers showed the walkers only at heads they sent, and never stepped back along a walk
     assert figures["ack_delay"] == 3 and figures["shown_samples"] > 0
     assert figures["decode_error_m_max"] <= 0.002 and figures["shown_backward_steps"] == 0
+
+
+async def test_loadtest_with_voice_reports_pairs_and_signalling(server):
+    """Twelve bots in the 24 m caravanserai with voice on: within its 12 m hearing radius they pair and signal."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "thirdspace", "loadtest", "--url", server.ws, "--scene", "caravanserai",
+        "--clients", "12", "--seconds", "4", "--processes", "1", "--voice", "--json",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 180)
+    assert process.returncode == 0, stderr.decode()
+    figures = json.loads(stdout)
+    assert figures["clients_connected"] == 12 and figures["errors"] == 0
+    assert figures["voice_selections_per_s"] > 0 and figures["voice_select_ms_mean"] > 0
+    assert figures["voice_signals_per_s"] > 0  # offers, answers and candidates went between paired bots
+    assert 0 < figures["voice_peers_mean"] <= figures["voice_peers_max"] <= 8
+
+
+def test_voice_churn_benchmark_prints_its_figures():
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "voice_churn.py"), "--visitors", "200", "--rounds", "14"],
+        capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    figures = json.loads(result.stdout)
+    assert figures["visitors"] == 200 and figures["pairs"] > 0
+    assert 0 < figures["pairs_per_visitor"] <= 8
+    assert figures["select_ms_p50"] <= figures["select_ms_p90"]
 
 
 def test_loadtest_without_a_server_says_so():
