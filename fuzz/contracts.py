@@ -44,8 +44,10 @@ from thirdspace.protocol.constants import (
     FLAG_TELEPORT,
     FRAME_POSE,
     FRAME_SNAPSHOT_V2,
+    MAX_CANDIDATE_CHARS,
     MAX_CHAT_CHARS,
     MAX_NAME_CHARS,
+    MAX_SDP_CHARS,
     POSE_FRAME_SIZE,
     PROTOCOL_VERSION,
 )
@@ -162,7 +164,7 @@ CONTROL_CODES = {"bad_json", "bad_request", "too_long", "unknown_type", "unsuppo
 #: The fields client messages have (a new field the decoders check goes here too).
 CONTROL_FIELDS = {
     "type", "protocol", "scene", "name", "language", "colour", "room", "resume", "text", "nonce", "phrase", "thing",
-    "message", "reason", "action", "tour", "stop", "to",
+    "message", "reason", "action", "tour", "stop", "to", "listen", "speak", "announce", "kind", "sdp", "candidate",
 }  # fmt: skip
 
 #: One valid message of each client type: what structured fuzzing starts from.
@@ -183,6 +185,13 @@ CONTROL_SEEDS: dict[str, dict[str, Any]] = {
     "ping": {"type": "ping", "nonce": 7},
     "watch": {"type": "watch", "scene": "gallery"},
     "tour": {"type": "tour", "action": "goto", "tour": "highlights", "stop": "vase", "to": 2},
+    "voice": {"type": "voice", "listen": True, "speak": True, "announce": False},
+    "signal": {
+        "type": "signal",
+        "to": 5,
+        "kind": "candidate",
+        "candidate": {"candidate": "candidate:1 1 udp 2122260223 192.0.2.1 50000 typ host", "sdpMid": "0", "sdpMLineIndex": 0},
+    },
 }
 
 
@@ -230,6 +239,23 @@ def _check_control_value(value: Any) -> None:
         expect(isinstance(value.tour, str) and 0 < len(value.tour) <= 64, "tour: tour")
         expect((value.stop is not None) == (value.action == "goto"), "tour: stop only for goto")
         expect((value.to is not None) == (value.action == "lead") and (value.to is None or type(value.to) is int), "tour: to")
+    elif isinstance(value, codec.VoiceState):
+        expect(all(type(getattr(value, f)) is bool for f in ("listen", "speak", "announce")), "voice: flags are booleans")
+    elif isinstance(value, codec.Signal):
+        expect(type(value.to) is int and 1 <= value.to <= 65535, "signal: to")
+        expect(value.kind in codec.SIGNAL_KINDS, "signal: kind")
+        if value.kind == "candidate":
+            candidate = value.payload["candidate"]
+            expect(set(value.payload) == {"candidate"} and isinstance(candidate["candidate"], str), "signal: candidate")
+            expect(len(candidate["candidate"]) <= MAX_CANDIDATE_CHARS, "signal: candidate length")
+            mid = candidate["sdpMid"]
+            expect(mid is None or (isinstance(mid, str) and len(mid) <= 32), "signal: sdpMid")
+            index = candidate["sdpMLineIndex"]
+            expect(index is None or (type(index) is int and 0 <= index <= 15), "signal: sdpMLineIndex")
+        else:
+            sdp = value.payload.get("sdp")
+            expect(set(value.payload) == {"sdp"} and isinstance(sdp, str) and 0 < len(sdp) <= MAX_SDP_CHARS, "signal: sdp")
+        orjson.dumps(value.payload)  # relayed as it came: it must encode
     else:
         raise ContractViolation(f"decode_control returned {type(value).__name__}")
 
