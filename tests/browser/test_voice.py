@@ -4,18 +4,19 @@ and the controls on a desktop, a phone and in a headset (IWER), in English and A
 
 from __future__ import annotations
 
-import math
-
 import aiohttp
 
 from tests.browser.test_phone_layout import TOUCH, layout_problems
 from tests.browser.test_xr_menu import IMAGES, choose, enter_vr, headset, menu, open_with_button, wait_for_element
 from tests.browser.voice_helpers import (
     HEARING_RADIUS_M,
+    KEEP_M,
     LOUD,
     SCENE,
     SILENT,
+    apart,
     balance,
+    head,
     level,
     peers,
     stays_silent,
@@ -29,16 +30,6 @@ from tests.browser.voice_helpers import (
 )
 from thirdspace.client import ThirdSpaceClient
 from thirdspace.web.keys import DB
-
-KEEP_M = HEARING_RADIUS_M * 1.4  # pairs hold until this far (hysteresis)
-
-
-async def head(page) -> list[float]:
-    return (await page.evaluate("thirdspace.walker()"))["head"]
-
-
-def apart(a: list[float], b: list[float]) -> float:
-    return math.hypot(a[0] - b[0], a[2] - b[2])
 
 
 async def test_near_visitors_hear_a_speaker_at_their_side_and_far_ones_once_they_walk_up(visit, tmp_path):

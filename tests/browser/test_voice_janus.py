@@ -5,13 +5,14 @@ takes A's feed off Janus."""
 
 from __future__ import annotations
 
-import math
-
 import aiohttp
 
 from tests.browser.voice_helpers import (
     HEARING_RADIUS_M,
+    KEEP_M,
     SCENE,
+    apart,
+    head,
     level,
     peers,
     turn_voice_on,
@@ -24,7 +25,6 @@ from tests.browser.voice_helpers import (
 from tests.janus_server import Janus
 from thirdspace.web.keys import DB
 
-KEEP_M = HEARING_RADIUS_M * 1.4  # pairs hold until this far (hysteresis)
 # Small views: three pages draw their WebGL on the CPU (SwiftShader) in one shared GPU process, and what is
 # tested here is their sound; a smaller canvas leaves their main threads free for the WebRTC steps.
 SMALL = {"viewport": {"width": 640, "height": 400}}
@@ -37,14 +37,6 @@ def janus_settings(janus: Janus) -> dict[str, str]:
         "THIRDSPACE_JANUS_ADMIN_URL": janus.admin_url,
         "THIRDSPACE_JANUS_ADMIN_SECRET": janus.admin_secret,
     }
-
-
-async def head(page) -> list[float]:
-    return (await page.evaluate("thirdspace.walker()"))["head"]
-
-
-def apart(a: list[float], b: list[float]) -> float:
-    return math.hypot(a[0] - b[0], a[2] - b[2])
 
 
 async def publishers(server) -> list[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ SPAWNS = [
     {"position": [-1, 0, 3.5], "yaw_deg": 0},
     {"position": [4, 0, 3.5], "yaw_deg": 90},
 ]
+KEEP_M = HEARING_RADIUS_M * 1.4  # voice pairs hold until this far apart (hysteresis)
 LOUD = 0.01  # a received voice's rms (its loudest moment over a second) clearly above silence
 SILENT = 0.002  # nothing arrives: a disabled track sends silence
 
@@ -54,6 +56,15 @@ async def voice_server(directory: Path, environ: dict[str, str] | None = None) -
         yield running
     finally:
         await runner.cleanup()
+
+
+async def head(page: Page) -> list[float]:
+    return (await page.evaluate("thirdspace.walker()"))["head"]
+
+
+def apart(a: list[float], b: list[float]) -> float:
+    """How far apart two heads stand on the floor (x, z)."""
+    return math.hypot(a[0] - b[0], a[2] - b[2])
 
 
 async def voice_state(page: Page) -> dict:
