@@ -20,7 +20,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.processes import free_port, wait_until
+from tests.processes import free_port, stop_process, wait_until
 
 NEEDS_JANUS = "the Janus tests need Debian's janus: sudo apt-get install janus (scripts/test.sh does it when run as root)"
 
@@ -60,13 +60,7 @@ class Janus:
             return None
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 def write_config(folder: Path, port: int, admin_port: int, admin_secret: str, rtp_ports: tuple[int, int], allow_origin: str | None) -> None:

@@ -96,10 +96,15 @@ def start_node(
 
 
 def stop(node: Node) -> None:
-    if node.process.poll() is None:
-        node.process.terminate()
+    stop_process(node.process, 30)
+
+
+def stop_process(process: subprocess.Popen, timeout_s: float = 10) -> None:
+    """Terminate a server the tests started; kill it if it does not stop within ``timeout_s``."""
+    if process.poll() is None:
+        process.terminate()
         try:
-            node.process.wait(30)
+            process.wait(timeout_s)
         except subprocess.TimeoutExpired:
-            node.process.kill()
-            node.process.wait()
+            process.kill()
+            process.wait()

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.processes import stop_process
+
 NEEDS_COTURN = (
     "the TURN voice tests need Debian's coturn (the turnserver command): run the README's test command as root, or apt-get install coturn"
 )
@@ -37,12 +39,7 @@ class RunningTurn:
         return self.log.read_text("utf-8", errors="replace") if self.log.exists() else ""
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+        stop_process(self.process)
 
 
 def start_turn(directory: Path) -> RunningTurn:

@@ -18,6 +18,7 @@ from tests.browser.voice_helpers import (
     balance,
     head,
     level,
+    moderate,
     peers,
     stays_silent,
     turn_around,
@@ -126,9 +127,7 @@ async def test_a_curators_room_mute_stops_a_voice_and_its_pairings(visit, tmp_pa
         await turn_voice_on(a.page)
         await wait_hearing(b.page, me_a["id"])
         async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
-            url = f"{server.http}/api/admin/rooms/{me_a['room']}/mute"
-            async with http.post(url, json={"visitor": me_a["id"], "muted": True, "only": "voice"}) as response:
-                assert response.status == 200, await response.text()
+            await moderate(http, server, me_a["room"], "mute", {"visitor": me_a["id"], "muted": True, "only": "voice"})
             # A sees why, and the microphone button is off; B no longer hears A, and is not paired with A again.
             await a.page.wait_for_function("thirdspace.voice.state.roomMuted", timeout=10000)
             assert "moderator muted your microphone" in await a.page.inner_text("#voice-note")
@@ -140,15 +139,12 @@ async def test_a_curators_room_mute_stops_a_voice_and_its_pairings(visit, tmp_pa
                 await b.page.wait_for_timeout(300)
                 assert me_a["id"] not in await peers(b.page)
             # Unmuted: A is heard again.
-            async with http.post(url, json={"visitor": me_a["id"], "muted": False, "only": "voice"}) as response:
-                assert response.status == 200, await response.text()
+            await moderate(http, server, me_a["room"], "mute", {"visitor": me_a["id"], "muted": False, "only": "voice"})
             await a.page.wait_for_function("!thirdspace.voice.state.roomMuted", timeout=10000)
             await wait_hearing(b.page, me_a["id"])
             assert a.errors == []
             # Kicked: A's page closes every voice connection and stops the microphone; B's connection to A goes.
-            kick = f"{server.http}/api/admin/rooms/{me_a['room']}/kick"
-            async with http.post(kick, json={"visitor": me_a["id"], "minutes": 1}) as response:
-                assert response.status == 200, await response.text()
+            await moderate(http, server, me_a["room"], "kick", {"visitor": me_a["id"], "minutes": 1})
             await a.page.wait_for_function("thirdspace.status === 'closed'", timeout=10000)
             state = await voice_state(a.page)
             assert not state["on"] and not state["listening"] and state["voices"] == []

@@ -14,6 +14,7 @@ from tests.browser.voice_helpers import (
     apart,
     head,
     level,
+    moderate,
     peers,
     turn_voice_on,
     voice_server,
@@ -87,16 +88,13 @@ async def test_a_moderators_mute_takes_the_feed_off_janus(visit, janus, tmp_path
         await turn_voice_on(a.page)
         await wait_hearing(b.page, me_a["id"])
         async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
-            url = f"{server.http}/api/admin/rooms/{me_a['room']}/mute"
-            async with http.post(url, json={"visitor": me_a["id"], "muted": True, "only": "voice"}) as response:
-                assert response.status == 200, await response.text()
+            await moderate(http, server, me_a["room"], "mute", {"visitor": me_a["id"], "muted": True, "only": "voice"})
             await a.page.wait_for_function("thirdspace.voice.state.roomMuted", timeout=10000)
             await b.page.wait_for_function(f"!thirdspace.voice.peers().includes({me_a['id']})", timeout=10000)
             await wait_silent(b.page, me_a["id"])
             assert await publishers(server) == []  # kicked out of the Janus room
             # Unmuted: A publishes again and B hears A.
-            async with http.post(url, json={"visitor": me_a["id"], "muted": False, "only": "voice"}) as response:
-                assert response.status == 200, await response.text()
+            await moderate(http, server, me_a["room"], "mute", {"visitor": me_a["id"], "muted": False, "only": "voice"})
             await a.page.wait_for_function("!thirdspace.voice.state.roomMuted", timeout=10000)
             await wait_hearing(b.page, me_a["id"])
             assert len(await publishers(server)) == 1
