@@ -146,6 +146,9 @@ async def test_in_vr_the_menu_sends_phrases_and_typed_words_and_runs_the_tour(se
 
     # The tour, started and advanced from the headset.
     await choose(page, "tab:tour")
+    await page.wait_for_function(  # the tab's buttons are laid out a frame or two after it opens
+        "Object.entries(thirdspace.xrMenu().elements).some(([name, e]) => name.startsWith('tour:start:') && e.size[0] > 0)"
+    )
     start_tour = next(e for e in (await menu(page))["elements"] if e.startswith("tour:start:"))
     await choose(page, start_tour)
     await page.wait_for_function("thirdspace.tour().tour && thirdspace.tour().tour.index === 0")
