@@ -166,7 +166,8 @@ async def test_quick_chat_is_sent_by_id_and_checked(server):
         await ThirdSpaceClient.connect(server.ws, "gallery", "Bo", "zh") as bo,
     ):
         await ama.send({"type": "quick", "phrase": "where_is", "thing": "astrolabe"})
-        line = await bo.wait_for(lambda c: next((m for m in c.chat if m.get("quick") and m["from"] == ama.id), None))  # not a line from the room's history
+        # Ama's own line, not a quick line from the room's history
+        line = await bo.wait_for(lambda c: next((m for m in c.chat if m.get("quick") and m["from"] == ama.id), None))
         assert line["quick"] == {"phrase": "where_is", "thing": "astrolabe"}
         assert line["text"] == "Astrolabu iko wapi?"  # in the speaker's language; listeners render their own
         await ama.send({"type": "quick", "phrase": "dance", "thing": None})
