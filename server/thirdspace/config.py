@@ -4,6 +4,7 @@ variables, then command-line options.  Nothing else reads the environment."""
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import math
 import os
 import re
@@ -50,6 +51,7 @@ class Settings:
     generator_url: str = ""  # an external text-to-3D service (see docs/assets.md); empty: recipes only
     allowed_origins: str = ""  # comma-separated origins allowed to open /ws from a browser; empty: this server's own
     session_hours: float = 12.0  # how long a curator's sign-in cookie lasts
+    trusted_proxies: str = ""  # comma-separated addresses or networks of reverse proxies whose X-Forwarded-For/-Proto are believed
     log_level: str = "INFO"
     log_format: str = "text"  # text, or json: one JSON object per line with request and room ids
     database_url: str = ""  # postgresql://USER:PASSWORD@HOST:PORT/DB for nodes on several machines; empty: SQLite in data_dir
@@ -219,6 +221,12 @@ def _out_of_range(name: str, value: Any) -> str:
         return "" if value in VOICE_TRANSPORTS else f"must be one of {', '.join(VOICE_TRANSPORTS)}"
     if name == "log_level":
         return "" if value in _LOG_LEVELS else f"must be one of {', '.join(_LOG_LEVELS)}"
+    if name == "trusted_proxies":
+        try:
+            [ipaddress.ip_network(item.strip(), strict=False) for item in value.split(",") if item.strip()]
+        except ValueError as e:
+            return f"must be comma-separated addresses or networks ({e})"
+        return ""
     if name in _ABOVE_ZERO:
         return "" if value > 0 else "must be more than 0"
     if name in _AT_LEAST_ONE:
