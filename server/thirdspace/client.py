@@ -29,7 +29,7 @@ from thirdspace.sync.decode import SnapshotDecoder
 IDENTITY = (0.0, 0.0, 0.0, 1.0)
 log = logging.getLogger(__name__)
 MAX_REDIRECTS = 5
-FINAL_CLOSE_CODES = {1000, 1001, 1008, 4003, 4004}  # left, kicked, closed, refused: do not come back
+FINAL_CLOSE_CODES = {1000, 1001, 1008, 4003, 4004, 4008}  # left, kicked, closed, refused, flooded: do not come back
 
 
 class JoinError(Exception):

@@ -46,6 +46,10 @@ class Settings:
     resume_window_s: float = 30.0  # a visitor whose connection drops keeps their place this long
     send_queue_messages: int = 256  # control messages queued for one connection before it is closed
     max_errors: int = 20  # error replies before a misbehaving connection is closed
+    hello_timeout_s: float = 5.0  # a WebSocket that has not said hello by then is closed with 1008
+    read_timeout_s: float = 20.0  # a visitor who leaves snapshots unread this long (but may still send) is dropped
+    control_per_s: float = 20.0  # text frames (chat, signalling, ping, ...) one connection may send a second, after a burst
+    control_burst: int = 100  # text frames that may come at once; beyond the rate they are dropped with rate_limited
     quantise_max_error_mm: float = 0.5  # quantise vertex positions only when no vertex moves further
     import_max_file_mb: float = 32.0  # the largest model a curator or a generator service may add
     generator_url: str = ""  # an external text-to-3D service (see docs/assets.md); empty: recipes only
@@ -203,11 +207,11 @@ def _convert(value: Any, default: Any) -> Any:
 # these would not make sense, or would stop the server in a place far from the setting's name.
 _ABOVE_ZERO = (
     "tick_hz", "max_speed_mps", "interest_radius_m", "chat_per_s", "translator_timeout_s",
-    "import_max_file_mb", "session_hours", "hearing_radius_m",
+    "import_max_file_mb", "session_hours", "hearing_radius_m", "hello_timeout_s", "read_timeout_s", "control_per_s",
 )  # fmt: skip
 _AT_LEAST_ONE = (
     "max_visible", "snapshot_budget_bytes", "chat_history", "chat_burst", "translator_concurrency",
-    "send_queue_messages", "max_errors", "database_pool_size", "asset_workers", "max_voices",
+    "send_queue_messages", "max_errors", "database_pool_size", "asset_workers", "max_voices", "control_burst",
 )  # fmt: skip
 VOICE_TRANSPORTS = ("p2p", "janus", "off")
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")

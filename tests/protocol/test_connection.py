@@ -5,8 +5,8 @@ import orjson
 import pytest
 
 from thirdspace.protocol.codec import Chat, Hello, ProtocolError, Quick, Report, TourAction, Watch, encode_pose
-from thirdspace.protocol.connection import Close, Connection, Pose, Request, Send, State
-from thirdspace.protocol.constants import FLAG_ACK, MAX_FRAME_BYTES, POSE_FRAME_SIZE
+from thirdspace.protocol.connection import Budgets, Close, Connection, Pose, Request, Send, State
+from thirdspace.protocol.constants import CLOSE_FLOOD, CLOSE_SLOW_READER, FLAG_ACK, MAX_FRAME_BYTES, POSE_FRAME_SIZE
 
 NOW = 100.0
 PARTS = np.array([[0, 1.6, 0, 0, 0, 0, 1]] * 3, np.float32)
@@ -264,3 +264,111 @@ def test_a_server_close_is_sent_once():
     assert connection.close(1008, "again") == []
     assert connection.refuse(ProtocolError("bad_request", "late")) == []
     assert connection.watching("gallery", 1) == []
+
+
+# -- the per-connection budgets (docs/protocol.md, "Limits") ------------------------------------------------------
+
+BUDGETS = Budgets.for_tick(20.0)  # 30 poses a second, a burst of 60, 120 dropped before the close
+
+
+def pose(ack: int | None = None) -> bytes:
+    return encode_pose(PARTS, FLAG_ACK if ack is not None else 0, ack=ack or 0)
+
+
+def test_poses_at_the_tick_rate_are_all_requests_for_as_long_as_they_come():
+    connection = member(budgets=BUDGETS)
+    for i in range(20 * 120):  # two minutes at 20 a second, each acknowledging a new snapshot
+        [request] = connection.receive_binary(pose(ack=i % 65536), NOW + i / 20)
+        assert isinstance(request, Request)
+    assert connection.poses_dropped == 0 and not connection.closed
+
+
+def test_poses_over_the_budget_are_dropped_and_a_flood_closes_with_4008():
+    connection = member(budgets=BUDGETS)
+    events = [connection.receive_binary(pose(ack=1), NOW) for _ in range(200)]  # 200 at one instant
+    requests = [e for batch in events for e in batch if isinstance(e, Request)]
+    assert len(requests) == 60  # the burst
+    assert connection.closed and connection.poses_dropped == 121
+    assert events[180] == [Close(CLOSE_FLOOD, "poses faster than 30 a second")]
+    assert connection.receive_binary(pose(ack=1), NOW + 10) == []
+
+
+def test_a_little_over_the_rate_is_dropped_without_a_close_and_twice_the_rate_closes_in_the_end():
+    slightly = member(budgets=BUDGETS)
+    for i in range(35 * 60):  # 35 a second for a minute: 5 a second dropped, the allowance refills 7.5 a second
+        slightly.receive_binary(pose(ack=i), NOW + i / 35)
+    assert not slightly.closed and slightly.poses_dropped > 0
+    doubled = member(budgets=BUDGETS)
+    for i in range(60 * 120):  # 60 a second: 30 dropped a second, refilled 7.5: the allowance runs out after ~6 s
+        if doubled.receive_binary(pose(ack=i), NOW + i / 60) == [Close(CLOSE_FLOOD, "poses faster than 30 a second")]:
+            break
+    assert doubled.closed and 4 < i / 60 < 10
+
+
+def test_text_frames_over_the_control_budget_get_one_rate_limited_a_second_and_a_flood_closes_with_4008():
+    connection = member(budgets=Budgets(control_per_s=20, control_burst=100))
+    chat = text({"type": "chat", "text": "hi"})
+    outcomes = [connection.receive_text(chat, NOW + i / 10_000) for i in range(400)]  # 400 in 40 ms
+    assert sum(isinstance(e, Request) for batch in outcomes for e in batch) == 100
+    replies = [m for batch in outcomes for m in sent(batch)]
+    assert [m["code"] for m in replies] == ["rate_limited"]  # one reply, not one per dropped frame
+    assert connection.closed and outcomes[-1] == [] and Close(CLOSE_FLOOD, "messages faster than 20 a second") in outcomes[300]
+    assert connection.errors == 0  # rate limits are not errors: the flood close is a budget of its own
+
+
+def test_chatting_at_the_control_rate_is_never_refused():
+    connection = member(budgets=Budgets(control_per_s=20, control_burst=100))
+    for i in range(20 * 60):
+        assert isinstance(connection.receive_text(text({"type": "ping", "nonce": i}), NOW + i / 20)[0], Send)
+    assert not connection.closed
+
+
+def test_a_client_that_keeps_on_after_rate_limited_replies_is_closed_with_4008():
+    connection = member(budgets=Budgets(rate_limited_allowance=20))
+    limited = ProtocolError("rate_limited", "too many messages; try again in 1 s", "text")
+    for i in range(20):  # a room's chat limit said no 20 times within a second: patience is spent
+        connection.receive_text(text({"type": "chat", "text": f"line {i}"}), NOW + i / 20)
+        assert sent(connection.refuse(limited))[0]["code"] == "rate_limited"
+    connection.receive_text(text({"type": "chat", "text": "one more"}), NOW + 1)
+    assert connection.refuse(limited) == [Close(CLOSE_FLOOD, "kept sending after rate_limited replies")]
+
+
+def test_an_occasional_rate_limited_reply_never_closes():
+    connection = member(budgets=Budgets(rate_limited_allowance=20))
+    limited = ProtocolError("rate_limited", "too many messages; try again in 1 s", "text")
+    for i in range(200):  # one a few seconds, for ten minutes
+        connection.receive_text(text({"type": "chat", "text": f"line {i}"}), NOW + i * 3)
+        assert sent(connection.refuse(limited))[0]["code"] == "rate_limited"
+    assert not connection.closed
+
+
+def test_no_hello_within_the_hello_timeout_closes_with_1008():
+    connection = Connection(budgets=Budgets(hello_timeout_s=5), opened_at=NOW)
+    assert connection.check_every(NOW + 1) == pytest.approx(4)
+    assert connection.check(NOW + 4.9) == []
+    assert connection.receive_text(text({"type": "ping", "nonce": 1}), NOW + 4.95)  # pings do not keep it open
+    assert connection.check(NOW + 5) == [Close(1008, "no hello within 5 s")]
+
+
+def test_after_the_hello_there_is_no_hello_deadline():
+    connection = Connection(budgets=Budgets(hello_timeout_s=5), opened_at=NOW)
+    connection.receive_text(text(HELLO), NOW + 1)
+    connection.joined()
+    assert connection.check_every(NOW + 2) is None
+    assert connection.check(NOW + 600) == []
+
+
+def test_a_member_whose_poses_acknowledge_nothing_new_is_closed_with_4009():
+    connection = member(budgets=Budgets(read_timeout_s=20))
+    for i in range(20 * 19):  # it read snapshot 7 and then stopped reading, but kept sending for 19 s
+        assert connection.receive_binary(pose(ack=7), NOW + i / 20)
+    assert connection.receive_binary(pose(ack=7), NOW + 20) == [Close(CLOSE_SLOW_READER, "no snapshot acknowledged for 20 s")]
+    never = member(budgets=Budgets(read_timeout_s=20))  # a client that never acknowledges at all
+    never.receive_binary(pose(), NOW)
+    assert never.receive_binary(pose(), NOW + 20) == [Close(CLOSE_SLOW_READER, "no snapshot acknowledged for 20 s")]
+
+
+def test_a_writer_stuck_on_a_client_that_does_not_read_closes_it_with_4009():
+    connection = member(budgets=Budgets(read_timeout_s=20))
+    assert connection.check(NOW + 5, unsent_for=19.9) == []
+    assert connection.check(NOW + 6, unsent_for=20) == [Close(CLOSE_SLOW_READER, "nothing read for 20 s")]

@@ -7,7 +7,7 @@ import { FLAG_TELEPORT, PROTOCOL_VERSION, SnapshotDecoder, encodePose } from "./
 // Without an ack for this long, snapshots stop being deltas (see docs/protocol.md).
 const ACK_REFRESH_MS = 250;
 const MAX_REDIRECTS = 5;
-const FINAL_CLOSE_CODES = new Set([1000, 1001, 1008, 4003, 4004]); // left, kicked, closed, refused: do not come back
+const FINAL_CLOSE_CODES = new Set([1000, 1001, 1008, 4003, 4004, 4008]); // left, kicked, closed, refused, flooded: do not come back
 const JOIN_TIMEOUT_MS = 10000;
 const RETRY_TIMEOUT_MS = 3000; // one reconnect attempt: a node that does not answer is skipped
 const GIVE_UP_MS = 60000;

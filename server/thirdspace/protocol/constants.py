@@ -49,4 +49,6 @@ CLOSE_POLICY = 1008  # anything but a hello first, or too many invalid messages
 CLOSE_MESSAGE_TOO_BIG = 1009  # a client frame longer than MAX_FRAME_BYTES
 CLOSE_KICKED = 4003  # a moderator removed the visitor from the room (the reason says for how long)
 CLOSE_ROOM_CLOSED = 4004  # a moderator closed the room (a "closed" message with their words came first)
+CLOSE_FLOOD = 4008  # poses or messages far over the connection's budget, or on after rate_limited replies: wait, then reconnect
+CLOSE_SLOW_READER = 4009  # the client left frames unread for the read deadline (it is usually gone before this arrives)
 CLOSE_MOVED = 4005  # this node is shutting down: a "move" message said where the room went; resume there

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 
 from aiohttp import WSMsgType, web
@@ -31,12 +32,17 @@ class Session:
         self._close: tuple[int, str] | None = None
         self._wake = asyncio.Event()
         self._writer = asyncio.create_task(self._run())
+        self._sending_since: float | None = None  # when the frame being written started to wait for the network
         self.snapshots_replaced = 0
 
     @property
     def closed_by_server(self) -> bool:
         """Closed on purpose with a code (kicked, room closed, bad input, shutdown), not aborted or dropped."""
         return self._close is not None and self._close[0] != 0
+
+    def unsent_for(self, now: float) -> float:
+        """How long the frame being written has waited for the client to make room (0 when nothing waits)."""
+        return 0.0 if self._sending_since is None else now - self._sending_since
 
     @property
     def queued(self) -> int:
@@ -96,7 +102,9 @@ class Session:
                 self._wake.clear()
                 while self._control:
                     data = self._control.popleft()
+                    self._sending_since = time.monotonic()
                     await ws.send_frame(data, WSMsgType.TEXT)
+                    self._sending_since = None
                     CONTROL_OUT.inc(len(data))
                 if self._close is not None:
                     code, reason = self._close
@@ -105,7 +113,9 @@ class Session:
                     return
                 if self._snapshot is not None:
                     data, self._snapshot = bytes(self._snapshot), None  # copy out of the tick buffer
+                    self._sending_since = time.monotonic()
                     await ws.send_frame(data, WSMsgType.BINARY)
+                    self._sending_since = None
                     SNAPSHOT_OUT.inc(len(data))
         except (ConnectionError, RuntimeError):
             # The peer went away mid-send; the reader side notices and cleans up.

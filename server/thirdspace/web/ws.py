@@ -14,10 +14,10 @@ from collections import deque
 from aiohttp import WebSocketError, WSMsgType, web
 
 from thirdspace.metrics import BYTES_IN
-from thirdspace.protocol.connection import Close, Connection, Event, Send
+from thirdspace.protocol.connection import Budgets, Close, Connection, Event, Send
 from thirdspace.protocol.constants import MAX_FRAME_BYTES
 from thirdspace.services.visitors import VisitorRequests
-from thirdspace.web.auth import identify, origin_allowed
+from thirdspace.web.auth import identify, origin_allowed, visitor_identities
 from thirdspace.web.http import json_error
 from thirdspace.web.keys import DB, ROOMS, SETTINGS
 from thirdspace.web.session import Session
@@ -38,8 +38,15 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     except ConnectionError:  # the client went away during the handshake
         return ws
     session = Session(ws, request.transport, settings.send_queue_messages)
-    connection = Connection(settings.max_errors)
-    identity = f"user:{user.id}" if user else f"addr:{request.remote}"
+    budgets = Budgets.for_tick(
+        settings.tick_hz,
+        control_per_s=settings.control_per_s,
+        control_burst=settings.control_burst,
+        hello_timeout_s=settings.hello_timeout_s,
+        read_timeout_s=settings.read_timeout_s,
+    )
+    connection = Connection(settings.max_errors, budgets=budgets, opened_at=time.monotonic())
+    identity = visitor_identities(request, user)  # "user:ID browser:ID addr:IP": what kicks and mutes hold on to
     requests = VisitorRequests(request.app[ROOMS], request.app[DB], session, connection, user, identity)
 
     async def perform(events: list[Event]) -> None:
@@ -55,7 +62,15 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
 
     try:
         while not connection.closed:
-            msg = await ws.receive()
+            now = time.monotonic()
+            await perform(connection.check(now, session.unsent_for(now)))
+            if connection.closed:
+                break
+            wait = connection.check_every(now)  # only before the hello: a member's silence is the heartbeat's to notice
+            try:
+                msg = await (ws.receive() if wait is None else ws.receive(timeout=max(wait, 0.01)))
+            except TimeoutError:
+                continue
             if msg.type == WSMsgType.TEXT:
                 TEXT_IN.inc(len(msg.data))
                 await perform(connection.receive_text(msg.data, time.monotonic()))
