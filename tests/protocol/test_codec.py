@@ -129,3 +129,42 @@ def test_hello_fields_with_a_trailing_newline_are_refused(field, value):
     with pytest.raises(ProtocolError) as err:
         decode_control(orjson.dumps(hello))
     assert err.value.field == field
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u200b\u200c\u200d",  # zero-width characters only
+        "\u3164\u3164",  # Hangul fillers
+        "\u2800\u2800\u2800",  # Braille blanks
+        "\u202e\u2066\u2069\u200f",  # bidirectional controls only
+        "\ufeff\u00ad\u034f\u115f\ufe0f",  # other default-ignorables
+    ],
+)
+def test_a_name_that_shows_nothing_is_refused(name):
+    with pytest.raises(ProtocolError) as err:
+        decode_control(hello(name=name))
+    assert (err.value.code, err.value.field) == ("bad_request", "name")
+    assert "empty once invisible characters are removed" in err.value.message
+
+
+@pytest.mark.parametrize(
+    "sent, kept",
+    [
+        ("\u202eAma", "Ama"),  # a right-to-left override before the name
+        ("Ama\u202e nimdA", "Ama nimdA"),  # or inside it, to make what follows read backwards
+        ("\u2066Bo\u2069 \u200fLé", "Bo Lé"),  # isolates and marks
+        ("Chi\u200bara\u2060", "Chiara"),
+        ("\u0645\u0631\u064a\u0645", "\u0645\u0631\u064a\u0645"),  # an Arabic name stays as written
+        ("\u0645\u06cc\u200c\u0631\u0627", "\u0645\u06cc\u200c\u0631\u0627"),  # a Persian non-joiner inside a word stays
+    ],
+)
+def test_a_name_is_cleaned_like_a_chat_line(sent, kept):
+    assert decode_control(hello(name=sent)).name == kept
+
+
+def test_a_report_reason_is_cleaned_and_may_not_be_blank():
+    assert decode_control(b'{"type": "report", "message": 3, "reason": "spam\\u202e!"}').reason == "spam!"
+    with pytest.raises(ProtocolError) as err:
+        decode_control(b'{"type": "report", "message": 3, "reason": "\\u2800\\u3164"}')
+    assert (err.value.code, err.value.field) == ("bad_request", "reason")

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from thirdspace.chat.moderation import clean
 from thirdspace.protocol.constants import (
     AVATAR_STYLES,
     CLOSE_INVALID_PAYLOAD,
@@ -73,6 +74,14 @@ def _text(value: Any, field: str, max_chars: int, *, allow_empty: bool = False) 
     return value
 
 
+def _shown(value: Any, field: str, max_chars: int) -> str:
+    """A text others will see (a name, a report's reason), cleaned as chat lines are; refused if nothing visible is left."""
+    cleaned = clean(_text(value, field, max_chars))
+    if not cleaned:
+        raise ProtocolError("bad_request", f"{field} is empty once invisible characters are removed", field)
+    return cleaned
+
+
 def _pattern(value: Any, field: str, pattern: re.Pattern[str], what: str) -> str:
     if not isinstance(value, str) or not pattern.fullmatch(value) or len(value) > 35:
         raise ProtocolError("bad_request", f"{field} must be {what}", field)
@@ -117,7 +126,7 @@ def _decode_hello(msg: dict[str, Any]) -> Hello:
     return Hello(
         protocol=protocol,
         scene=scene,
-        name=_text(msg.get("name"), "name", MAX_NAME_CHARS),
+        name=_shown(msg.get("name"), "name", MAX_NAME_CHARS),
         language=_pattern(msg.get("language", "en"), "language", LANGUAGE_TAG, "a BCP 47 language tag"),
         colour=_pattern(msg.get("colour", "#4a90d9"), "colour", COLOUR, "a colour like #4a90d9").lower(),
         room=_optional(msg.get("room"), "room", ROOM_ID, "a room id"),
@@ -194,7 +203,7 @@ def _decode_report(msg: dict[str, Any]) -> Report:
     message = msg.get("message")
     if type(message) is not int or message < 1:
         raise ProtocolError("bad_request", "message must be a chat line's id", "message")
-    return Report(message, _text(msg.get("reason", "no reason given"), "reason", 500))
+    return Report(message, _shown(msg.get("reason", "no reason given"), "reason", 500))
 
 
 TOUR_ACTIONS = ("start", "join", "leave", "next", "prev", "goto", "lead")
