@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from thirdspace.chat.moderation import blocklist_of
 from thirdspace.cluster.node import ClusterUnavailable
 from thirdspace.logs import ROOM_ID
 from thirdspace.metrics import CHAT_MESSAGES, CHAT_SECONDS, POSES, VOICE_SIGNALS
@@ -84,6 +85,9 @@ class VisitorRequests:
         scene = self.rooms.scenes.get(hello.scene)
         if scene is None:
             raise ProtocolError("unknown_scene", f"no scene {hello.scene!r}", "scene")
+        terms = scene.blocklist or tuple(scene.document.get("chat", {}).get("blocklist", ()))  # as the room takes them
+        if terms and blocklist_of(tuple(terms)).matches(hello.name):
+            raise ProtocolError("blocked", "this name contains words this scene's curators do not allow", "name")
         try:
             admitted = await self.rooms.admit(scene, hello, self.session, self.identity, _at_least(self.user, "guide"))
         except ClusterUnavailable as exc:
