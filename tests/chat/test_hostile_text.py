@@ -10,10 +10,12 @@ import copy
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import demo_scene, start_server
 from tests.curate.conftest import fresh_data_dir
-from thirdspace.chat.moderation import Blocklist, clean, match_key
+from thirdspace.chat.moderation import BIDI_CONTROLS, Blocklist, clean, is_blank, match_key
 from thirdspace.client import JoinError, ThirdSpaceClient
 from thirdspace.config import Settings
 from thirdspace.rooms.room import Room, RoomRules
@@ -51,6 +53,14 @@ def test_a_line_that_only_looks_blank_cleans_to_nothing(line):
 )
 def test_what_is_needed_to_show_a_line_is_kept(line, kept):
     assert clean(line) == (line if kept is None else kept)
+
+
+@given(st.text(max_size=80))
+def test_cleaning_is_stable_and_leaves_something_visible_or_nothing(text):
+    cleaned = clean(text)
+    assert clean(cleaned) == cleaned
+    assert cleaned == "" or not is_blank(cleaned)
+    assert not set(cleaned) & BIDI_CONTROLS
 
 
 def room(blocklist: list[str] | None = None) -> tuple[Room, int]:
@@ -112,6 +122,11 @@ def test_the_blocklist_sees_through_look_alikes(line):
 )
 def test_the_blocklist_does_not_match_across_scripts(line):
     assert not BLOCKED.matches(line), match_key(line)
+
+
+@given(st.text(alphabet=st.sampled_from("idotаіоꭵօᴅɪᴏᴛ\u0640 .-ครับ馬鹿"), max_size=30))
+def test_matching_any_mix_of_look_alikes_never_fails(text):
+    BLOCKED.matches(text)
 
 
 def test_a_blocked_term_written_with_vowel_signs_needs_them():
