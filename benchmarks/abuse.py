@@ -1062,10 +1062,19 @@ def count_lines(path: Path, offset: int) -> int:
 
 
 def figures(
-    phase: dict[str, Any], arrivals: list[float], drops: list[dict[str, Any]], sampler: Sampler, baseline_mb: float | None, tick_hz: float
+    phase: dict[str, Any],
+    arrivals: list[float],
+    drops: list[dict[str, Any]],
+    sampler: Sampler,
+    baseline_mb: float | None,
+    tick_hz: float,
+    phase_seconds: float,
 ) -> dict[str, Any]:
     t0, t1, t2 = phase["t_start"], phase["t_end"], phase["t_settled"]
     gaps = loop_lag.gap_report(arrivals, t0, t1, tick_hz)
+    # A phase that outlasted --phase-seconds (an upload waited for): its first --phase-seconds too, when every attack ran
+    window = loop_lag.gap_report(arrivals, t0, t0 + phase_seconds, tick_hz) if t1 - t0 > phase_seconds + 1 else None
+    p99s = [g["gap_ms_p99"] for g in (gaps, window) if g is not None and g["gap_ms_p99"] is not None]
     rss = [(t, own, tree) for t, own, tree in sampler.rss if t0 <= t <= t1]
     rss_settle = [(t, own, tree) for t, own, tree in sampler.rss if t0 <= t <= t2]
     polls = [(ok, what) for at, ok, what in sampler.health if t0 <= at <= t1]
@@ -1078,6 +1087,8 @@ def figures(
         "snapshots_expected": gaps["snapshots_expected"],
         "interval_ms_p50": gaps["gap_ms_p50"],
         "interval_ms_p99": gaps["gap_ms_p99"],
+        "interval_ms_p99_first_seconds": window["gap_ms_p99"] if window else None,  # of the first --phase-seconds
+        "interval_ms_p99_worst": max(p99s) if p99s else None,  # the worse of the two: what the target is checked on
         "max_gap_ms": gaps["gap_ms_max_including_open"],
         "gaps_over_250ms": gaps["gaps_over_250ms"],
         "probe_drops": sum(1 for d in drops if t0 <= d["at"] <= t2),
@@ -1103,7 +1114,7 @@ def figures(
         "attackers": phase["attackers"],
     }
     checks = {
-        "p99": result["interval_ms_p99"] is not None and result["interval_ms_p99"] <= TARGET_P99_MS,
+        "p99": result["interval_ms_p99_worst"] is not None and result["interval_ms_p99_worst"] <= TARGET_P99_MS,
         "max_gap": result["max_gap_ms"] is not None and result["max_gap_ms"] <= TARGET_MAX_GAP_MS,
         "rss": result["rss_mb"]["after_settle_vs_baseline"] is not None and result["rss_mb"]["after_settle_vs_baseline"] <= TARGET_RSS_MB,
         "healthz": result["healthz"]["polls"] > 0 and result["healthz"]["failed"] == 0,
@@ -1181,7 +1192,7 @@ def run(args: argparse.Namespace, phases: list[str], children: Children, work_di
     arrivals = watched["arrivals"]
     base = next((p for p in raw_phases if p["phase"] == "baseline"), None)
     baseline_mb = base["rss_after_settle"][0] if base and base["rss_after_settle"] else (sampler.rss[0][1] if sampler.rss else None)
-    results = [figures(p, arrivals, watched["drops"], sampler, baseline_mb, tick_hz) for p in raw_phases]
+    results = [figures(p, arrivals, watched["drops"], sampler, baseline_mb, tick_hz, args.phase_seconds) for p in raw_phases]
     return {
         "command": " ".join(["python", "benchmarks/abuse.py", *sys.argv[1:]]),
         "server_source": loop_lag.source_version(SERVER_ROOT),
@@ -1246,15 +1257,16 @@ def table(report: dict[str, Any]) -> str:
         f"(wall time {report['wall_seconds']} s); server {report['server_source'].get('commit')}"
         + (" with uncommitted changes" if report["server_source"].get("server_changed") else ""),
         f"targets: p99 <= {TARGET_P99_MS:g} ms, max gap <= {TARGET_MAX_GAP_MS:g} ms, RSS after settle within "
-        f"{TARGET_RSS_MB:g} MB of baseline ({report['baseline_rss_mb']} MB), /healthz always answered; memory in MB "
-        f"(wkpeak: with the asset workers)",
+        f"{TARGET_RSS_MB:g} MB of baseline ({report['baseline_rss_mb']} MB), /healthz always answered",
+        "  p99ms: of the whole phase or, if worse, of its first --phase-seconds (a phase lasts until its last upload is answered); "
+        "maxgap counts a gap still open at the end; memory in MB of the server process (wkpeak: with its asset workers)",
         header,
     ]
     for p in report["phases"]:
         rss, tree, hz = p["rss_mb"], p["rss_with_workers_mb"], p["healthz"]
         failed = [k for k, ok in p["targets"].items() if not ok]
         lines.append(
-            f"{p['phase']:<20} {p['row']:<7} {p['snapshots']:>6} {value(p['interval_ms_p50']):>6} {value(p['interval_ms_p99']):>7} "
+            f"{p['phase']:<20} {p['row']:<7} {p['snapshots']:>6} {value(p['interval_ms_p50']):>6} {value(p['interval_ms_p99_worst']):>7} "
             f"{value(p['max_gap_ms']):>7} {value(rss['start']):>6} {value(rss['peak']):>6} {value(rss['end']):>6} "
             f"{value(rss['after_settle']):>6} {value(rss['after_settle_vs_baseline']):>6} {value(tree['peak']):>7} "
             f"{hz['failed']:>3}/{hz['polls']:<4} {p['server_log_lines_added']:>8}  " + ("PASS" if p["pass"] else "FAIL " + ",".join(failed))
