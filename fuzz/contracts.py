@@ -561,7 +561,8 @@ def zip_bytes(files: list[tuple[str, bytes]], method: int = zipfile.ZIP_DEFLATED
     return out.getvalue()
 
 
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
+PNG_BASE64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR42mPY0hMFAAOSAZvAIiMUAAAAAElFTkSuQmCC"  # 1 x 1 pixel
+PNG = base64.b64decode(PNG_BASE64)  # a real image: the import checks decode every image
 
 
 @cache
@@ -590,7 +591,7 @@ def import_seeds() -> dict[str, bytes]:
     # The plinth as a .gltf in a zip: its buffer and one image as files (a space in a name), one image as a data URI.
     document = orjson.loads(orjson.dumps(gltf.document))
     document["buffers"] = [{"uri": "bin/model%20data.bin", "byteLength": len(gltf.binary)}]
-    document["images"] = [{"uri": "tex/tile.png"}, {"uri": "data:image/png;base64,iVBORw0KGgo="}]
+    document["images"] = [{"uri": "tex/tile.png"}, {"uri": "data:image/png;base64," + PNG_BASE64}]
     document["samplers"] = [{}]
     document["textures"] = [{"source": 0, "sampler": 0}, {"source": 1}]
     seeds["textured.zip"] = zip_bytes(

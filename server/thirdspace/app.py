@@ -62,7 +62,11 @@ def create_app(settings: Settings, steps: Steps | None = None) -> web.Applicatio
         row = await db.asset(asset_id)
         return row["sha256"] if row else None
 
-    limits = ImportLimits(max_file_bytes=int(settings.import_max_file_mb * 1024 * 1024))
+    limits = ImportLimits(
+        max_file_bytes=int(settings.import_max_file_mb * 1024 * 1024),
+        max_image_side=settings.import_max_image_side,
+        max_image_pixels=settings.import_max_image_pixels,
+    )
     library = AsyncAssetLibrary(AssetLibrary(settings.assets_dir, store, limits), workers, registry)
     rules = RoomRules(
         tick_hz=settings.tick_hz,
@@ -198,6 +202,8 @@ async def prepare_assets(db: AsyncDatabase, library: AsyncAssetLibrary, settings
     new = [scene for scene_id, scene in scenes.items() if not await db.scene_exists(scene_id)]
     asset_ids = sorted({asset_id for scene in new for asset_id in scene.asset_ids})
     steps.begin("loading the scenes")
+    # Assets added through the authoring API are served after a restart whether or not a scene uses them yet.
+    await asyncio.to_thread(library.library.serve_stored, [row["sha256"] for row in await db.assets()])
     what = f"building their assets (once: they are kept under {settings.data_dir / 'assets'})"
     for done, asset_id in enumerate(asset_ids):
         steps.count(done, len(asset_ids), what)

@@ -460,7 +460,12 @@ def cmd_asset_import(args: argparse.Namespace) -> int:
         print(f"thirdspace: {err}", file=sys.stderr)
         return 2
     try:
-        gltf = check_upload(data, ImportLimits(max_file_bytes=int(settings.import_max_file_mb * 1024 * 1024)))
+        limits = ImportLimits(
+            max_file_bytes=int(settings.import_max_file_mb * 1024 * 1024),
+            max_image_side=settings.import_max_image_side,
+            max_image_pixels=settings.import_max_image_pixels,
+        )
+        gltf = check_upload(data, limits)
     except ImportRefused as err:
         print(f"thirdspace: refused {args.file}: {err}", file=sys.stderr)
         return 1

@@ -48,8 +48,8 @@ class Settings:
     max_errors: int = 20  # error replies before a misbehaving connection is closed
     hello_timeout_s: float = 5.0  # a WebSocket that has not said hello by then is closed with 1008
     read_timeout_s: float = 20.0  # a visitor who leaves snapshots unread this long (but may still send) is dropped
-    control_per_s: float = 20.0  # text frames (chat, signalling, ping, ...) one connection may send a second, after a burst
-    control_burst: int = 100  # text frames that may come at once; beyond the rate they are dropped with rate_limited
+    control_per_s: float = 40.0  # text frames (chat, signalling, ping, ...) one connection may send a second, after a burst
+    control_burst: int = 200  # text frames that may come at once; beyond the rate they are dropped with rate_limited
     quantise_max_error_mm: float = 0.5  # quantise vertex positions only when no vertex moves further
     import_max_file_mb: float = 32.0  # the largest model a curator or a generator service may add
     generator_url: str = ""  # an external text-to-3D service (see docs/assets.md); empty: recipes only

@@ -52,6 +52,8 @@ class ImportLimits:
     max_vertices: int = 1_000_000
     max_triangles: int = 1_000_000
     max_textures: int = 32
+    max_image_side: int = 8192  # pixels a side of any one image (texture)
+    max_image_pixels: int = 8192 * 8192  # pixels of all an asset's images together
 
 
 DEFAULT_LIMITS = ImportLimits()
@@ -371,6 +373,9 @@ def _check_and_merge(gltf: Gltf, limits: ImportLimits, embedded: int | None, fil
     merged = Gltf(document, builder.binary())
     if not merged.binary:
         merged.document.pop("buffers", None)
+    from thirdspace.assets.validity import check_content  # content rules and images (it imports this module)
+
+    check_content(merged, limits)
     # Index values must stay inside their vertex arrays (a renderer would read out of bounds),
     # and vertex data must be finite numbers.
     for i, accessor in enumerate(accessors):

@@ -13,7 +13,7 @@ one a model declares, else ``digitalCapture``) before the store keeps it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,7 +122,17 @@ class AssetLibrary:
             gltf = unpack(self._build_preset(preset_path))
         else:
             raise AssetError(f"no asset {asset_id!r}: expected {asset_id}.glb, .zip or .json in {self.source_dir}")
-        return self.store.ingest(gltf)
+        try:
+            return self.store.ingest(gltf)
+        except ImportRefused as err:  # a level of detail would not be valid
+            raise AssetError(f"asset {asset_id!r}: {err}") from None
+
+    def serve_stored(self, shas: Iterable[str]) -> list[str]:
+        """Let the store serve assets stored by an earlier run (the registry's, used by a scene or not); the sha256s missing.
+
+        The store answers from memory, and otherwise learns of an asset only when a scene's asset is
+        resolved: after a restart, a generated or uploaded asset no scene uses yet would answer 404."""
+        return [sha for sha in shas if self.store.load(sha) is None]
 
     def remember(self, asset_id: str, record: dict[str, Any]) -> Asset:
         """Keep a resolved asset (and let the store serve its files)."""

@@ -166,6 +166,9 @@ def _reduce(gltf: Gltf, builder: BufferBuilder, ratio: float, tolerance: float) 
         if len(placed) != 1 or "skin" in document["nodes"][placed[0]] or placed[0] not in matrices:
             continue
         matrix = matrices[placed[0]]
+        stretch = np.linalg.svd(matrix[:3, :3], compute_uv=False)
+        if stretch.min() <= 1e-9 * stretch.max() or not stretch.max() > 0:
+            continue  # scaled to nothing along some axis (often until an animation grows it): its size says nothing, keep it whole
         for p, primitive in enumerate(mesh["primitives"]):
             data = _prepare(gltf, primitive)
             if data is None:
@@ -355,7 +358,10 @@ def _remove_meshes(document: dict, emptied: set[int]) -> None:
         if m not in emptied:
             remap[m] = len(meshes)
             meshes.append(mesh)
-    document["meshes"] = meshes
+    if meshes:
+        document["meshes"] = meshes
+    else:  # glTF has no empty arrays
+        document.pop("meshes")
     for node in document.get("nodes", []):
         if "mesh" in node:
             if node["mesh"] in emptied:

@@ -24,8 +24,10 @@ import brotli
 import orjson
 
 from thirdspace.assets import provenance
-from thirdspace.assets.gltf import Gltf, pack
+from thirdspace.assets.checks import DEFAULT_LIMITS, ImportRefused
+from thirdspace.assets.gltf import Gltf, pack, unpack
 from thirdspace.assets.optimise import DEFAULT_LEVELS, build_levels
+from thirdspace.assets.validity import check_level
 
 PIPELINE_VERSION = 1
 ENCODINGS = {"br": ".br", "gzip": ".gz"}
@@ -76,9 +78,15 @@ class AssetStore:
         return record if complete and (self.root / f"{sha}.glb").is_file() else None
 
     def _build(self, sha: str, data: bytes, gltf: Gltf, packet: dict[str, Any]) -> dict[str, Any]:
+        built = build_levels(gltf, self.settings.levels, self.settings.max_error_m, derived_from=sha)
+        for level in built:  # every level is checked before anything is written
+            try:
+                check_level(unpack(level.glb), DEFAULT_LIMITS.max_unpacked_bytes)
+            except ImportRefused as err:
+                raise ImportRefused(f"level of detail {level.level} would not be valid glTF: {err.message}", err.field) from None
         source = self._put(data)
         levels = []
-        for level in build_levels(gltf, self.settings.levels, self.settings.max_error_m, derived_from=sha):
+        for level in built:
             stored = self._put(level.glb)
             levels.append(
                 {

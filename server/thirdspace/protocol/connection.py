@@ -65,8 +65,8 @@ class Budgets:
     poses_per_s: float = 30.0  # 1.5 times the default tick rate; poses beyond it are dropped
     pose_burst: float = 60.0  # poses that may arrive at once after a network stall
     dropped_pose_allowance: float = 120.0  # dropped poses a client may run up; refilled at a quarter of poses_per_s
-    control_per_s: float = 20.0  # text frames (chat, quick, tour, voice signalling, ping, ...)
-    control_burst: float = 100.0  # a voice set change sends a burst of ICE candidates
+    control_per_s: float = 40.0  # text frames (chat, quick, tour, voice signalling, ping, ...)
+    control_burst: float = 200.0  # above the voice signalling limit's burst (120): a set change sends a burst of ICE candidates
     rate_limited_allowance: float = 20.0  # rate_limited replies a client may run up; refilled one per 2 s
     hello_timeout_s: float = 5.0  # a connection that has not said hello (or watch) by then is closed
     read_timeout_s: float = 20.0  # a frame the client has not taken for this long: it stopped reading, the connection is dropped
