@@ -6,6 +6,7 @@ import asyncio
 import itertools
 
 import orjson
+import pytest
 import websockets
 
 from tests.curate.conftest import Api, Curated, draft
@@ -219,3 +220,28 @@ async def test_copy_and_create_scenes(curated: Curated):
     assert invalid.status == 422 and invalid.body["field"] == "$.id"
     missing = await api.post("/api/curate/scenes", {"copy_from": "nowhere", "id": "x"})
     assert missing.status == 404 and missing.body["field"] == "copy_from"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Vase\u202e esab", "holds the bidi control U+202E"),  # an override would reorder the label for every visitor
+        ("\u202bجرة\u202c", "holds the bidi control U+202B"),
+        ("\u3164\u3164", "shows nothing"),  # Hangul fillers
+        ("\u2800", "shows nothing"),  # the Braille blank
+        ("\u200b\u200d", "shows nothing"),
+    ],
+    ids=["override", "embedding", "hangul-filler", "braille-blank", "zero-width"],
+)
+async def test_curator_texts_that_reorder_or_show_nothing_are_refused(curated: Curated, text, reason):
+    api = curated.curator
+    scene, etag = await copy_scene(api)
+    base = f"/api/curate/scenes/{scene}"
+    refused = await api.put(f"{base}/texts", {"path": "nodes.plinth-1.name", "language": "fr", "text": text}, headers={"If-Match": etag})
+    assert refused.status == 422 and reason in refused.body["error"]
+    assert refused.body["field"].endswith(".name.fr")
+    isolated = await api.put(  # isolates and marks are what a curator mixing directions needs: they stay
+        f"{base}/texts", {"path": "nodes.plinth-1.name", "language": "ar", "text": "جرة \u2066Celadon\u2069 \u200fقديمة"},
+        headers={"If-Match": etag},
+    )  # fmt: skip
+    assert isolated.status == 200, isolated.body

@@ -15,6 +15,7 @@ from typing import Any
 
 import jsonschema
 
+from thirdspace.chat.moderation import clean
 from thirdspace.scenes import walk
 
 DEFAULT_CAPACITY = 50
@@ -129,9 +130,26 @@ def _check_values(document: Any, source: str) -> list[SceneIssue]:
             reason = "must be a finite number"
         elif isinstance(value, str) and not _is_unicode(value):
             reason = "is not valid Unicode text (it holds a lone surrogate)"
+        elif isinstance(value, str):
+            reason = _text_problem(value)
         if reason:
             issues.append(SceneIssue(source, _json_path(path), reason))
     return issues
+
+
+# Embeddings and overrides (U+202A to U+202E) reorder what follows them for everyone who reads it, up to the end
+# of the line a visitor's client puts it in; isolates (U+2066 to U+2069) and marks do what a curator needs, and stay.
+_BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e")
+
+
+def _text_problem(text: str) -> str | None:
+    """Why a text visitors will see cannot be published, like a visitor's chat line (docs/chat.md), or None."""
+    found = next((char for char in text if char in _BIDI_OVERRIDES), None)
+    if found is not None:
+        return f"holds the bidi control U+{ord(found):04X}, which reorders the text around it; use an isolate (U+2066 to U+2069) instead"
+    if text and not clean(text):
+        return "shows nothing: it holds only spaces, invisible or blank-looking characters"
+    return None
 
 
 def _is_unicode(text: str) -> bool:
