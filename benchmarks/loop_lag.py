@@ -152,7 +152,7 @@ def terrain_glb(target_mb: float, seed: int = 7) -> tuple[bytes, dict[str, int]]
 
 async def _bots_main(args: argparse.Namespace) -> None:
     from thirdspace.client import ThirdSpaceClient
-    from thirdspace.loadtest import _bot_walk
+    from thirdspace.loadtest import Trail, _bot_walk
 
     # Browsers send no WebSocket pings; the Python client's keepalive (20 s) would drop every bot
     # during a long stall of the server's loop and make them reconnect, which browsers do not do.
@@ -185,7 +185,7 @@ async def _bots_main(args: argparse.Namespace) -> None:
     rooms = sorted({c.room for c in clients})
     print(json.dumps({"ready": len(clients), "rooms": rooms, "errors": errors[:5]}), flush=True)
     until = time.monotonic() + args.limit
-    walks = [asyncio.create_task(_bot_walk(c, random.Random(1000 + i), args.hz, until)) for i, c in enumerate(clients)]
+    walks = [asyncio.create_task(_bot_walk(c, random.Random(1000 + i), args.hz, until, Trail())) for i, c in enumerate(clients)]
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait([stopper, *walks], timeout=args.limit, return_when=asyncio.FIRST_COMPLETED)
     if not stopper.done():  # every walk ended (the limit) or the first one failed: wait for the stop or the limit
