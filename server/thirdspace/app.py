@@ -56,17 +56,15 @@ def create_app(settings: Settings, steps: Steps | None = None) -> web.Applicatio
     app[STARTUP] = steps
     store = AssetStore(settings.data_dir / "assets", StoreSettings(max_error_m=settings.quantise_max_error_mm / 1000))
     db = AsyncDatabase.from_settings(settings)  # PostgreSQL with database_url, else SQLite in data_dir; opened at startup
-    workers = AssetWorkers(settings.asset_workers, settings.asset_queue, settings.asset_worker_memory_mb, settings.asset_job_cpu_s)
+    workers = AssetWorkers(
+        settings.asset_workers, settings.asset_queue, settings.asset_worker_memory_mb, settings.asset_job_cpu_s, timeout_s=settings.asset_job_timeout_s
+    )
 
     async def registry(asset_id: str) -> str | None:
         row = await db.asset(asset_id)
         return row["sha256"] if row else None
 
-    limits = ImportLimits(
-        max_file_bytes=int(settings.import_max_file_mb * 1024 * 1024),
-        max_image_side=settings.import_max_image_side,
-        max_image_pixels=settings.import_max_image_pixels,
-    )
+    limits = ImportLimits.from_settings(settings)
     library = AsyncAssetLibrary(AssetLibrary(settings.assets_dir, store, limits), workers, registry)
     rules = RoomRules(
         tick_hz=settings.tick_hz,

@@ -460,11 +460,7 @@ def cmd_asset_import(args: argparse.Namespace) -> int:
         print(f"thirdspace: {err}", file=sys.stderr)
         return 2
     try:
-        limits = ImportLimits(
-            max_file_bytes=int(settings.import_max_file_mb * 1024 * 1024),
-            max_image_side=settings.import_max_image_side,
-            max_image_pixels=settings.import_max_image_pixels,
-        )
+        limits = ImportLimits.from_settings(settings)
         gltf = check_upload(data, limits)
     except ImportRefused as err:
         print(f"thirdspace: refused {args.file}: {err}", file=sys.stderr)

@@ -52,6 +52,8 @@ class Settings:
     control_burst: int = 200  # text frames that may come at once; beyond the rate they are dropped with rate_limited
     quantise_max_error_mm: float = 0.5  # quantise vertex positions only when no vertex moves further
     import_max_file_mb: float = 32.0  # the largest model a curator or a generator service may add
+    import_max_image_side: int = 8192  # pixels a side of the largest image (texture) a model may hold
+    import_max_image_pixels: int = 67_108_864  # pixels of all of one model's images together (8192 x 8192)
     generator_url: str = ""  # an external text-to-3D service (see docs/assets.md); empty: recipes only
     allowed_origins: str = ""  # comma-separated origins allowed to open /ws from a browser; empty: this server's own
     session_hours: float = 12.0  # how long a curator's sign-in cookie lasts
@@ -65,6 +67,11 @@ class Settings:
     asset_queue: int = 4  # asset jobs that may wait for a worker; a request beyond that gets 503 with Retry-After
     asset_worker_memory_mb: int = 4096  # each asset worker's memory (RLIMIT_DATA); a job needing more fails with 413; 0: no limit
     asset_job_cpu_s: int = 600  # processor seconds one asset job may use; 0: no limit
+    asset_job_timeout_s: int = 300  # wall-clock seconds one asset job may take before its worker is stopped (then 413); 0: no limit
+    asset_max_nodes: int = 20000  # nodes one uploaded glTF file may have
+    asset_max_node_depth: int = 256  # how deep an uploaded file's nodes may nest (a root node is depth 1)
+    asset_max_scene_roots: int = 4096  # root nodes one scene of an uploaded file may list
+    asset_max_drawn_triangles: int = 4000000  # triangles an uploaded file draws, counting a mesh once per node showing it
     redis_url: str = ""  # cluster mode (docs/deploy.md): redis://HOST:PORT/DB; empty: one process on its own
     public_url: str = ""  # where browsers reach this node's WebSocket in a cluster; default ws://HOST:PORT/ws
     node_name: str = ""  # this node's id in the cluster; default HOSTNAME-PORT-PID
@@ -212,6 +219,8 @@ _ABOVE_ZERO = (
 _AT_LEAST_ONE = (
     "max_visible", "snapshot_budget_bytes", "chat_history", "chat_burst", "translator_concurrency",
     "send_queue_messages", "max_errors", "database_pool_size", "asset_workers", "max_voices", "control_burst",
+    "import_max_image_side", "import_max_image_pixels",
+    "asset_max_nodes", "asset_max_node_depth", "asset_max_scene_roots", "asset_max_drawn_triangles",
 )  # fmt: skip
 VOICE_TRANSPORTS = ("p2p", "janus", "off")
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")

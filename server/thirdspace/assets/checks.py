@@ -17,6 +17,7 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import orjson
@@ -52,8 +53,24 @@ class ImportLimits:
     max_vertices: int = 1_000_000
     max_triangles: int = 1_000_000
     max_textures: int = 32
+    max_node_depth: int = 256  # nodes from a scene's root down to the deepest child
+    max_scene_roots: int = 4096  # root nodes one scene may list
+    max_drawn_triangles: int = 4_000_000  # triangles drawn, counting a mesh once per node that shows it
     max_image_side: int = 8192  # pixels a side of any one image (texture)
     max_image_pixels: int = 8192 * 8192  # pixels of all an asset's images together
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ImportLimits:
+        """The limits a server's settings (``thirdspace.config.Settings``) set; the rest stay at their defaults."""
+        return cls(
+            max_file_bytes=int(settings.import_max_file_mb * MiB),
+            max_nodes=settings.asset_max_nodes,
+            max_node_depth=settings.asset_max_node_depth,
+            max_scene_roots=settings.asset_max_scene_roots,
+            max_drawn_triangles=settings.asset_max_drawn_triangles,
+            max_image_side=settings.import_max_image_side,
+            max_image_pixels=settings.import_max_image_pixels,
+        )
 
 
 DEFAULT_LIMITS = ImportLimits()
@@ -296,7 +313,7 @@ def _check_and_merge(gltf: Gltf, limits: ImportLimits, embedded: int | None, fil
             raise ImportRefused(f"byteStride {stride!r} must be a multiple of 4 from 4 to 252", f"{field}.byteStride")
     for i, accessor in enumerate(accessors):
         _check_accessor(document, accessor, f"accessors[{i}]")
-    _check_nodes(document, nodes)
+    _check_nodes(document, nodes, limits)
 
     vertices = 0
     for m, mesh in enumerate(_count(document, "meshes", limits.max_accessors)):
@@ -340,6 +357,12 @@ def _check_and_merge(gltf: Gltf, limits: ImportLimits, embedded: int | None, fil
     triangles = triangle_count(document)
     if triangles > limits.max_triangles:
         raise ImportRefused(f"{triangles} triangles; the limit is {limits.max_triangles}", "meshes")
+    drawn = drawn_triangles(document)
+    if drawn > limits.max_drawn_triangles:
+        raise ImportRefused(
+            f"the scenes draw {drawn} triangles (each mesh counted once per node that shows it); the limit is {limits.max_drawn_triangles}",
+            "nodes",
+        )
     for i, texture in enumerate(document.get("textures", [])):
         if "source" in texture:
             _index(document, "images", texture["source"], f"textures[{i}].source")
@@ -448,8 +471,12 @@ def _finite(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _check_nodes(document: dict, nodes: list) -> None:
-    """Children must be valid indices, each node has at most one parent, and there are no cycles."""
+def _check_nodes(document: dict, nodes: list, limits: ImportLimits = DEFAULT_LIMITS) -> None:
+    """Children must be valid indices, each node has at most one parent, there are no cycles, no chain is deeper
+    than ``max_node_depth``, and each scene lists at most ``max_scene_roots`` roots, each once and none a child.
+
+    Every walk here is a loop over a list, never recursion, and each node is visited once: a file decides how
+    deep its node graph is."""
     parent: dict[int, int] = {}
     for i, node in enumerate(nodes):
         for k, child in enumerate(_array(node.get("children", []), f"nodes[{i}].children")):
@@ -464,16 +491,40 @@ def _check_nodes(document: dict, nodes: list) -> None:
             value = node.get(name, [0.0] * size)
             if not isinstance(value, list) or len(value) != size or not all(_finite(v) for v in value):
                 raise ImportRefused(f"must be an array of {size} finite numbers", f"nodes[{i}].{name}")
-    for start in parent:
+    # Depth by a breadth-first walk down from the parentless nodes; a node it never reaches hangs from a cycle.
+    depth = {i: 1 for i in range(len(nodes)) if i not in parent}
+    level = list(depth)
+    while level:
+        below = []
+        for i in level:
+            for child in nodes[i].get("children", []):
+                depth[child] = depth[i] + 1
+                below.append(child)
+        if below and depth[below[0]] > limits.max_node_depth:
+            deepest = below[0]
+            raise ImportRefused(
+                f"node {deepest} is {depth[deepest]} levels deep (nodes inside nodes); the limit is {limits.max_node_depth}", f"nodes[{deepest}]"
+            )
+        level = below
+    if len(depth) < len(nodes):
+        start = next(i for i in range(len(nodes)) if i not in depth)
         seen, node = {start}, start
-        while node in parent:
+        while parent[node] not in seen:  # climb to a node on the cycle itself
             node = parent[node]
-            if node in seen:
-                raise ImportRefused(f"node {start} is its own ancestor", f"nodes[{start}]")
             seen.add(node)
+        raise ImportRefused(f"node {parent[node]} is its own ancestor", f"nodes[{parent[node]}]")
     for s, scene in enumerate(_count(document, "scenes", 64)):
-        for k, root in enumerate(_array(scene.get("nodes", []), f"scenes[{s}].nodes")):
+        roots = _array(scene.get("nodes", []), f"scenes[{s}].nodes")
+        if len(roots) > limits.max_scene_roots:
+            raise ImportRefused(f"the scene lists {len(roots)} root nodes; the limit is {limits.max_scene_roots}", f"scenes[{s}].nodes")
+        listed: set[int] = set()
+        for k, root in enumerate(roots):
             _index(document, "nodes", root, f"scenes[{s}].nodes[{k}]")
+            if root in listed:
+                raise ImportRefused(f"node {root} is listed more than once as a root of the scene", f"scenes[{s}].nodes[{k}]")
+            if root in parent:
+                raise ImportRefused(f"node {root} is a child of node {parent[root]}, so it cannot be a root of the scene", f"scenes[{s}].nodes[{k}]")
+            listed.add(root)
     if "scene" in document:
         _index(document, "scenes", document["scene"], "scene")
     for i, skin in enumerate(_count(document, "skins", 1024)):
@@ -495,6 +546,27 @@ def _check_nodes(document: dict, nodes: list) -> None:
                 raise ImportRefused("must be an object", f"animations[{a}].channels[{k}].target")
             if "node" in channel.get("target", {}):
                 _index(document, "nodes", channel["target"]["node"], f"animations[{a}].channels[{k}].target.node")
+
+
+def drawn_triangles(document: dict) -> int:
+    """Triangles the scenes draw: each node's mesh counted once per node (a file of checked, tree-shaped nodes).
+
+    Nodes in no scene are drawn by nobody, except in a file without scenes, where every parentless node is a root."""
+    nodes = document.get("nodes", [])
+    per_mesh = [triangle_count({"meshes": [mesh], "accessors": document.get("accessors", [])}) for mesh in document.get("meshes", [])]
+    scenes = document.get("scenes", [])
+    if scenes:
+        stack = [root for scene in scenes for root in scene.get("nodes", [])]
+    else:
+        children = {child for node in nodes for child in node.get("children", [])}
+        stack = [i for i in range(len(nodes)) if i not in children]
+    total = 0
+    while stack:
+        node = nodes[stack.pop()]
+        if "mesh" in node:
+            total += per_mesh[node["mesh"]]
+        stack.extend(node.get("children", []))
+    return total
 
 
 def _sniff_image(content: bytes) -> str | None:

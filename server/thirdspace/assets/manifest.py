@@ -16,23 +16,34 @@ def _rotate(quaternion, vector: np.ndarray) -> np.ndarray:
 
 
 def world_positions(nodes: list[dict[str, Any]]) -> dict[str, np.ndarray]:
-    """The world position of each node's origin (parents' position, rotation and scale applied)."""
+    """The world position of each node's origin (parents' position, rotation and scale applied).
+
+    Each node is placed once, climbing to its nearest placed ancestor in a loop (no recursion, however long
+    the chain of parents); a node whose parents lead back to itself is placed as if it had none."""
     by_id = {node["id"]: node for node in nodes}
-    out: dict[str, np.ndarray] = {}
-
-    def place(node_id: str, depth: int = 0) -> tuple[np.ndarray, tuple, np.ndarray]:
-        node = by_id[node_id]
-        position = np.asarray(node.get("position", (0, 0, 0)), dtype=float)
-        if "parent" not in node or depth > len(nodes):
-            return position, tuple(node.get("rotation", (0, 0, 0, 1))), np.asarray(node.get("scale", (1, 1, 1)), dtype=float)
-        parent_position, parent_rotation, parent_scale = place(node["parent"], depth + 1)
-        world = parent_position + _rotate(parent_rotation, parent_scale * position)
-        rotation = _multiply(parent_rotation, tuple(node.get("rotation", (0, 0, 0, 1))))
-        return world, rotation, parent_scale * np.asarray(node.get("scale", (1, 1, 1)))
-
+    placed: dict[str, tuple[np.ndarray, tuple, np.ndarray]] = {}
     for node_id in by_id:
-        out[node_id] = place(node_id)[0]
-    return out
+        chain: list[str] = []
+        seen: set[str] = set()
+        current = node_id
+        while current not in placed and current not in seen:
+            seen.add(current)
+            chain.append(current)
+            parent = by_id[current].get("parent")
+            if parent is None or parent not in by_id:
+                break
+            current = parent
+        for link in reversed(chain):
+            node = by_id[link]
+            position = np.asarray(node.get("position", (0, 0, 0)), dtype=float)
+            rotation = tuple(node.get("rotation", (0, 0, 0, 1)))
+            scale = np.asarray(node.get("scale", (1, 1, 1)), dtype=float)
+            if node.get("parent") in placed:
+                parent_position, parent_rotation, parent_scale = placed[node["parent"]]
+                position = parent_position + _rotate(parent_rotation, parent_scale * position)
+                rotation, scale = _multiply(parent_rotation, rotation), parent_scale * scale
+            placed[link] = (position, rotation, scale)
+    return {node_id: placed[node_id][0] for node_id in by_id}
 
 
 def _multiply(a, b) -> tuple:

@@ -49,6 +49,8 @@ class Level:
 # (share of triangles to aim for, largest geometric error as a share of the asset's size) per level.
 DEFAULT_LEVELS = ((1.0, 0.0), (0.25, 0.015), (0.05, 0.04))
 MIN_SIMPLIFY_TRIANGLES = 32  # parts with fewer triangles (boxes, prisms) are kept whole or dropped whole
+COVER_PAIRS = 10_000_000  # point-box comparisons when looking for small parts hidden by bigger ones, per level
+COVER_BLOCK = 250_000  # point-box pairs compared at once (a few MB of memory)
 
 
 def build_levels(source: Gltf, levels=DEFAULT_LEVELS, max_error_m: float = 0.0005, derived_from: str | None = None) -> list[Level]:
@@ -60,7 +62,8 @@ def build_levels(source: Gltf, levels=DEFAULT_LEVELS, max_error_m: float = 0.000
         if ratio < 1:
             _reduce(gltf, builder, ratio, tolerance)
         gltf.binary = builder.binary()  # quantisation reads the simplified attributes
-        errors = [_quantise(gltf, builder, m, max_error_m) for m in range(len(gltf.document.get("meshes", [])))]
+        users = _mesh_users(gltf.document)
+        errors = [_quantise(gltf, builder, m, users.get(m, []), max_error_m) for m in range(len(gltf.document.get("meshes", [])))]
         quantised = [e for e in errors if e is not None]
         if quantised:
             _require(gltf.document, QUANTISATION)
@@ -118,15 +121,16 @@ def _node_matrices(document: dict) -> dict[int, np.ndarray]:
         matrix[:3, 3] = node.get("translation", (0, 0, 0))
         return matrix
 
-    def visit(index: int, parent: np.ndarray) -> None:
-        out[index] = parent @ local(nodes[index])
-        for child in nodes[index].get("children", []):
-            visit(child, out[index])
-
     scenes = document.get("scenes", [])
     roots = scenes[document.get("scene", 0)].get("nodes", []) if scenes else range(len(nodes))
-    for root in roots:
-        visit(root, np.eye(4))
+    # An explicit stack, not recursion: a chain of nodes is as deep as the file makes it.
+    stack: list[tuple[int, np.ndarray]] = [(root, np.eye(4)) for root in reversed(list(roots))]
+    while stack:
+        index, parent = stack.pop()
+        if index in out:  # the checks refuse shared nodes; a node is placed once whatever a file says
+            continue
+        out[index] = parent @ local(nodes[index])
+        stack.extend((child, out[index]) for child in reversed(nodes[index].get("children", [])))
     return out
 
 
@@ -155,10 +159,7 @@ def _reduce(gltf: Gltf, builder: BufferBuilder, ratio: float, tolerance: float) 
     """
     document = gltf.document
     matrices = _node_matrices(document)
-    users: dict[int, list[int]] = {}
-    for index, node in enumerate(document.get("nodes", [])):
-        if "mesh" in node:
-            users.setdefault(node["mesh"], []).append(index)
+    users = _mesh_users(document)
     parts: list[_Part] = []
     prepared: dict[tuple[int, int], dict] = {}
     for m, mesh in enumerate(document.get("meshes", [])):
@@ -183,22 +184,10 @@ def _reduce(gltf: Gltf, builder: BufferBuilder, ratio: float, tolerance: float) 
     low = np.min([part.low for part in parts], axis=0)
     high = np.max([part.high for part in parts], axis=0)
     bound = tolerance * float(np.linalg.norm(high - low))
-    parts.sort(key=lambda part: part.size)
-    lows = np.array([part.low for part in parts])
-    highs = np.array([part.high for part in parts])
-    kept = np.ones(len(parts), dtype=bool)
-    for i, part in enumerate(parts):
-        if part.size <= bound:
-            part.dropped = True
-        else:
-            others = np.flatnonzero(kept[i + 1 :]) + i + 1
-            if len(others):
-                gaps = np.maximum(lows[others][None] - part.world_points[:, None], 0) + np.maximum(
-                    part.world_points[:, None] - highs[others][None], 0
-                )
-                distance = np.linalg.norm(gaps, axis=2).min(axis=1)
-                part.dropped = bool(distance.max() <= bound)
-        kept[i] = not part.dropped
+    sizes = np.linalg.norm(np.array([part.high - part.low for part in parts]), axis=1)
+    order = np.argsort(sizes, kind="stable")
+    parts = [parts[i] for i in order]
+    _mark_hidden(parts, bound, sizes[order])
     by_primitive: dict[tuple[int, int], list[_Part]] = {}
     for part in parts:
         by_primitive.setdefault((part.mesh, part.primitive), []).append(part)
@@ -217,6 +206,37 @@ def _reduce(gltf: Gltf, builder: BufferBuilder, ratio: float, tolerance: float) 
             emptied.add(m)
     if emptied:
         _remove_meshes(document, emptied)
+
+
+def _mark_hidden(parts: list[_Part], bound: float, sizes: np.ndarray) -> None:
+    """Mark the parts (sorted smallest first) to drop: those no bigger than ``bound``, and those whose every
+    point lies within ``bound`` of the box of a bigger part.
+
+    Comparing every part with every bigger one costs points x parts, which a file of many loose triangles makes
+    quadratic: past ``COVER_PAIRS`` point-box comparisons in all, each part is compared with the
+    ``COVER_PAIRS / points`` biggest parts only (the ones likeliest to cover it), so the cost stays in proportion
+    to the file.  Each comparison is done in blocks of at most ``COVER_BLOCK`` point-box pairs, so memory does too.
+    """
+    count = len(parts)
+    points = np.array([len(part.world_points) for part in parts], dtype=np.int64)
+    pairs = int(np.dot(points, np.arange(count - 1, -1, -1, dtype=np.int64)))
+    biggest = count if pairs <= COVER_PAIRS else max(1, COVER_PAIRS // max(1, int(points.sum())))
+    lows = np.array([part.low for part in parts])
+    highs = np.array([part.high for part in parts])
+    for i, part in enumerate(parts):
+        if sizes[i] <= bound:
+            part.dropped = True
+            continue
+        left = part.world_points
+        start = max(i + 1, count - biggest)
+        while len(left) and start < count:
+            stop = min(count, start + max(1, COVER_BLOCK // len(left)))
+            gaps = np.maximum(lows[None, start:stop] - left[:, None], 0)
+            gaps += np.maximum(left[:, None] - highs[None, start:stop], 0)
+            distance = np.sqrt(np.einsum("ijk,ijk->ij", gaps, gaps)).min(axis=1)
+            left = left[distance > bound]
+            start = stop
+        part.dropped = i + 1 < count and not len(left)
 
 
 def _prepare(gltf: Gltf, primitive: dict) -> dict | None:
@@ -370,11 +390,19 @@ def _remove_meshes(document: dict, emptied: set[int]) -> None:
                 node["mesh"] = remap[node["mesh"]]
 
 
-def _quantise(gltf: Gltf, builder: BufferBuilder, mesh_index: int, max_error_m: float) -> float | None:
-    """Store one mesh's positions as normalised int16 around its centre; None if skipped or too lossy."""
+def _mesh_users(document: dict) -> dict[int, list[int]]:
+    """The nodes that show each mesh, found in one pass over the nodes."""
+    users: dict[int, list[int]] = {}
+    for index, node in enumerate(document.get("nodes", [])):
+        if "mesh" in node:
+            users.setdefault(node["mesh"], []).append(index)
+    return users
+
+
+def _quantise(gltf: Gltf, builder: BufferBuilder, mesh_index: int, nodes: list[int], max_error_m: float) -> float | None:
+    """Store one mesh's positions (the mesh shown by ``nodes``) as normalised int16 around its centre; None if skipped or too lossy."""
     document = gltf.document
     mesh = document["meshes"][mesh_index]
-    nodes = [i for i, n in enumerate(document.get("nodes", [])) if n.get("mesh") == mesh_index]
     if not nodes or any("skin" in document["nodes"][i] for i in nodes):
         return None
     primitives = mesh["primitives"]

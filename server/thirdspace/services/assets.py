@@ -18,7 +18,13 @@ loop, so none of it may run there.  ``AssetWorkers`` is a
   beyond it raises ``MemoryError`` in the worker (``WorkerOutOfMemory``) and the worker
   lives on; a job that uses more than ``asset_job_cpu_s`` seconds of CPU is stopped by
   ``SIGXCPU`` (``JobTooLong``).  A worker that dies (killed, crashed) fails its job with
-  ``WorkerStopped``, and a new pool takes the next one.
+  ``WorkerStopped``, and a new pool takes the next one;
+- **wall-clock time**, per job: a job still running ``asset_job_timeout_s`` seconds after it
+  started is stopped by ``SIGALRM`` in its worker (``JobTimedOut``).  If the worker is stuck
+  in library code that does not let the signal in, the server stops waiting ``TIMEOUT_GRACE_S``
+  later: it kills the pool's processes, starts a new pool, and the request gets the same
+  ``JobTimedOut`` (any other job that was running in that pool fails with ``WorkerStopped``).
+  The event loop only ever awaits the job, so a stuck job holds a worker, never a room.
 
 Workers are started with "spawn": the server has threads (the store's, aiohttp's) and
 numba's compiled kernels, which a forked child must not inherit half-way.
@@ -57,6 +63,7 @@ from thirdspace.assets.store import AssetStore, StoreSettings
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 WORKER_NICENESS = 10  # added to the workers' scheduling niceness: asset work is throughput, ticks are latency
+TIMEOUT_GRACE_S = 5.0  # after a job's wall-clock limit, how long its worker has to stop by itself before it is killed
 
 
 class AssetWorkersBusy(Exception):
@@ -92,6 +99,15 @@ class JobTooLong(AssetJobFailed):
         return f"this took more processor time than an asset job may use ({self.cpu_s} s, the asset_job_cpu_s setting)"
 
 
+class JobTimedOut(AssetJobFailed):
+    def __init__(self, timeout_s: float):
+        super().__init__(timeout_s)
+        self.timeout_s = timeout_s
+
+    def __str__(self) -> str:
+        return f"this took longer than an asset job may take ({self.timeout_s:g} s, the asset_job_timeout_s setting)"
+
+
 class WorkerStopped(AssetJobFailed):
     def __init__(self, exit_status: int | None = None):
         super().__init__(exit_status)
@@ -113,34 +129,43 @@ class WorkerStopped(AssetJobFailed):
 
 # -- in the worker process -------------------------------------------------------------------------
 
-_limits = {"memory_mb": 0, "cpu_s": 0}
+_limits: dict[str, float] = {"memory_mb": 0, "cpu_s": 0, "timeout_s": 0}
 
 
 class _OutOfCpu(BaseException):
     """Raised by the SIGXCPU handler; a BaseException so that no ``except Exception`` in a library swallows it."""
 
 
+class _OutOfTime(BaseException):
+    """Raised by the SIGALRM handler when a job passes its wall-clock limit."""
+
+
 def _on_cpu_limit(signum: int, frame: Any) -> None:
     raise _OutOfCpu()
 
 
-def _start_worker(memory_mb: int, cpu_s: int) -> None:
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise _OutOfTime()
+
+
+def _start_worker(memory_mb: int, cpu_s: int, timeout_s: float = 0) -> None:
     """The pool's initializer: the modules a job needs are imported by now (unpickling this function did it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is for the server, which stops the workers
     os.nice(WORKER_NICENESS)  # the rooms' event loop gets the processor first whenever both want it
     signal.signal(signal.SIGXCPU, _on_cpu_limit)
+    signal.signal(signal.SIGALRM, _on_alarm)
     # OpenBLAS allocates its buffers at the first matrix product and exits the process if it cannot:
     # let it take them before the limit, so that a job over the limit gets MemoryError instead.
     numpy.dot(numpy.ones((512, 512)), numpy.ones((512, 512)))
     if memory_mb:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
-    _limits.update(memory_mb=memory_mb, cpu_s=cpu_s)
+    _limits.update(memory_mb=memory_mb, cpu_s=cpu_s, timeout_s=timeout_s)
 
 
 def _run_job(function: Callable[..., T], args: tuple) -> T:
     """Run one job under the per-job processor-time limit; turn hitting a limit into an error the server can show."""
-    cpu_s = _limits["cpu_s"]
+    cpu_s, timeout_s = int(_limits["cpu_s"]), _limits["timeout_s"]
     if cpu_s:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         _, hard = resource.getrlimit(resource.RLIMIT_CPU)
@@ -148,12 +173,18 @@ def _run_job(function: Callable[..., T], args: tuple) -> T:
         resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
     failure: AssetJobFailed
     try:
+        if timeout_s:
+            signal.setitimer(signal.ITIMER_REAL, timeout_s)
         return function(*args)
     except MemoryError:
-        failure = WorkerOutOfMemory(_limits["memory_mb"])
+        failure = WorkerOutOfMemory(int(_limits["memory_mb"]))
     except _OutOfCpu:
         failure = JobTooLong(cpu_s)
+    except _OutOfTime:
+        failure = JobTimedOut(timeout_s)
     finally:
+        if timeout_s:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         if cpu_s:
             resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
     # Raised out here, not in the except clause: the job's frames (and what they hold) are gone by now,
@@ -202,14 +233,16 @@ def ingest_glb(glb: bytes, store_root: Path, store_settings: StoreSettings) -> d
 class AssetWorkers:
     """A bounded pool of asset worker processes; ``start()`` before use, ``close()`` after."""
 
-    def __init__(self, workers: int = 1, queue: int = 4, memory_mb: int = 2048, cpu_s: int = 600, retry_after_s: int = 10):
+    def __init__(
+        self, workers: int = 1, queue: int = 4, memory_mb: int = 2048, cpu_s: int = 600, retry_after_s: int = 10, timeout_s: float = 300
+    ):
         if workers < 1:
             raise ValueError("asset_workers must be 1 or more")
         if queue < 0:
             raise ValueError("asset_queue must be 0 or more")
-        if memory_mb < 0 or cpu_s < 0:
-            raise ValueError("asset_worker_memory_mb and asset_job_cpu_s must be 0 (no limit) or more")
-        self.workers, self.queue, self.memory_mb, self.cpu_s = workers, queue, memory_mb, cpu_s
+        if memory_mb < 0 or cpu_s < 0 or timeout_s < 0:
+            raise ValueError("asset_worker_memory_mb, asset_job_cpu_s and asset_job_timeout_s must be 0 (no limit) or more")
+        self.workers, self.queue, self.memory_mb, self.cpu_s, self.timeout_s = workers, queue, memory_mb, cpu_s, timeout_s
         self.retry_after_s = retry_after_s
         self.admitted = 0  # jobs running or waiting for a worker
         self.running = 0  # jobs handed to a worker process
@@ -221,7 +254,7 @@ class AssetWorkers:
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(self.memory_mb, self.cpu_s),
+            initargs=(self.memory_mb, self.cpu_s, self.timeout_s),
         )
 
     async def start(self) -> None:
@@ -272,7 +305,19 @@ class AssetWorkers:
         # The slot is free when the worker is, even if the caller stops waiting (a cancelled request).
         future.add_done_callback(lambda _: loop.call_soon_threadsafe(self._finished, True))
         try:
-            return await asyncio.wrap_future(future)
+            waiting = asyncio.wrap_future(future)
+            try:
+                done, _ = await asyncio.wait({waiting}, timeout=self.timeout_s + TIMEOUT_GRACE_S if self.timeout_s else None)
+            except asyncio.CancelledError:
+                waiting.cancel()  # as awaiting it would: a job that has not started yet does not start
+                raise
+            if not done:
+                # The worker did not stop at its alarm: kill it (and its pool); the BrokenProcessPool that follows is expected.
+                waiting.add_done_callback(lambda f: f.cancelled() or f.exception())
+                log.warning("an asset job passed asset_job_timeout_s (%s s) and its worker did not stop; killing it", self.timeout_s)
+                self._kill(pool)
+                raise JobTimedOut(self.timeout_s)
+            return waiting.result()
         except BrokenProcessPool:
             status = await self._exit_status(pool)
             self._replace(pool)
@@ -304,6 +349,12 @@ class AssetWorkers:
             except BrokenProcessPool:  # a worker died and nobody was waiting to see it: start again
                 self._replace(pool)
         raise WorkerStopped()
+
+    def _kill(self, pool: ProcessPoolExecutor) -> None:
+        """Kill a pool's processes (the job they run fails with BrokenProcessPool, freeing its slot) and start a new pool."""
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+        self._replace(pool)
 
     def _replace(self, pool: ProcessPoolExecutor) -> None:
         if self._pool is not pool:  # replaced already, or closed
