@@ -216,6 +216,30 @@ def test_user_add_prints_a_token_once_and_keeps_only_its_hash(tmp_path):
     assert run_cli("user", "add", "Bo", "--role", "emperor", "--data-dir", str(tmp_path)).returncode == 2
 
 
+def test_user_revoke_and_remove_end_a_users_access(tmp_path):
+    from thirdspace.store import Database
+
+    token = run_cli("user", "add", "Leaky", "--role", "curator", "--data-dir", str(tmp_path)).stdout.strip().splitlines()[-1]
+    db = Database(tmp_path / "thirdspace.sqlite3")
+    try:
+        user = db.user_by_token(token)
+        session_id, _ = db.open_session(user)
+        revoked = run_cli("user", "revoke", str(user.id), "--data-dir", str(tmp_path))
+        assert revoked.returncode == 0, revoked.stderr
+        assert db.user_by_token(token) is None and db.session(session_id) is None
+        renewed = run_cli("user", "revoke", str(user.id), "--new-token", "--data-dir", str(tmp_path))
+        assert renewed.returncode == 0, renewed.stderr
+        assert db.user_by_token(renewed.stdout.strip().splitlines()[-1]) == user
+        removed = run_cli("user", "remove", str(user.id), "--data-dir", str(tmp_path))
+        assert removed.returncode == 0 and "Leaky" in removed.stdout, removed.stderr
+        assert db.users() == []
+    finally:
+        db.close()
+    missing = run_cli("user", "remove", str(user.id), "--data-dir", str(tmp_path))
+    assert missing.returncode == 2 and "no user" in missing.stderr
+    assert run_cli("user", "revoke", "99", "--data-dir", str(tmp_path)).returncode == 2
+
+
 def test_scene_export_writes_a_stored_scene_back_to_json(tmp_path):
     from thirdspace.store import Database
 

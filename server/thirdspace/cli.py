@@ -159,7 +159,6 @@ def _run(settings: Settings, sockets: list, steps, banner: str, write) -> int:
     from aiohttp import web
 
     from thirdspace.app import create_app
-    from thirdspace.web.limits import LimitedRunner
 
     try:
         import uvloop
@@ -168,7 +167,7 @@ def _run(settings: Settings, sockets: list, steps, banner: str, write) -> int:
 
     async def serve() -> None:
         app = create_app(settings, steps)
-        runner = LimitedRunner(app, handle_signals=False, shutdown_timeout=settings.drain_timeout_s + 5)  # counts connections
+        runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=settings.drain_timeout_s + 5)
         await runner.setup()  # on_startup: the store, the asset workers, the kernels, the scenes
         try:
             for sock in sockets:
@@ -520,6 +519,35 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_revoke(args: argparse.Namespace) -> int:
+    from thirdspace.store import NotFound
+
+    db = _database(args)
+    try:
+        token = db.revoke_user(args.id, args.new_token)
+    except NotFound:
+        print(f"thirdspace: there is no user {args.id} (see thirdspace user list)", file=sys.stderr)
+        return 2
+    print(f"Revoked user {args.id}: their token no longer works and their sessions have ended.")
+    if token:
+        print("Their new token (shown only this once; keep it secret):")
+        print(token)
+    return 0
+
+
+def cmd_user_remove(args: argparse.Namespace) -> int:
+    from thirdspace.store import NotFound
+
+    db = _database(args)
+    try:
+        user = db.remove_user(args.id)
+    except NotFound:
+        print(f"thirdspace: there is no user {args.id} (see thirdspace user list)", file=sys.stderr)
+        return 2
+    print(f"Removed {user.role} {user.name!r} (user {user.id}); their sessions have ended.")
+    return 0
+
+
 def cmd_scene_export(args: argparse.Namespace) -> int:
     import json
 
@@ -752,6 +780,15 @@ def build_parser() -> argparse.ArgumentParser:
     user_list = user_sub.add_parser("list", help="list the users")
     user_list.add_argument("--data-dir", type=Path)
     user_list.set_defaults(func=cmd_user_list)
+    user_revoke = user_sub.add_parser("revoke", help="end a user's sessions and make their token worthless")
+    user_revoke.add_argument("id", type=_whole(1), help="the user's number (thirdspace user list)")
+    user_revoke.add_argument("--new-token", action="store_true", help="give them a new token, printed once")
+    user_revoke.add_argument("--data-dir", type=Path)
+    user_revoke.set_defaults(func=cmd_user_revoke)
+    user_remove = user_sub.add_parser("remove", help="delete a user and end their sessions")
+    user_remove.add_argument("id", type=_whole(1), help="the user's number (thirdspace user list)")
+    user_remove.add_argument("--data-dir", type=Path)
+    user_remove.set_defaults(func=cmd_user_remove)
     return parser
 
 

@@ -135,11 +135,37 @@ MIGRATIONS: list[str | dict[str, str]] = [
         ALTER TABLE users ADD CONSTRAINT users_role_check CHECK (role IN ('visitor', 'guide', 'curator', 'admin'));
         """,
     },
+    # Moderation that outlives a room: a kick or a mute for a scene, one row per identity of the person
+    # ("user:ID", "browser:ID", "addr:IP"), until a time in epoch milliseconds.  Secrets shared by the
+    # nodes (the key that signs the browser cookie).  When a user's tokens were last revoked.
+    """
+    CREATE TABLE bans (
+        id INTEGER PRIMARY KEY,
+        scene_id TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('kick', 'mute')),
+        chat INTEGER NOT NULL,
+        voice INTEGER NOT NULL,
+        until_ms INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX bans_lookup ON bans(scene_id, identity);
+    CREATE TABLE secrets (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    ALTER TABLE users ADD COLUMN revoked_at_ms INTEGER
+    """,
 ]
 
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def token_hash(token: str) -> str:
@@ -308,6 +334,92 @@ class Database:
     def close_session(self, session_id: str) -> None:
         with self._tx():
             self._run("DELETE FROM sessions WHERE id_sha256 = ?", (token_hash(session_id),))
+
+    def user(self, user_id: int) -> User | None:
+        row = self._row("SELECT id, name, role FROM users WHERE id = ?", (user_id,))
+        return User(row["id"], row["name"], row["role"]) if row else None
+
+    def revoke_user(self, user_id: int, new_token: bool = False) -> str | None:
+        """End every session of the user and make their token worthless (a new one is returned with ``new_token``).
+
+        NotFound if there is no such user.  Open connections notice through :meth:`user_states`."""
+        token = secrets.token_urlsafe(32)
+        with self._tx():
+            changed = self._run("UPDATE users SET token_sha256 = ?, revoked_at_ms = ? WHERE id = ?", (token_hash(token), now_ms(), user_id))
+            if not changed:
+                raise NotFound(str(user_id))
+            self._run("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+        return token if new_token else None
+
+    def remove_user(self, user_id: int) -> User:
+        """Delete the user and their sessions; NotFound if there is no such user."""
+        with self._tx():
+            row = self._row("SELECT id, name, role FROM users WHERE id = ?", (user_id,))
+            if row is None:
+                raise NotFound(str(user_id))
+            self._run("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+            self._run("DELETE FROM users WHERE id = ?", (user_id,))
+        return User(row["id"], row["name"], row["role"])
+
+    def user_states(self, user_ids: list[int]) -> dict[int, int | None]:
+        """For each of these users that still exists: when their tokens were last revoked (epoch ms), or None."""
+        if not user_ids:
+            return {}
+        marks = ", ".join("?" for _ in user_ids)
+        rows = self._rows(f"SELECT id, revoked_at_ms FROM users WHERE id IN ({marks})", list(user_ids))
+        return {r["id"]: r["revoked_at_ms"] for r in rows}
+
+    def secret(self, name: str) -> str:
+        """A random secret shared by every node of the store, made on first use (the browser cookie's signing key)."""
+        row = self._row("SELECT value FROM secrets WHERE name = ?", (name,))
+        if row is not None:
+            return row["value"]
+        with self._tx():
+            self._run("INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", (name, secrets.token_urlsafe(32)))
+            row = self.backend.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()
+        return row["value"]
+
+    # -- moderation that outlives a room -----------------------------------------------------------
+
+    def add_bans(
+        self, scene_id: str, identities: list[str], kind: str, until_ms: int, created_by: str, chat: bool = True, voice: bool = True
+    ) -> None:
+        """Kick (``kind`` "kick") or mute ("mute": chat, voice or both) these identities in the scene until ``until_ms``."""
+        if kind not in ("kick", "mute"):
+            raise ValueError("kind must be kick or mute")
+        stamp = now()
+        with self._tx():
+            for identity in identities:
+                self._run(
+                    "INSERT INTO bans (scene_id, identity, kind, chat, voice, until_ms, created_by, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (scene_id, identity, kind, int(chat), int(voice), until_ms, created_by, stamp),
+                )
+            self._run("DELETE FROM bans WHERE until_ms < ?", (now_ms() - 86_400_000,))  # long over: forget them
+
+    def lift_mutes(self, scene_id: str, identities: list[str], chat: bool = True, voice: bool = True) -> None:
+        """A moderator unmuted the person (their chat, voice or both) in the scene."""
+        if not identities:
+            return
+        marks = ", ".join("?" for _ in identities)
+        where = f"scene_id = ? AND kind = 'mute' AND identity IN ({marks})"
+        with self._tx():
+            if chat:
+                self._run(f"UPDATE bans SET chat = 0 WHERE {where}", [scene_id, *identities])
+            if voice:
+                self._run(f"UPDATE bans SET voice = 0 WHERE {where}", [scene_id, *identities])
+            self._run(f"DELETE FROM bans WHERE {where} AND chat = 0 AND voice = 0", [scene_id, *identities])
+
+    def active_bans(self, scene_id: str, identities: list[str]) -> list[dict[str, Any]]:
+        """The kicks and mutes in force in the scene on any of these identities."""
+        if not identities:
+            return []
+        marks = ", ".join("?" for _ in identities)
+        return self._rows(
+            "SELECT identity, kind, chat, voice, until_ms FROM bans"
+            f" WHERE scene_id = ? AND until_ms > ? AND identity IN ({marks}) ORDER BY until_ms DESC",
+            [scene_id, now_ms(), *identities],
+        )
 
     # -- scenes and revisions ----------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from thirdspace.chat.translate import NoTranslator
 from thirdspace.cluster.node import ClusterUnavailable
 from thirdspace.logs import REQUEST_ID, ROOM_ID
 from thirdspace.metrics import TICK_LATENESS_SECONDS, TICK_SECONDS, VOICE_PAIR_CHANGES, VOICE_SELECT_SECONDS
-from thirdspace.protocol.codec import Hello, encode_control
+from thirdspace.protocol.codec import Hello, ProtocolError, encode_control
 from thirdspace.protocol.constants import CLOSE_KICKED, CLOSE_ROOM_CLOSED
 from thirdspace.rooms.directory import RoomDirectory
 from thirdspace.rooms.room import Outbound, Room, RoomRules, Visitor
@@ -33,6 +33,62 @@ if TYPE_CHECKING:
     from thirdspace.web.session import Session
 
 log = logging.getLogger(__name__)
+
+
+def identity_parts(identity: str) -> tuple[list[str], bool]:
+    """A visitor's identities ("user:ID", "browser:ID", "addr:IP", see ``web.auth.visitor_identities``) and whether
+    the browser came without its cookie ("fresh")."""
+    words = identity.split()
+    return [w for w in words if w != "fresh"], "fresh" in words
+
+
+def _of(parts: list[str], *kinds: str) -> list[str]:
+    return [p for p in parts if p.split(":", 1)[0] in kinds]
+
+
+def kick_targets(identity: str) -> list[str]:
+    """What a kick bans: the account and the browser of a signed-in visitor (never the address, which others may
+    share); the browser and the address of an anonymous one."""
+    parts, _ = identity_parts(identity)
+    return _of(parts, "user", "browser") if _of(parts, "user") else _of(parts, "browser", "addr")
+
+
+def mute_targets(identity: str) -> list[str]:
+    """What a mute holds on to: the account, else the browser (the address only when there is neither)."""
+    parts, _ = identity_parts(identity)
+    return _of(parts, "user", "browser") or _of(parts, "addr")
+
+
+def ban_lookup(identity: str) -> list[str]:
+    """The identities a newcomer is checked against: the address only when its browser brought no cookie."""
+    parts, fresh = identity_parts(identity)
+    return parts if fresh or not _of(parts, "browser") else _of(parts, "user", "browser")
+
+
+class MemoryBans:
+    """Kicks and mutes kept in this process, for live rooms run without a store (unit tests)."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    async def add_bans(
+        self, scene_id: str, identities: list[str], kind: str, until_ms: int, created_by: str, chat: bool = True, voice: bool = True
+    ) -> None:
+        self.rows += [
+            {"scene_id": scene_id, "identity": i, "kind": kind, "chat": int(chat), "voice": int(voice), "until_ms": until_ms}
+            for i in identities
+        ]
+
+    async def lift_mutes(self, scene_id: str, identities: list[str], chat: bool = True, voice: bool = True) -> None:
+        for row in self.rows:
+            if row["scene_id"] == scene_id and row["kind"] == "mute" and row["identity"] in identities:
+                row["chat"] = row["chat"] and not chat
+                row["voice"] = row["voice"] and not voice
+        self.rows = [r for r in self.rows if r["kind"] == "kick" or r["chat"] or r["voice"]]
+
+    async def active_bans(self, scene_id: str, identities: list[str]) -> list[dict[str, Any]]:
+        now = time.time() * 1000
+        return [r for r in self.rows if r["scene_id"] == scene_id and r["identity"] in identities and r["until_ms"] > now]
 
 
 @dataclass(frozen=True)
@@ -50,7 +106,8 @@ class RoomRunner:
         self.room = room
         self.rooms = rooms
         self.sessions: dict[int, Session] = {}
-        self.identities: dict[int, str] = {}  # visitor id -> "user:ID" or "addr:IP", for bans
+        self.identities: dict[int, str] = {}  # visitor id -> "user:ID browser:ID addr:IP" (web.auth.visitor_identities)
+        self.since_ms: dict[int, int] = {}  # visitor id -> when its connection was admitted (for token revocation)
         self.task: asyncio.Task[None] | None = None
         self.chat_lock = asyncio.Lock()
 
@@ -136,7 +193,11 @@ class LiveRooms:
         self.revisions: dict[str, int] = {}  # the published revision each live scene shows
         self.directory = RoomDirectory(rules)
         self.runners: dict[str, RoomRunner] = {}
-        self.bans: dict[tuple[str, str], float] = {}  # (room id, visitor identity) -> monotonic time the ban ends
+        self.store: Any = MemoryBans()  # kicks and mutes (the store's AsyncDatabase in the server: shared by every node)
+        self.mute_minutes = 60.0  # a mute's length when the moderator names none
+        self.session_recheck_s = 5.0  # how often signed-in visitors' accounts are checked for revocation
+        self._mute_ends: dict[tuple[str, int], float] = {}  # (room id, visitor id) -> when its current mute ends
+        self._recheck: asyncio.Task[None] | None = None
         self.watchers: dict[str, set[Session]] = {}  # scene id -> curators' connections watching its draft
         self.translations = ChatTranslations(NoTranslator())
         self.resume_window_s = resume_window_s
@@ -173,19 +234,23 @@ class LiveRooms:
     ) -> tuple[RoomRunner, Visitor] | Redirect:
         """Put a visitor in a room: resumed in their old slot, in a room with space, or sent to the node that has one."""
         now = time.monotonic()
-        banned = frozenset(room_id for (room_id, who), until in self.bans.items() if who == identity and until > now)
+        bans = await self.store.active_bans(scene.id, ban_lookup(identity))
+        await self._refuse_kicked(scene, identity, bans)
         nodes = await self.replication.node_urls()
         if hello.resume and hello.room:
             resumed = await self._resume(scene, hello.room, hello.resume, session, nodes)
+            if isinstance(resumed, tuple):
+                self._apply_mutes(*resumed, bans)
             if resumed is not None:
                 return resumed
-        runner = await self.replication.choose(scene, hello.room if hello.room not in banned else "", banned)
+        runner = await self.replication.choose(scene, hello.room, frozenset())
         if isinstance(runner, Redirect):
             return runner
         room = runner.room  # no await between the choice of a room with space and the join
         visitor, outbound = room.join(hello.name, hello.language, hello.colour, now, avatar=hello.avatar)
         visitor.can_guide = can_guide
         runner.identities[visitor.id] = identity
+        runner.since_ms[visitor.id] = int(time.time() * 1000)
         try:
             await self.replication.member_joined(runner, visitor)
         except ClusterUnavailable:
@@ -196,9 +261,39 @@ class LiveRooms:
         self._voice_config(outbound[0].message, room, visitor)
         runner.sessions[visitor.id] = session  # no await from here to the welcome: it is the first frame sent
         runner.deliver(outbound)
+        self._apply_mutes(runner, visitor, bans)
         runner.start()
+        if identity.startswith("user:"):
+            self._watch_accounts()
         log.info("visitor %s (%s) joined room %s", visitor.id, hello.language, room.id)
         return runner, visitor
+
+    async def _refuse_kicked(self, scene: Scene, identity: str, bans: list[dict[str, Any]]) -> None:
+        kick = next((b for b in bans if b["kind"] == "kick"), None)
+        if kick is None:
+            return
+        parts, fresh = identity_parts(identity)
+        if fresh:  # known by the address alone: the cookie this connection hands out is banned too
+            await self.store.add_bans(scene.id, _of(parts, "browser"), "kick", kick["until_ms"], "address")
+        minutes = max(1, round((kick["until_ms"] - time.time() * 1000) / 60000))
+        raise ProtocolError("kicked", f"a moderator removed you from this scene; you may come back in {minutes} min", "scene")
+
+    def _apply_mutes(self, runner: RoomRunner, visitor: Visitor, bans: list[dict[str, Any]]) -> None:
+        """A muted person who comes back is muted again, and told so."""
+        chat = [b["until_ms"] for b in bans if b["kind"] == "mute" and b["chat"]]
+        voice = [b["until_ms"] for b in bans if b["kind"] == "mute" and b["voice"]]
+        if not chat and not voice:
+            return
+        until_ms = max(chat + voice)
+        self.mute(runner, visitor.id, True, chat=bool(chat), voice=bool(voice), minutes=(until_ms - time.time() * 1000) / 60000)
+        runner.deliver([self._muted_message(runner, visitor.id, until_ms)])
+
+    @staticmethod
+    def _muted_message(runner: RoomRunner, visitor_id: int, until_ms: int) -> Outbound:
+        """Tell the visitor what of theirs is muted now, and until when (epoch ms; 0 when nothing is)."""
+        chat, voice = visitor_id in runner.room.muted, visitor_id in runner.room.voice.room_muted
+        message = {"type": "muted", "chat": chat, "voice": voice, "until": until_ms if chat or voice else 0}
+        return Outbound(message, to=visitor_id)
 
     async def _resume(
         self, scene: Scene, room_id: str, token: str, session: Session, nodes: list[str]
@@ -251,6 +346,8 @@ class LiveRooms:
         for visitor_id in gone:
             self.voice.left(runner.room.id, visitor_id)
             runner.identities.pop(visitor_id, None)
+            runner.since_ms.pop(visitor_id, None)
+            self._mute_ends.pop((runner.room.id, visitor_id), None)
             session = runner.sessions.pop(visitor_id, None)
             if session is not None:
                 session.abort()
@@ -338,21 +435,101 @@ class LiveRooms:
     def runner(self, room_id: str) -> RoomRunner | None:
         return self.runners.get(room_id)
 
-    def mute(self, runner: RoomRunner, visitor_id: int, muted: bool, chat: bool = True, voice: bool = True) -> None:
-        """Mute (or unmute) a visitor's chat, voice or both for the room; the visitor is told about their voice."""
+    def mute(
+        self, runner: RoomRunner, visitor_id: int, muted: bool, chat: bool = True, voice: bool = True, minutes: float | None = None
+    ) -> None:
+        """Mute (or unmute) a visitor's chat, voice or both in the room, for ``minutes`` (default ``mute_minutes``);
+        the visitor is told about their voice.  :meth:`moderate_mute` also keeps it for the person."""
         if chat:
             (runner.room.muted.add if muted else runner.room.muted.discard)(visitor_id)
         if voice:
             runner.deliver(runner.room.mute_voice(visitor_id, muted))
             (self.voice.muted if muted else self.voice.unmuted)(runner.room.id, visitor_id)
+        key = (runner.room.id, visitor_id)
+        if not muted:
+            self._mute_ends.pop(key, None)
+            return
+        seconds = max(0.0, (self.mute_minutes if minutes is None else minutes) * 60)
+        ends = self._mute_ends[key] = time.monotonic() + seconds
 
-    async def kick(self, runner: RoomRunner, visitor_id: int, minutes: float) -> None:
-        identity = runner.identities.get(visitor_id, "")
-        if identity:
-            self.bans[(runner.room.id, identity)] = time.monotonic() + minutes * 60
+        def end() -> None:  # the mute's window is over: unmute, unless the visitor left or was muted again since
+            if self._mute_ends.get(key) == ends and self.runners.get(runner.room.id) is runner and visitor_id in runner.room.visitors:
+                self.mute(runner, visitor_id, False, chat=chat, voice=voice)
+                runner.deliver([self._muted_message(runner, visitor_id, 0)])
+
+        asyncio.get_running_loop().call_later(seconds, end)
+
+    async def moderate_mute(
+        self, runner: RoomRunner, visitor_id: int, muted: bool, chat: bool, voice: bool, minutes: float | None, by: str
+    ) -> None:
+        """A moderator's mute: in the room now, and kept in the store for the person (their account or browser) so
+        that it holds in every room of the scene, on every node, until it ends (or a moderator lifts it)."""
+        minutes = self.mute_minutes if minutes is None else minutes
+        targets = mute_targets(runner.identities.get(visitor_id, ""))
+        if muted:
+            await self.store.add_bans(runner.room.scene.id, targets, "mute", int(time.time() * 1000 + minutes * 60000), by, chat, voice)
+        else:
+            await self.store.lift_mutes(runner.room.scene.id, targets, chat, voice)
+        if visitor_id in runner.room.visitors:
+            self.mute(runner, visitor_id, muted, chat=chat, voice=voice, minutes=minutes)
+            runner.deliver([self._muted_message(runner, visitor_id, int(time.time() * 1000 + minutes * 60000))])
+
+    async def kick(self, runner: RoomRunner, visitor_id: int, minutes: float, by: str = "") -> None:
+        """Remove the visitor and keep them out of every room of the scene (on every node) for ``minutes``: their
+        account and browser when signed in, their browser and address otherwise (``kick_targets``)."""
+        targets = kick_targets(runner.identities.get(visitor_id, ""))
+        if targets and minutes > 0:
+            await self.store.add_bans(runner.room.scene.id, targets, "kick", int(time.time() * 1000 + minutes * 60000), by)
         session = runner.sessions.get(visitor_id)
         if session is not None:
             await session.close(CLOSE_KICKED, f"removed by a moderator for {minutes:g} min")
+        if visitor_id in runner.room.visitors and runner.sessions.get(visitor_id) is None:  # away, or its connection
+            await self.forget(runner, [visitor_id], runner.room.leave(visitor_id))  # did not end: no place to resume
+
+    # -- accounts ------------------------------------------------------------------------
+
+    def _watch_accounts(self) -> None:
+        if self._recheck is None or self._recheck.done():
+            self._recheck = asyncio.create_task(self._recheck_accounts(), name="account recheck")
+
+    async def _recheck_accounts(self) -> None:
+        """While signed-in visitors are connected: every ``session_recheck_s``, end the connections of users
+        who were removed or whose tokens were revoked since they connected (by any node, or the command line)."""
+        while True:
+            await asyncio.sleep(self.session_recheck_s)
+            if not await self.end_revoked():
+                return
+
+    async def end_revoked(self, user_id: int | None = None) -> int:
+        """Close the connections of removed or revoked users (only ``user_id``'s, when given) now; the number of
+        signed-in visitors still connected."""
+        signed_in: dict[int, list[tuple[RoomRunner, int]]] = {}
+        for runner in list(self.runners.values()):
+            for visitor_id, identity in runner.identities.items():
+                user = _of(identity_parts(identity)[0], "user")
+                if user and user[0][5:].isdigit():
+                    signed_in.setdefault(int(user[0][5:]), []).append((runner, visitor_id))
+        if not signed_in or not hasattr(self.store, "user_states"):
+            return len(signed_in)
+        checked = [user_id] if user_id is not None else list(signed_in)
+        try:
+            states = await self.store.user_states(checked)
+        except Exception:  # the store is away: try again next time
+            log.exception("cannot check signed-in visitors' accounts")
+            return len(signed_in)
+        for uid in checked:
+            for runner, visitor_id in signed_in.get(uid, []):
+                since = runner.since_ms.setdefault(visitor_id, int(time.time() * 1000))  # resumed here from another node
+                revoked = uid not in states or (states[uid] or 0) >= since
+                if not revoked:
+                    continue
+                session = runner.sessions.get(visitor_id)
+                if session is not None:
+                    await session.close(CLOSE_KICKED, "this account was signed out by an administrator")
+                if visitor_id in runner.room.visitors and runner.sessions.get(visitor_id) is None:
+                    await self.forget(runner, [visitor_id], runner.room.leave(visitor_id))
+                log.info("visitor %s of user %s signed out: the account was revoked or removed", visitor_id, uid)
+        return len(signed_in)
 
     async def close_room(self, room_id: str, message: str) -> None:
         runner = self.runners.get(room_id)

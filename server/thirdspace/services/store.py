@@ -55,6 +55,9 @@ READS = frozenset(
         "review_statuses",
         "reports",
         "unapproved_texts",
+        "user",
+        "user_states",
+        "active_bans",
     }
 )
 WRITES = frozenset(
@@ -70,6 +73,11 @@ WRITES = frozenset(
         "add_review",
         "decide",
         "add_report",
+        "revoke_user",
+        "remove_user",
+        "secret",
+        "add_bans",
+        "lift_mutes",
     }
 )
 
@@ -169,6 +177,32 @@ class AsyncDatabase:
 
     async def close_session(self, session_id: str) -> None:
         return await self._call(Database.close_session, session_id)
+
+    async def user(self, user_id: int) -> User | None:
+        return await self._call(Database.user, user_id)
+
+    async def revoke_user(self, user_id: int, new_token: bool = False) -> str | None:
+        return await self._call(Database.revoke_user, user_id, new_token)
+
+    async def remove_user(self, user_id: int) -> User:
+        return await self._call(Database.remove_user, user_id)
+
+    async def user_states(self, user_ids: list[int]) -> dict[int, int | None]:
+        return await self._call(Database.user_states, user_ids)
+
+    async def secret(self, name: str) -> str:
+        return await self._call(Database.secret, name)
+
+    async def add_bans(
+        self, scene_id: str, identities: list[str], kind: str, until_ms: int, created_by: str, chat: bool = True, voice: bool = True
+    ) -> None:
+        return await self._call(Database.add_bans, scene_id, identities, kind, until_ms, created_by, chat, voice)
+
+    async def lift_mutes(self, scene_id: str, identities: list[str], chat: bool = True, voice: bool = True) -> None:
+        return await self._call(Database.lift_mutes, scene_id, identities, chat, voice)
+
+    async def active_bans(self, scene_id: str, identities: list[str]) -> list[dict[str, Any]]:
+        return await self._call(Database.active_bans, scene_id, identities)
 
     async def scene(self, scene_id: str) -> SceneRecord:
         return await self._call(Database.scene, scene_id)

@@ -1,4 +1,4 @@
-"""Room administration and users under /api/admin: list rooms, mute, kick, lock, close; add users."""
+"""Room administration and users under /api/admin: list rooms, mute, kick, lock, close; add, revoke and remove users."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from aiohttp import web
 
 from thirdspace.cluster.node import http_base
 from thirdspace.services.rooms import LiveRooms, RoomRunner
-from thirdspace.store import ROLES, Duplicate
-from thirdspace.web.auth import http_error, require
+from thirdspace.store import ROLES, Duplicate, NotFound
+from thirdspace.web.auth import http_error, identify, require
 from thirdspace.web.http import json_response, read_json
 from thirdspace.web.keys import DB, ROOMS
 
@@ -97,9 +97,24 @@ def _visitor(runner: RoomRunner, body: dict[str, Any]) -> int:
     return visitor
 
 
+MAX_MINUTES = 7 * 24 * 60  # the longest kick or mute: a week
+
+
+def _minutes(body: dict[str, Any], default: float) -> float:
+    minutes = body.get("minutes", default)
+    if not isinstance(minutes, (int, float)) or isinstance(minutes, bool) or not 0 <= minutes <= MAX_MINUTES:
+        raise http_error(400, f"minutes must be a number from 0 to {MAX_MINUTES}", "minutes")
+    return float(minutes)
+
+
+def _moderator(request: web.Request) -> str:
+    user = identify(request)[0]
+    return f"user:{user.id}" if user is not None else ""
+
+
 @room_action
 async def mute(request: web.Request, runner: RoomRunner) -> web.Response:
-    body = await read_json(request, {"visitor", "muted", "only"})
+    body = await read_json(request, {"visitor", "muted", "only", "minutes"})
     visitor = _visitor(runner, body)
     muted = body.get("muted", True)
     if not isinstance(muted, bool):
@@ -107,19 +122,20 @@ async def mute(request: web.Request, runner: RoomRunner) -> web.Response:
     only = body.get("only")
     if only not in (None, "chat", "voice"):
         raise http_error(400, "only must be chat or voice (or left out: both)", "only")
-    request.app[ROOMS].mute(runner, visitor, muted, chat=only != "voice", voice=only != "chat")
-    return json_response({"room": runner.room.id, "visitor": visitor, "muted": muted, "only": only or "both"})
+    hub = request.app[ROOMS]
+    minutes = _minutes(body, hub.mute_minutes)
+    await hub.moderate_mute(runner, visitor, muted, only != "voice", only != "chat", minutes, _moderator(request))
+    reply = {"room": runner.room.id, "visitor": visitor, "muted": muted, "only": only or "both"}
+    return json_response(reply | ({"minutes": minutes} if muted else {}))
 
 
 @room_action
 async def kick(request: web.Request, runner: RoomRunner) -> web.Response:
     body = await read_json(request, {"visitor", "minutes"})
     visitor = _visitor(runner, body)
-    minutes = body.get("minutes", 10)
-    if not isinstance(minutes, (int, float)) or isinstance(minutes, bool) or not 0 <= minutes <= 7 * 24 * 60:
-        raise http_error(400, "minutes must be a number from 0 to 10080", "minutes")
-    await request.app[ROOMS].kick(runner, visitor, float(minutes))
-    return json_response({"room": runner.room.id, "visitor": visitor, "banned_minutes": minutes})
+    minutes = _minutes(body, 10)
+    await request.app[ROOMS].kick(runner, visitor, minutes, _moderator(request))
+    return json_response({"room": runner.room.id, "visitor": visitor, "banned_minutes": body.get("minutes", 10)})
 
 
 @room_action
@@ -166,6 +182,46 @@ async def list_users(request: web.Request) -> web.Response:
     return json_response({"users": [user.public() for user in await request.app[DB].users()]})
 
 
+def _user_id(request: web.Request) -> int:
+    text = request.match_info["user_id"]
+    if not text.isdigit():
+        raise http_error(404, f"no user {text!r}", "user_id")
+    return int(text)
+
+
+async def revoke_user(request: web.Request) -> web.Response:
+    """POST /api/admin/users/{id}/revoke: their token stops working, their sessions end, and their open
+    connections close (on this node now, on the others within ``session_recheck_s``)."""
+    require(request, "admin")
+    body = await read_json(request, {"new_token"})
+    new_token = body.get("new_token", False)
+    if not isinstance(new_token, bool):
+        raise http_error(400, "new_token must be true or false", "new_token")
+    user_id = _user_id(request)
+    db = request.app[DB]
+    user = await db.user(user_id)
+    if user is None:
+        raise http_error(404, f"no user {user_id}", "user_id")
+    try:
+        token = await db.revoke_user(user_id, new_token)
+    except NotFound:
+        raise http_error(404, f"no user {user_id}", "user_id") from None
+    await request.app[ROOMS].end_revoked(user_id)
+    return json_response({"user": user.public(), "revoked": True} | ({"token": token} if token else {}))
+
+
+async def remove_user(request: web.Request) -> web.Response:
+    """DELETE /api/admin/users/{id}: the user is deleted, their sessions end and their connections close."""
+    require(request, "admin")
+    user_id = _user_id(request)
+    try:
+        await request.app[DB].remove_user(user_id)
+    except NotFound:
+        raise http_error(404, f"no user {user_id}", "user_id") from None
+    await request.app[ROOMS].end_revoked(user_id)
+    return web.Response(status=204)
+
+
 async def list_reports(request: web.Request) -> web.Response:
     require(request, "curator")
     return json_response({"reports": await request.app[DB].reports()})
@@ -181,3 +237,5 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/api/admin/rooms/{room_id}/close", close)
     r.add_get("/api/admin/users", list_users)
     r.add_post("/api/admin/users", add_user)
+    r.add_post("/api/admin/users/{user_id}/revoke", revoke_user)
+    r.add_delete("/api/admin/users/{user_id}", remove_user)

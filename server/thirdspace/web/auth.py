@@ -4,13 +4,27 @@ A request is identified once by :func:`auth_middleware` (every ``/api/`` request
 the ``/ws`` upgrade): ``Authorization: Bearer TOKEN`` first, then the
 ``thirdspace_session`` cookie.  A state-changing request
 that relies on the cookie must also send the session's CSRF token in
-``X-CSRF-Token`` (a bearer token is never sent by a browser on its own, so it
-needs none).  Roles nest: an admin may do what a curator may, a curator what a
+``X-CSRF-Token`` and come from this site's pages (``Origin``, or ``Referer`` when a
+browser sends no Origin, is this server's origin as the browser sees it, or one of
+``allowed_origins``); a bearer token is never sent by a browser on its own, so it
+needs neither.  Roles nest: an admin may do what a curator may, a curator what a
 visitor may.
+
+Every browser also gets a ``thirdspace_browser`` cookie at its first visit (the page,
+or the ``/ws`` upgrade): a random id signed with a key kept in the store, so that a
+moderator's kick or mute follows the person who comes back without signing in
+(:func:`visitor_identities`).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import http.cookies
+import secrets
+import urllib.parse
+import weakref
 from typing import Any
 
 import orjson
@@ -18,8 +32,13 @@ from aiohttp import web
 
 from thirdspace.store import ROLES, User
 from thirdspace.web.keys import DB, SETTINGS
+from thirdspace.web.peers import _via_proxy, came_over_https, peer_address
 
 COOKIE = "thirdspace_session"
+BROWSER_COOKIE = "thirdspace_browser"  # a per-browser identity for moderation: "ID.SIGNATURE"
+BROWSER_COOKIE_DAYS = 400  # as long as browsers keep a cookie
+BROWSER_PAGES = {"/", "/curate", "/ws"}  # the responses that hand a browser its identity when it has none
+BROWSER = web.RequestKey("browser", object)  # (browser id, True if issued by this response) on BROWSER_PAGES
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 USER = web.RequestKey("user", object)  # User | None
@@ -77,6 +96,60 @@ async def authenticate(request: web.Request) -> tuple[User | None, str | None]:
     return None, None
 
 
+_browser_keys: weakref.WeakKeyDictionary[Any, bytes] = weakref.WeakKeyDictionary()
+
+
+async def _browser_key(request: web.Request) -> bytes:
+    db = request.app[DB]
+    key = _browser_keys.get(db)
+    if key is None:
+        key = _browser_keys[db] = (await db.secret("browser-cookie")).encode()
+    return key
+
+
+def _signature(key: bytes, browser_id: str) -> str:
+    digest = hmac.new(key, browser_id.encode(), hashlib.sha256).digest()[:18]
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+async def _browser(request: web.Request) -> tuple[str, bool]:
+    """The browser's id from its signed cookie, or a new one (True) when it has none or one this server did not sign."""
+    key = await _browser_key(request)
+    browser_id, _, signature = request.cookies.get(BROWSER_COOKIE, "").partition(".")
+    if browser_id and hmac.compare_digest(signature, _signature(key, browser_id)):
+        return browser_id, False
+    return secrets.token_urlsafe(16), True
+
+
+async def issue_browser_cookie(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: hand a browser that came without one its signed identity cookie."""
+    browser = request.get(BROWSER)
+    if browser is None or not browser[1]:
+        return
+    key = await _browser_key(request)
+    cookie = http.cookies.SimpleCookie()
+    cookie[BROWSER_COOKIE] = f"{browser[0]}.{_signature(key, browser[0])}"
+    morsel = cookie[BROWSER_COOKIE]
+    morsel.update({"httponly": "1", "samesite": "Lax", "path": "/", "max-age": str(BROWSER_COOKIE_DAYS * 86400)})
+    if came_over_https(request):
+        morsel["secure"] = "1"
+    response.headers.add("Set-Cookie", morsel.OutputString())  # the response's own cookies are in its headers already
+
+
+def visitor_identities(request: web.Request, user: User | None) -> str:
+    """Who a visitor is, for kicks and mutes: "user:ID" when signed in, "browser:ID" (the signed cookie) and
+    "addr:IP" (the client address), space-separated, with "fresh" when the browser cookie is issued by this very
+    connection (it came without one: the address then stands in for it, see services/rooms.py)."""
+    parts = [f"user:{user.id}"] if user is not None else []
+    browser = request.get(BROWSER)
+    if browser is not None:
+        parts.append(f"browser:{browser[0]}")
+    parts.append(f"addr:{peer_address(request)}")
+    if browser is None or browser[1]:
+        parts.append("fresh")
+    return " ".join(parts)
+
+
 def identify(request: web.Request) -> tuple[User | None, str | None]:
     """Who :func:`auth_middleware` found for this request (an ``/api/`` request or the ``/ws`` upgrade)."""
     return request.get(USER), request.get(CSRF)
@@ -88,6 +161,8 @@ def identified(path: str) -> bool:
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler):
+    if request.path in BROWSER_PAGES and request.method in ("GET", "HEAD"):
+        request[BROWSER] = await _browser(request)
     if identified(request.path):
         request[USER], request[CSRF] = await authenticate(request)
     return await handler(request)
@@ -103,7 +178,39 @@ def require(request: web.Request, role: str) -> User:
     csrf = request.get(CSRF)
     if csrf is not None and request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != csrf:
         raise http_error(403, f"a request signed in by cookie must send the session's {CSRF_HEADER} header", CSRF_HEADER)
+    if csrf is not None and request.method not in SAFE_METHODS:
+        _check_origin(request)
     return user
+
+
+def own_origin(request: web.Request) -> str:
+    """This server's origin as the browser sees it: behind a trusted proxy, with its X-Forwarded-Proto and -Host."""
+    host = request.host
+    if _via_proxy(request):
+        host = request.headers.get("X-Forwarded-Host", "").split(",")[0].strip() or host
+    return f"{'https' if came_over_https(request) else 'http'}://{host}".lower()
+
+
+def _configured_origins(request: web.Request) -> set[str]:
+    return {o.strip().rstrip("/").lower() for o in request.app[SETTINGS].allowed_origins.split(",") if o.strip()}
+
+
+def _check_origin(request: web.Request) -> None:
+    """A cookie-authenticated write must come from this site's pages: Origin (or, without it, Referer) must be
+    this server's own origin or one of ``allowed_origins``; a request with neither header is not from a browser page."""
+    origin = request.headers.get("Origin")
+    header = "Origin"
+    if origin is None:
+        referer = request.headers.get("Referer")
+        if referer is None:
+            return
+        parts = urllib.parse.urlsplit(referer)
+        origin, header = f"{parts.scheme}://{parts.netloc}", "Referer"
+    origin = origin.strip().rstrip("/").lower()
+    if origin != own_origin(request) and origin not in _configured_origins(request):
+        raise http_error(
+            403, f"a request signed in by cookie must come from this site's pages; {header} {origin!r} is not allowed", "Origin"
+        )
 
 
 def origin_allowed(request: web.Request) -> bool:
@@ -111,9 +218,8 @@ def origin_allowed(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True  # not a browser: a bot or the Python client, which authenticate by token
-    configured = request.app[SETTINGS].allowed_origins
-    allowed = {o.strip().rstrip("/") for o in configured.split(",") if o.strip()} or {f"{request.scheme}://{request.host}"}
-    return origin.rstrip("/") in allowed
+    allowed = _configured_origins(request) or {own_origin(request), f"{request.scheme}://{request.host}".lower()}
+    return origin.rstrip("/").lower() in allowed
 
 
 async def sign_in(request: web.Request) -> web.Response:
@@ -135,7 +241,7 @@ async def sign_in(request: web.Request) -> web.Response:
         session_id,
         httponly=True,
         samesite="Strict",
-        secure=request.secure,
+        secure=came_over_https(request),
         path="/",
         max_age=int(request.app[SETTINGS].session_hours * 3600),
     )

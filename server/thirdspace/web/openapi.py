@@ -208,6 +208,7 @@ SCENE_ID = path_param("scene_id", "Scene id", example="gallery")
 NODE_ID = path_param("node_id", "Node id", example="plinth-1")
 ROOM_ID = path_param("room_id", "Room id, such as gallery-1", example="gallery-1")
 SHA = path_param("sha256", "sha256 of an asset or one of its levels")
+USER_ID = path_param("user_id", "A user's number (GET /api/admin/users)", INTEGER, 1)
 
 
 def op(summary: str, responses: dict, *, tags: list[str], params: list | None = None, request: dict | None = None, roles: str = "") -> dict:
@@ -498,10 +499,15 @@ def _paths() -> dict[str, Any]:
                 )
             }
             for action, summary, fields, required in (
-                ("mute", "Mute or unmute a visitor's chat", {"visitor": INTEGER, "muted": BOOLEAN}, ("visitor",)),
+                (
+                    "mute",
+                    "Mute or unmute a visitor's chat, voice or both, in every room of the scene, for some minutes",
+                    {"visitor": INTEGER, "muted": BOOLEAN, "only": {"enum": ["chat", "voice"]}, "minutes": NUMBER},
+                    ("visitor",),
+                ),
                 (
                     "kick",
-                    "Remove a visitor; they cannot rejoin this room for some minutes",
+                    "Remove a visitor; they cannot rejoin any room of the scene for some minutes",
                     {"visitor": INTEGER, "minutes": NUMBER},
                     ("visitor",),
                 ),
@@ -531,6 +537,25 @@ def _paths() -> dict[str, Any]:
                     obj({"name": STRING, "role": {"enum": ["visitor", "guide", "curator", "admin"]}}, ("name", "role"), extra=False)
                 ),
             ),  # fmt: skip
+        },
+        "/api/admin/users/{user_id}": {
+            "delete": op(
+                "Remove a user: their token stops working, their sessions end and their connections close",
+                {"204": {"description": "Removed"}, **ok(None)},
+                tags=["users"],
+                params=[USER_ID],
+                roles=admin,
+            ),
+        },
+        "/api/admin/users/{user_id}/revoke": {
+            "post": op(
+                "Revoke a user's token and end their sessions and connections; with new_token, a new token is shown once",
+                ok(obj({"user": ref("User"), "revoked": BOOLEAN, "token": STRING})),
+                tags=["users"],
+                params=[USER_ID],
+                roles=admin,
+                request=body(obj({"new_token": BOOLEAN}, extra=False), required=False),
+            ),
         },
     }
 
