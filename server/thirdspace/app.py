@@ -28,8 +28,9 @@ from thirdspace.services.voice import Voice, voice_rules
 from thirdspace.startup import Steps, warm_up_kernels
 from thirdspace.sync.engine import SyncSettings
 from thirdspace.web.auth import auth_middleware, issue_browser_cookie
-from thirdspace.web.http import add_routes
+from thirdspace.web.http import add_routes, body_middleware, largest_body
 from thirdspace.web.keys import ASSETS, CLUSTER, DB, PUBLISHER, ROOMS, SCENE_ASSETS, SETTINGS, STATE
+from thirdspace.web.limits import LIMITS, Limits, limits_middleware, quiet_fd_errors, raise_fd_limit
 from thirdspace.web.publishing import Publisher
 
 log = logging.getLogger(__name__)
@@ -46,10 +47,15 @@ def create_app(settings: Settings, steps: Steps | None = None) -> web.Applicatio
 
     Each of those is a numbered step of ``steps`` (in cluster mode, joining the cluster is one more); whoever
     passes ``steps`` plans them (:func:`startup_steps`) with its own."""
+    # Limits (docs/deploy.md "Limits"): per address first, then who is asking, then no body read before it may be.
+    # Bodies are read by web/http.py's readers, which count as they read; client_max_size bounds any other read.
     app = web.Application(
-        client_max_size=int(settings.import_max_file_mb * 1024 * 1024) + 1024, middlewares=[request_id_middleware, auth_middleware]
+        client_max_size=largest_body(settings) + 1,
+        middlewares=[request_id_middleware, limits_middleware, auth_middleware, body_middleware],
     )
     app[SETTINGS] = settings
+    quiet_fd_errors()  # the event loop's "Too many open files": one line a minute, not thousands a second
+    app[LIMITS] = Limits(settings, raise_fd_limit())  # LimitedRunner counts connections against it
     app.on_response_prepare.append(issue_browser_cookie)  # the per-browser identity cookie (web/auth.py)
     if steps is None:
         steps = Steps()

@@ -159,6 +159,7 @@ def _run(settings: Settings, sockets: list, steps, banner: str, write) -> int:
     from aiohttp import web
 
     from thirdspace.app import create_app
+    from thirdspace.web.limits import LimitedRunner
 
     try:
         import uvloop
@@ -167,7 +168,7 @@ def _run(settings: Settings, sockets: list, steps, banner: str, write) -> int:
 
     async def serve() -> None:
         app = create_app(settings, steps)
-        runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=settings.drain_timeout_s + 5)
+        runner = LimitedRunner(app, handle_signals=False, shutdown_timeout=settings.drain_timeout_s + 5)  # counts connections
         await runner.setup()  # on_startup: the store, the asset workers, the kernels, the scenes
         try:
             for sock in sockets:

@@ -60,6 +60,15 @@ class Settings:
     mute_minutes: float = 60.0  # how long a moderator's mute lasts when they name no length (it follows the person across rooms)
     session_recheck_s: float = 5.0  # how often each node checks its signed-in visitors' accounts for revocation or removal
     trusted_proxies: str = ""  # comma-separated addresses or networks of reverse proxies whose X-Forwarded-For/-Proto are believed
+    limits_exempt: str = "127.0.0.1,::1"  # addresses or networks the per-address limits spare (load tests, local monitoring)
+    connections_per_address: int = 64  # open connections from one address (behind a trusted proxy: requests in progress)
+    requests_per_s: float = 20.0  # new connections and requests a second from one address, after a burst
+    request_burst: int = 200  # new connections and requests one address may make at once; beyond the rate: 429
+    max_connections: int = 0  # beyond: only /healthz, /readyz and staff (503 to others); 0: fd limit - reserves
+    connection_reserve: int = 64  # connections past max_connections kept for /healthz, /readyz, staff; then 503
+    fd_reserve: int = 256  # descriptors kept for files, the store and the workers (max_connections = 0)
+    json_body_max_kb: int = 4096  # the largest JSON request body (a scene document and the like); beyond: 413
+    anonymous_body_kb: int = 64  # the largest body taken from someone not signed in (the sign-in); beyond: 413
     log_level: str = "INFO"
     log_format: str = "text"  # text, or json: one JSON object per line with request and room ids
     database_url: str = ""  # postgresql://USER:PASSWORD@HOST:PORT/DB for nodes on several machines; empty: SQLite in data_dir
@@ -218,12 +227,14 @@ _ABOVE_ZERO = (
     "tick_hz", "max_speed_mps", "interest_radius_m", "chat_per_s", "translator_timeout_s",
     "import_max_file_mb", "session_hours", "hearing_radius_m", "hello_timeout_s", "read_timeout_s", "control_per_s",
     "session_recheck_s",
+    "requests_per_s",
 )  # fmt: skip
 _AT_LEAST_ONE = (
     "max_visible", "snapshot_budget_bytes", "chat_history", "chat_burst", "translator_concurrency",
     "send_queue_messages", "max_errors", "database_pool_size", "asset_workers", "max_voices", "control_burst",
     "import_max_image_side", "import_max_image_pixels",
     "asset_max_nodes", "asset_max_node_depth", "asset_max_scene_roots", "asset_max_drawn_triangles",
+    "connections_per_address", "request_burst", "connection_reserve", "json_body_max_kb", "anonymous_body_kb",
 )  # fmt: skip
 VOICE_TRANSPORTS = ("p2p", "janus", "off")
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
@@ -237,7 +248,7 @@ def _out_of_range(name: str, value: Any) -> str:
         return "" if value in VOICE_TRANSPORTS else f"must be one of {', '.join(VOICE_TRANSPORTS)}"
     if name == "log_level":
         return "" if value in _LOG_LEVELS else f"must be one of {', '.join(_LOG_LEVELS)}"
-    if name == "trusted_proxies":
+    if name in ("trusted_proxies", "limits_exempt"):
         try:
             [ipaddress.ip_network(item.strip(), strict=False) for item in value.split(",") if item.strip()]
         except ValueError as e:

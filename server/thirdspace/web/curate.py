@@ -33,7 +33,7 @@ from thirdspace.scenes.model import SceneError, validate
 from thirdspace.services.assets import AssetJobFailed, AssetWorkersBusy, WorkerStopped
 from thirdspace.store import Conflict, Duplicate, NotFound, SceneRecord, User, now
 from thirdspace.web.auth import http_error, require
-from thirdspace.web.http import json_response, read_json
+from thirdspace.web.http import json_response, read_json, spooled_body
 from thirdspace.web.keys import ASSETS, DB, PUBLISHER, ROOMS, SETTINGS
 
 ETAG = re.compile(r'^"r(\d{1,9})"$')
@@ -489,16 +489,12 @@ async def upload_asset(request: web.Request) -> web.Response:
         raise http_error(400, f"source_type must be one of {', '.join(SOURCE_TYPES)}", "source_type")
     library = request.app[ASSETS]
     limits: ImportLimits = library.limits
-    if request.content_length is not None and request.content_length > limits.max_file_bytes:
-        raise http_error(413, f"the file is larger than the limit of {limits.max_file_bytes} bytes", "body")
-    data = bytearray()
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        data += chunk
-        if len(data) > limits.max_file_bytes:
-            raise http_error(413, f"the file is larger than the limit of {limits.max_file_bytes} bytes", "body")
+    # Spooled to a file under data_dir as it arrives (413 past the limit, counted while reading), read back in a thread.
+    async with spooled_body(request, limits.max_file_bytes, request.app[SETTINGS].data_dir / "uploads") as path:
+        data = await asyncio.to_thread(path.read_bytes)
     try:
         with asset_work("body"):
-            record = await library.ingest_upload(bytes(data), source_type, user.name, now(), request.query.get("title"))
+            record = await library.ingest_upload(data, source_type, user.name, now(), request.query.get("title"))
     except ImportRefused as err:
         raise http_error(422, err.message, err.field) from None
     return json_response(await _register(request, asset_id, record, "upload", user, source_type in GENERATED_TYPES), 201)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -22,11 +26,110 @@ def json_response(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
 
 
-async def read_json(request: web.Request, fields: set[str] | None, allow_empty: bool = False) -> dict[str, Any]:
-    """The request's JSON object; 400 naming the problem (``body``, or the first unknown field)."""
+READ_CHUNK = 256 * 1024  # bytes taken from the socket at a time
+SPOOL_WRITE = 1024 * 1024  # bytes gathered before a spooled body is written out (in a thread)
+ROLE_PREFIXES = (("/api/curate/", "curator"), ("/api/admin/", "curator"))  # a body sent here is read only after this check
+
+
+def too_large(limit: int, what: str = "body") -> web.HTTPException:
+    """413 naming the limit: ``{"error", "field", "limit_bytes"}``."""
     from thirdspace.web.auth import http_error
 
-    raw = await request.read()
+    return http_error(413, f"the {what} is larger than the limit of {limit} bytes", "body", limit_bytes=limit)
+
+
+def largest_body(settings: Any) -> int:
+    """The largest body any route takes: an upload (``import_max_file_mb``) or a JSON document (``json_body_max_kb``)."""
+    return max(int(settings.import_max_file_mb * 1024 * 1024), settings.json_body_max_kb * 1024)
+
+
+def body_limit(request: web.Request, limit: int) -> int:
+    """``limit``, or for someone not signed in the (smaller) ``anonymous_body_kb``."""
+    from thirdspace.web.auth import USER
+
+    if request.get(USER) is None:
+        return min(limit, request.app[SETTINGS].anonymous_body_kb * 1024)
+    return limit
+
+
+async def body_chunks(request: web.Request, limit: int, what: str = "body") -> AsyncIterator[bytes]:
+    """The body as it arrives, 413 as soon as it is past ``limit`` (before anything is read, when Content-Length says so).
+
+    Chunked bodies and ones whose Content-Length is wrong are counted as they come."""
+    limit = body_limit(request, limit)
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large(limit, what)
+    seen = 0
+    while True:
+        chunk = await request.content.read(READ_CHUNK)
+        if not chunk:
+            return
+        seen += len(chunk)
+        if seen > limit:
+            raise too_large(limit, what)
+        yield chunk
+
+
+async def read_body(request: web.Request, limit: int, what: str = "body") -> bytes:
+    """The whole body, at most ``limit`` bytes (413 with JSON naming the limit past it)."""
+    parts = [chunk async for chunk in body_chunks(request, limit, what)]
+    return b"".join(parts)
+
+
+@contextlib.asynccontextmanager
+async def spooled_body(request: web.Request, limit: int, directory: Path, what: str = "file") -> AsyncIterator[Path]:
+    """The body written to a temporary file in ``directory`` as it arrives (in a thread), removed afterwards.
+
+    Nothing but :data:`SPOOL_WRITE` bytes of it is held in memory at a time; 413 past ``limit``."""
+    await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
+    handle = await asyncio.to_thread(tempfile.NamedTemporaryFile, "wb", dir=directory, prefix="upload-", suffix=".part", delete=False)
+    path = Path(handle.name)
+    try:
+        try:
+            pending: list[bytes] = []
+            size = 0
+            async for chunk in body_chunks(request, limit, what):
+                pending.append(chunk)
+                size += len(chunk)
+                if size >= SPOOL_WRITE:
+                    await asyncio.to_thread(handle.writelines, pending)
+                    pending, size = [], 0
+            if pending:
+                await asyncio.to_thread(handle.writelines, pending)
+        finally:
+            await asyncio.to_thread(handle.close)
+        yield path
+    finally:
+        await asyncio.to_thread(path.unlink, True)
+
+
+@web.middleware
+async def body_middleware(request: web.Request, handler):
+    """No body is read before it may be: a route that needs a role answers 401/403 first, a stranger's big body 413 first.
+
+    aiohttp's own 413 (``client_max_size``, for a body read some other way) becomes the JSON one."""
+    from thirdspace.web.auth import require
+
+    if request.can_read_body:
+        role = next((role for prefix, role in ROLE_PREFIXES if request.path.startswith(prefix)), None)
+        if role is not None:
+            require(request, role)
+        limit = body_limit(request, largest_body(request.app[SETTINGS]))
+        if request.content_length is not None and request.content_length > limit:
+            raise too_large(limit)
+    try:
+        return await handler(request)
+    except web.HTTPRequestEntityTooLarge as err:
+        if err.content_type == "application/json":
+            raise
+        raise too_large(largest_body(request.app[SETTINGS])) from None
+
+
+async def read_json(request: web.Request, fields: set[str] | None, allow_empty: bool = False) -> dict[str, Any]:
+    """The request's JSON object (at most ``json_body_max_kb``); 400 naming the problem (``body``, or the first unknown field)."""
+    from thirdspace.web.auth import http_error
+
+    raw = await read_body(request, request.app[SETTINGS].json_body_max_kb * 1024)
     if not raw.strip() and allow_empty:
         return {}
     try:
