@@ -182,7 +182,8 @@ def bad_animation_glb(fault: str = "times") -> bytes:
     - ``nan_time``: a keyframe time is NaN;
     - ``target``: the channel animates node 5 of 1;
     - ``path``: a rotation channel fed VEC3 values;
-    - ``interpolation``: the sampler's interpolation is "SMOOTH".
+    - ``interpolation``: the sampler's interpolation is "SMOOTH";
+    - ``unit``: a rotation channel whose second keyframe is a quaternion of length 1.2.
     """
     builder = Builder()
     builder.node(mesh=builder.grid_mesh())
@@ -194,10 +195,14 @@ def bad_animation_glb(fault: str = "times") -> bytes:
         values = values[:2]
     elif fault == "nan_time":
         times = np.array([0.0, np.nan, 2.0], dtype=np.float32)
+    elif fault == "unit":
+        values = np.array([[0, 0, 0, 1], [0, 0, 0, 1.2], [0, 0, 0, 1]], dtype=np.float32)
     sampler = pygltflib.AnimationSampler(input=builder.accessor(times, bounds=True), output=builder.accessor(values))
     if fault == "interpolation":
         sampler.interpolation = "SMOOTH"
-    target = pygltflib.AnimationChannelTarget(node=5 if fault == "target" else 0, path="rotation" if fault == "path" else "translation")
+    target = pygltflib.AnimationChannelTarget(
+        node=5 if fault == "target" else 0, path="rotation" if fault in ("path", "unit") else "translation"
+    )
     builder.gltf.animations = [pygltflib.Animation(samplers=[sampler], channels=[pygltflib.AnimationChannel(sampler=0, target=target)])]
     return builder.glb()
 

@@ -55,6 +55,7 @@ HOSTILE = {
     "keyframe-count": (lambda: hc.bad_animation_glb("count"), "animations[0].channels[0].sampler", "need 3 output values"),
     "keyframe-nan": (lambda: hc.bad_animation_glb("nan_time"), "accessors[4]", "not finite numbers (NaN or infinity): the input"),
     "rotation-as-vec3": (lambda: hc.bad_animation_glb("path"), "animations[0].channels[0].sampler", "rotation needs VEC4"),
+    "rotation-not-unit": (lambda: hc.bad_animation_glb("unit"), "animations[0].samplers[0].output", "rotation keyframe 1 is not a unit"),
     "interpolation": (lambda: hc.bad_animation_glb("interpolation"), "animations[0].samplers[0].interpolation", "'SMOOTH' is not one of"),
 }
 
