@@ -427,8 +427,12 @@ async def _register(
 
 
 async def _store_generated(request: web.Request, asset_id: str, glb: bytes, origin: str, user: User) -> dict[str, Any]:
-    with asset_work("recipe" if origin == "recipe" else "prompt"):
-        record = await request.app[ASSETS].ingest(glb)
+    field = "recipe" if origin == "recipe" else "prompt"
+    try:
+        with asset_work(field):
+            record = await request.app[ASSETS].ingest(glb)
+    except ImportRefused as err:  # a level of detail built from it would not be valid
+        raise http_error(422, str(err), field) from None
     return await _register(request, asset_id, record, origin, user, True)
 
 
