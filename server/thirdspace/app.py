@@ -64,7 +64,11 @@ def create_app(settings: Settings, steps: Steps | None = None) -> web.Applicatio
     store = AssetStore(settings.data_dir / "assets", StoreSettings(max_error_m=settings.quantise_max_error_mm / 1000))
     db = AsyncDatabase.from_settings(settings)  # PostgreSQL with database_url, else SQLite in data_dir; opened at startup
     workers = AssetWorkers(
-        settings.asset_workers, settings.asset_queue, settings.asset_worker_memory_mb, settings.asset_job_cpu_s, timeout_s=settings.asset_job_timeout_s
+        settings.asset_workers,
+        settings.asset_queue,
+        settings.asset_worker_memory_mb,
+        settings.asset_job_cpu_s,
+        timeout_s=settings.asset_job_timeout_s,
     )
 
     async def registry(asset_id: str) -> str | None:

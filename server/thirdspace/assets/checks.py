@@ -503,7 +503,8 @@ def _check_nodes(document: dict, nodes: list, limits: ImportLimits = DEFAULT_LIM
         if below and depth[below[0]] > limits.max_node_depth:
             deepest = below[0]
             raise ImportRefused(
-                f"node {deepest} is {depth[deepest]} levels deep (nodes inside nodes); the limit is {limits.max_node_depth}", f"nodes[{deepest}]"
+                f"node {deepest} is {depth[deepest]} levels deep (nodes inside nodes); the limit is {limits.max_node_depth}",
+                f"nodes[{deepest}]",
             )
         level = below
     if len(depth) < len(nodes):
@@ -523,7 +524,9 @@ def _check_nodes(document: dict, nodes: list, limits: ImportLimits = DEFAULT_LIM
             if root in listed:
                 raise ImportRefused(f"node {root} is listed more than once as a root of the scene", f"scenes[{s}].nodes[{k}]")
             if root in parent:
-                raise ImportRefused(f"node {root} is a child of node {parent[root]}, so it cannot be a root of the scene", f"scenes[{s}].nodes[{k}]")
+                raise ImportRefused(
+                    f"node {root} is a child of node {parent[root]}, so it cannot be a root of the scene", f"scenes[{s}].nodes[{k}]"
+                )
             listed.add(root)
     if "scene" in document:
         _index(document, "scenes", document["scene"], "scene")
