@@ -205,7 +205,7 @@ def build_library_asset(source_dir: Path, limits: ImportLimits, store_root: Path
 
 
 def ingest_upload(
-    data: bytes,
+    data: bytes | Path,
     limits: ImportLimits,
     source_type: str,
     made_by: str,
@@ -214,8 +214,9 @@ def ingest_upload(
     store_root: Path,
     store_settings: StoreSettings,
 ) -> dict:
-    """A curator's upload: checked, labelled with what the curator declared, stored with its levels."""
-    gltf = check_upload(data, limits)
+    """A curator's upload (its bytes, or the file it was spooled to): checked, labelled with what the curator declared,
+    stored with its levels."""
+    gltf = check_upload(data.read_bytes() if isinstance(data, Path) else data, limits)
     generator = str(gltf.document.get("asset", {}).get("generator", "unknown"))
     declared = Provenance(source_type, generator, "", made_by, made_at, title=title)
     glb = pack(label(gltf, declared))
@@ -406,8 +407,8 @@ class AsyncAssetLibrary:
     async def file_ids(self) -> list[str]:
         return await asyncio.to_thread(self.library.file_ids)
 
-    async def ingest_upload(self, data: bytes, source_type: str, made_by: str, made_at: str, title: str | None) -> dict:
-        """Check, label and store an upload; the record (``ImportRefused`` if the checks refuse it)."""
+    async def ingest_upload(self, data: bytes | Path, source_type: str, made_by: str, made_at: str, title: str | None) -> dict:
+        """Check, label and store an upload (bytes, or a file the worker reads); the record (``ImportRefused`` if refused)."""
         store = self.store
         record = await self.workers.run(ingest_upload, data, self.limits, source_type, made_by, made_at, title, store.root, store.settings)
         store.remember(record)

@@ -493,14 +493,14 @@ async def upload_asset(request: web.Request) -> web.Response:
         raise http_error(400, f"source_type must be one of {', '.join(SOURCE_TYPES)}", "source_type")
     library = request.app[ASSETS]
     limits: ImportLimits = library.limits
-    # Spooled to a file under data_dir as it arrives (413 past the limit, counted while reading), read back in a thread.
+    # Spooled to a file under data_dir as it arrives (413 past the limit, counted while reading); the asset worker reads
+    # the file, so the server never holds the body.
     async with spooled_body(request, limits.max_file_bytes, request.app[SETTINGS].data_dir / "uploads") as path:
-        data = await asyncio.to_thread(path.read_bytes)
-    try:
-        with asset_work("body"):
-            record = await library.ingest_upload(data, source_type, user.name, now(), request.query.get("title"))
-    except ImportRefused as err:
-        raise http_error(422, err.message, err.field) from None
+        try:
+            with asset_work("body"):
+                record = await library.ingest_upload(path, source_type, user.name, now(), request.query.get("title"))
+        except ImportRefused as err:
+            raise http_error(422, err.message, err.field) from None
     return json_response(await _register(request, asset_id, record, "upload", user, source_type in GENERATED_TYPES), 201)
 
 

@@ -50,6 +50,7 @@ from thirdspace.web.peers import _trusted, peer_address
 
 log = logging.getLogger(__name__)
 
+FLOOD_PENALTY_S = 10.0  # after a 4008 close, the address's new connections and requests wait this long
 PROBATION_S = 5.0  # a connection on probation that has sent no request by then is closed
 LOG_INTERVAL_S = 60.0  # one refusal line per address at most this often
 LOG_LINES_PER_MINUTE = 20  # refusal lines in all, whatever the number of addresses
@@ -126,6 +127,11 @@ class TokenBuckets:
             bucket[0] -= 1.0
             return 0.0
         return (1.0 - bucket[0]) / self.rate
+
+    def drain(self, key: str, now: float, seconds: float) -> None:
+        """Empty ``key``'s bucket and owe ``seconds`` of refill: nothing is taken from it for that long."""
+        self._buckets[key] = [-seconds * self.rate, now]
+        self._buckets.move_to_end(key)
 
     def _forget(self, now: float) -> None:
         buckets = self._buckets
@@ -246,6 +252,11 @@ class Limits:
         if not address:
             return False
         return not _trusted(address, self.settings.trusted_proxies) and not self.exempt(address)
+
+    def penalise(self, address: str, seconds: float = FLOOD_PENALTY_S) -> None:
+        """A connection from ``address`` was closed for flooding (4008): its new connections and requests get 429 for ``seconds``."""
+        if address and not self.exempt(address):
+            self.buckets.drain(address, time.monotonic(), seconds)
 
     # -- the connection layer ------------------------------------------------------------------------------
 

@@ -15,11 +15,13 @@ from aiohttp import WebSocketError, WSMsgType, web
 
 from thirdspace.metrics import BYTES_IN
 from thirdspace.protocol.connection import Budgets, Close, Connection, Event, Send
-from thirdspace.protocol.constants import MAX_FRAME_BYTES
+from thirdspace.protocol.constants import CLOSE_FLOOD, MAX_FRAME_BYTES
 from thirdspace.services.visitors import VisitorRequests
 from thirdspace.web.auth import identify, origin_allowed, visitor_identities
 from thirdspace.web.http import json_error
 from thirdspace.web.keys import DB, ROOMS, SETTINGS
+from thirdspace.web.limits import LIMITS
+from thirdspace.web.peers import peer_address
 from thirdspace.web.session import Session
 
 TEXT_IN = BYTES_IN.labels("text")
@@ -56,7 +58,15 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
             if isinstance(event, Send):
                 session.send(event.data)
             elif isinstance(event, Close):
-                await session.close(event.code, event.reason)
+                if event.code == CLOSE_FLOOD:  # read no more of the flood, and keep its address out for a while
+                    if request.transport is not None:
+                        request.transport.pause_reading()
+                    limits = request.app.get(LIMITS)
+                    if limits is not None:
+                        limits.penalise(peer_address(request))
+                    await session.close(event.code, event.reason, timeout=0.5)
+                else:
+                    await session.close(event.code, event.reason)
             else:
                 pending.extend(await requests.handle(event))
 
