@@ -813,7 +813,8 @@ async def _attack_main(args: argparse.Namespace) -> None:
             await attack_upload(args, out, end, glb)
     except Exception as err:  # noqa: BLE001 - the attack's own failure is part of its report
         out.sample(f"the attack failed: {type(err).__name__}: {err}")
-    out.ended_at = out.ended_at or time.monotonic()
+    # The attack lasts its whole phase, refused reconnection attempts included (an upload's, until its last answer).
+    out.ended_at = max(out.ended_at or 0.0, min(time.monotonic(), end))
     out.notes["seconds"] = round(out.ended_at - started, 2)
     print(json.dumps({"result": out.report()}), flush=True)
 

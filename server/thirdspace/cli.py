@@ -151,6 +151,9 @@ def _reachable(host: str) -> str:
     return socket.gethostname() if host in ("0.0.0.0", "::", "") else host
 
 
+LISTEN_BACKLOG = 4096
+
+
 def _run(settings: Settings, sockets: list, steps, banner: str, write) -> int:
     """Run the start-up steps, then listen and serve until SIGINT or SIGTERM; then shut down gracefully (in cluster mode: drain first)."""
     import asyncio
@@ -172,7 +175,9 @@ def _run(settings: Settings, sockets: list, steps, banner: str, write) -> int:
         await runner.setup()  # on_startup: the store, the asset workers, the kernels, the scenes
         try:
             for sock in sockets:
-                await web.SockSite(runner, sock).start()  # listens from here on
+                # listens from here on; a deep queue of waiting connections (up to the kernel's somaxconn) lets a burst of
+                # connections from one address be refused one by one while /healthz and visitors still get their turn
+                await web.SockSite(runner, sock, backlog=LISTEN_BACKLOG).start()
             took = steps.finish()
             write(f"{banner} (started in {took:.1f} s)")
             stop = asyncio.Event()
