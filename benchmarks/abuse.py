@@ -76,13 +76,11 @@ import resource
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import zlib
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -150,142 +148,19 @@ def raise_nofile() -> int:
 # -- the hostile files ------------------------------------------------------------------------------
 
 
-def _glb(doc: dict[str, Any], binary: bytes) -> bytes:
-    text = orjson.dumps(doc)
-    text += b" " * (-len(text) % 4)
-    binary += b"\0" * (-len(binary) % 4)
-    chunks = struct.pack("<II", len(text), 0x4E4F534A) + text
-    if binary:
-        chunks += struct.pack("<II", len(binary), 0x004E4942) + binary
-    return struct.pack("<III", 0x46546C67, 2, 12 + len(chunks)) + chunks
-
-
-def _mesh_glb(
-    positions: np.ndarray, indices: np.ndarray, nodes: list[dict[str, Any]], roots: list[int], texture: bytes | None = None
-) -> bytes:
-    """One mesh of one primitive (positions float32, indices uint32), the given nodes and scene roots; a PNG texture if any."""
-    positions = np.ascontiguousarray(positions, dtype=np.float32)
-    indices = np.ascontiguousarray(indices, dtype=np.uint32)
-    views, accessors, blob = [], [], bytearray()
-
-    def view(data: bytes, target: int | None) -> int:
-        blob.extend(b"\0" * (-len(blob) % 4))
-        views.append({"buffer": 0, "byteOffset": len(blob), "byteLength": len(data)} | ({"target": target} if target else {}))
-        blob.extend(data)
-        return len(views) - 1
-
-    accessors.append({
-        "bufferView": view(positions.tobytes(), 34962), "componentType": 5126, "count": len(positions), "type": "VEC3",
-        "min": positions.min(axis=0).tolist(), "max": positions.max(axis=0).tolist(),
-    })  # fmt: skip
-    accessors.append({"bufferView": view(indices.tobytes(), 34963), "componentType": 5125, "count": len(indices), "type": "SCALAR"})
-    primitive: dict[str, Any] = {"attributes": {"POSITION": 0}, "indices": 1, "mode": 4}
-    doc: dict[str, Any] = {"asset": {"version": "2.0", "generator": "benchmarks/abuse.py"}}
-    if texture is not None:
-        uv = np.ascontiguousarray((positions[:, :2] - positions[:, :2].min(axis=0)) / max(float(np.ptp(positions[:, :2])), 1e-6))
-        uv_view = view(uv.astype(np.float32).tobytes(), 34962)
-        accessors.append({"bufferView": uv_view, "componentType": 5126, "count": len(uv), "type": "VEC2"})
-        primitive["attributes"]["TEXCOORD_0"] = 2
-        primitive["material"] = 0
-        doc |= {
-            "images": [{"bufferView": view(texture, None), "mimeType": "image/png"}],
-            "textures": [{"source": 0}],
-            "materials": [{"pbrMetallicRoughness": {"baseColorTexture": {"index": 0}}}],
-        }
-    doc |= {
-        "buffers": [{"byteLength": len(blob) + (-len(blob) % 4)}],
-        "bufferViews": views,
-        "accessors": accessors,
-        "meshes": [{"primitives": [primitive]}],
-        "nodes": nodes,
-        "scenes": [{"nodes": roots}],
-        "scene": 0,
-    }
-    return _glb(doc, bytes(blob))
-
-
-TRIANGLE = (np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0]], dtype=np.float32), np.arange(3))
-
-
-def local_node_chain_glb(n: int) -> bytes:
-    nodes = [{"children": [i + 1], "translation": [0.0, 0.001, 0.0]} for i in range(n - 1)] + [{"mesh": 0}]
-    return _mesh_glb(*TRIANGLE, nodes, [0])
-
-
-def local_loose_triangles_glb(n: int, seed: int = 8) -> bytes:
-    rng = np.random.default_rng(seed)
-    centres = rng.uniform(-1.0, 1.0, (n, 1, 3))
-    positions = (centres + rng.uniform(-0.3, 0.3, (n, 3, 3))).reshape(-1, 3)
-    return _mesh_glb(positions, np.arange(3 * n), [{"mesh": 0}], [0])
-
-
-def local_grid_with_triangles_glb(grid_n: int, extra: int, seed: int = 9) -> bytes:
-    xs = np.linspace(-10.0, 10.0, grid_n)
-    x, z = np.meshgrid(xs, xs)
-    grid = np.stack([x.ravel(), np.zeros(x.size), z.ravel()], axis=1)
-    k = np.arange(grid_n * grid_n).reshape(grid_n, grid_n)
-    a, b, c, d = k[:-1, :-1].ravel(), k[:-1, 1:].ravel(), k[1:, :-1].ravel(), k[1:, 1:].ravel()
-    faces = np.concatenate([np.stack([a, c, b], axis=1), np.stack([b, c, d], axis=1)]).ravel()
-    rng = np.random.default_rng(seed)
-    loose = (rng.uniform(-10.0, 10.0, (extra, 1, 3)) + rng.uniform(-0.5, 0.5, (extra, 3, 3))).reshape(-1, 3)
-    positions = np.concatenate([grid, loose])
-    indices = np.concatenate([faces, len(grid) + np.arange(3 * extra)])
-    return _mesh_glb(positions, indices, [{"mesh": 0}], [0])
-
-
-def local_repeated_root_glb(n: int) -> bytes:
-    return _mesh_glb(*TRIANGLE, [{"mesh": 0}], [0] * n)
-
-
-def png_bomb(side: int) -> bytes:
-    """A 1-bit greyscale PNG of side x side pixels, all black: a few hundred kB that decode to side^2 pixels."""
-    row = b"\0" * (1 + (side + 7) // 8)
-    packer = zlib.compressobj(9)
-    block = row * max(1, min(side, (4 << 20) // len(row)))
-    rows_per_block = len(block) // len(row)
-    data = bytearray()
-    for start in range(0, side, rows_per_block):
-        data += packer.compress(block if side - start >= rows_per_block else row * (side - start))
-    data += packer.flush()
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", bytes(data)) + chunk(b"IEND", b"")
-
-
-def local_png_bomb_glb(side: int) -> bytes:
-    positions = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0]], dtype=np.float32)
-    return _mesh_glb(positions, np.array([0, 1, 2, 2, 1, 3]), [{"mesh": 0}], [0], texture=png_bomb(side))
-
-
-def _builder(module: str, name: str, fallback: Callable[..., bytes]) -> tuple[Callable[..., bytes], str]:
-    """The tests' builder ``name`` from tests/assets/``module``.py if it has one, else the local one."""
-    with contextlib.suppress(Exception):
-        found = getattr(__import__(f"tests.assets.{module}", fromlist=[name]), name)
-        return found, f"tests/assets/{module}.py {name}"
-    return fallback, f"benchmarks/abuse.py {fallback.__name__}"
-
-
 def hostile_file(attack: str, args: argparse.Namespace) -> tuple[bytes, str]:
-    """The GLB an upload attack sends, and where its builder came from."""
-    if attack == "glb-node-chain":
-        build, source = _builder("hostile", "node_chain_glb", local_node_chain_glb)
-        return build(args.chain), f"{source}({args.chain})"
-    if attack == "glb-loose-triangles":
-        build, source = _builder("hostile", "loose_triangles_glb", local_loose_triangles_glb)
-        return build(args.triangles), f"{source}({args.triangles})"
-    if attack == "glb-grid-extra":
-        build, source = _builder("hostile", "grid_with_triangles_glb", local_grid_with_triangles_glb)
-        return build(args.grid, args.grid_extra), f"{source}({args.grid}, {args.grid_extra})"
-    if attack == "glb-repeated-root":
-        build, source = _builder("hostile", "repeated_root_glb", local_repeated_root_glb)
-        return build(args.roots), f"{source}({args.roots})"
-    if attack == "glb-png-bomb":
-        build, source = _builder("hostile_content", "png_bomb_glb", local_png_bomb_glb)
-        return build(args.png_side), f"{source}({args.png_side})"
-    raise ValueError(attack)
+    """The GLB an upload attack sends, built by the tests' builders (tests/assets/hostile*.py), and which one made it."""
+    from tests.assets import hostile, hostile_content
+
+    builders: dict[str, tuple[Callable[..., bytes], tuple[int, ...]]] = {
+        "glb-node-chain": (hostile.node_chain_glb, (args.chain,)),
+        "glb-loose-triangles": (hostile.loose_triangles_glb, (args.triangles,)),
+        "glb-grid-extra": (hostile.grid_with_triangles_glb, (args.grid, args.grid_extra)),
+        "glb-repeated-root": (hostile.repeated_root_glb, (args.roots,)),
+        "glb-png-bomb": (hostile_content.png_bomb_glb, (args.png_side,)),
+    }
+    build, values = builders[attack]
+    return build(*values), f"{build.__module__}.{build.__name__}{values}"
 
 
 # -- the bots (a child process) ---------------------------------------------------------------------
@@ -819,32 +694,26 @@ async def _attack_main(args: argparse.Namespace) -> None:
     print(json.dumps({"result": out.report()}), flush=True)
 
 
-def attack_child(args: argparse.Namespace) -> int:
+def _run_child(main: Callable[[argparse.Namespace], Any], args: argparse.Namespace) -> int:
+    """A child process's event loop (uvloop when installed), gone with its parent."""
     from thirdspace.loadtest import _exit_with_parent
 
     _exit_with_parent()
     try:
         import uvloop
-
-        uvloop.run(_attack_main(args))
     except ImportError:
-        asyncio.run(_attack_main(args))
+        uvloop = None
+    (uvloop.run if uvloop is not None else asyncio.run)(main(args))
     sys.stdout.flush()
     os._exit(0)
+
+
+def attack_child(args: argparse.Namespace) -> int:
+    return _run_child(_attack_main, args)
 
 
 def bots_child(args: argparse.Namespace) -> int:
-    from thirdspace.loadtest import _exit_with_parent
-
-    _exit_with_parent()
-    try:
-        import uvloop
-
-        uvloop.run(_bots_main(args))
-    except ImportError:
-        asyncio.run(_bots_main(args))
-    sys.stdout.flush()
-    os._exit(0)
+    return _run_child(_bots_main, args)
 
 
 # -- watching the server from here ------------------------------------------------------------------
