@@ -79,20 +79,29 @@ class Budgets:
 
 
 class TokenBucket:
-    """``capacity`` tokens, refilled at ``rate`` a second; :meth:`take` spends one if there is one."""
+    """``capacity`` tokens, refilled at ``rate`` a second from the first time it is used; :meth:`take` spends one."""
 
     __slots__ = ("capacity", "rate", "tokens", "at")
 
-    def __init__(self, capacity: float, rate: float):
-        self.capacity, self.rate, self.tokens, self.at = capacity, rate, capacity, float("-inf")
+    def __init__(self, capacity: float, rate: float, now: float | None = None):
+        self.capacity, self.rate, self.tokens, self.at = capacity, rate, capacity, now
 
     def take(self, now: float) -> bool:
-        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate) if self.at > float("-inf") else self.tokens
+        if self.at is not None:
+            self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
         self.at = now
         if self.tokens >= 1.0:
             self.tokens -= 1.0
             return True
         return False
+
+    def wait(self) -> float:
+        """Seconds from the last :meth:`take` until there is a token again."""
+        return max(0.0, (1.0 - self.tokens) / self.rate)
+
+    def drain(self, now: float, seconds: float) -> None:
+        """Empty the bucket and owe ``seconds`` of refill."""
+        self.tokens, self.at = -seconds * self.rate, now
 
 
 @dataclass(frozen=True)
@@ -312,7 +321,7 @@ class Connection:
         if now - self._throttled_at < 1.0:
             return []
         self._throttled_at = now
-        wait = (1.0 - self._control.tokens) / self.budgets.control_per_s
+        wait = self._control.wait()
         return self.refuse(ProtocolError("rate_limited", f"too many messages; try again in {math.ceil(wait * 10) / 10} s", "type"))
 
     def _too_big(self, size: int) -> list[Event]:

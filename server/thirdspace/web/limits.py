@@ -45,6 +45,7 @@ import orjson
 from aiohttp import web
 
 from thirdspace.config import Settings
+from thirdspace.protocol.connection import TokenBucket
 from thirdspace.store import ROLES
 from thirdspace.web.peers import _trusted, peer_address
 
@@ -104,40 +105,40 @@ def connection_caps(settings: Settings, fd_limit: int) -> tuple[int, int]:
 
 
 class TokenBuckets:
-    """A token bucket per key (``rate`` tokens a second, up to ``burst``), least recently used keys forgotten first."""
+    """A :class:`~thirdspace.protocol.connection.TokenBucket` per key (``rate`` tokens a second, up to ``burst``),
+    least recently used keys forgotten first."""
 
     def __init__(self, rate: float, burst: int, max_keys: int = MAX_TRACKED):
         self.rate = rate
         self.burst = float(burst)
         self.max_keys = max_keys
-        self._buckets: OrderedDict[str, list[float]] = OrderedDict()  # key -> [tokens, when]
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
         self._full_after = self.burst / rate  # an untouched bucket is full again after this long
+
+    def _bucket(self, key: str) -> TokenBucket:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = TokenBucket(self.burst, self.rate)
+        else:
+            self._buckets.move_to_end(key)
+        return bucket
 
     def take(self, key: str, now: float) -> float:
         """Take one token: 0.0 if there was one, else the seconds until there will be."""
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = self._buckets[key] = [self.burst, now]
-        else:
-            self._buckets.move_to_end(key)
-            bucket[0] = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate)
-            bucket[1] = now
+        bucket = self._bucket(key)
+        taken = bucket.take(now)
         self._forget(now)
-        if bucket[0] >= 1.0:
-            bucket[0] -= 1.0
-            return 0.0
-        return (1.0 - bucket[0]) / self.rate
+        return 0.0 if taken else bucket.wait()
 
     def drain(self, key: str, now: float, seconds: float) -> None:
         """Empty ``key``'s bucket and owe ``seconds`` of refill: nothing is taken from it for that long."""
-        self._buckets[key] = [-seconds * self.rate, now]
-        self._buckets.move_to_end(key)
+        self._bucket(key).drain(now, seconds)
 
     def _forget(self, now: float) -> None:
         buckets = self._buckets
         while buckets:
-            key, (tokens, when) = next(iter(buckets.items()))
-            if len(buckets) <= self.max_keys and now - when < self._full_after:
+            key, bucket = next(iter(buckets.items()))
+            if len(buckets) <= self.max_keys and bucket.at is not None and now - bucket.at < self._full_after:
                 return
             del buckets[key]  # full again (as good as new) or the oldest of too many
 
