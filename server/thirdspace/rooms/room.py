@@ -21,7 +21,7 @@ import numpy as np
 
 from thirdspace.chat import glossary
 from thirdspace.chat.languages import mismatch
-from thirdspace.chat.moderation import Blocklist, clean, match_key
+from thirdspace.chat.moderation import blocklist_of, clean, match_key
 from thirdspace.chat.quick import needs_thing, node_name, phrases, render
 from thirdspace.protocol.codec import ProtocolError
 from thirdspace.protocol.constants import DEFAULT_AVATAR, FLAG_ACK, FLAG_TELEPORT, PART_FLOATS, PARTS, PROTOCOL_VERSION
@@ -122,7 +122,7 @@ class Room:
         self._next_id = 1
         self.muted: set[int] = set()  # visitors whose chat the room refuses
         self.locked = False  # a locked room takes no new visitors
-        self.set_scene_rules(self.scene.document, list(self.scene.blocklist) or None)
+        self.set_scene_rules(self.scene.document, list(self.scene.chat_blocklist))
         self.tours = RoomTours()
         self._free_slots = list(range(capacity - 1, -1, -1))
         # Structure of arrays, one row per slot.
@@ -280,7 +280,7 @@ class Room:
         """The scene as visitors see it now (for quick-chat names) and its chat rules (blocklist, glossary)."""
         self.document = document
         rules = document.get("chat", {})
-        self.blocklist = Blocklist(rules.get("blocklist", []) if blocklist is None else blocklist)
+        self.blocklist = blocklist_of(tuple(rules.get("blocklist", []) if blocklist is None else blocklist))
         self.glossary = glossary.parse(rules.get("glossary"))
         if hasattr(self, "voice"):
             self.voice.rules = self._voice_rules(document)

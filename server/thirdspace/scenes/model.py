@@ -58,6 +58,11 @@ class Scene:
     def title(self) -> dict[str, str]:
         return self.document["title"]
 
+    @property
+    def chat_blocklist(self) -> tuple[str, ...]:
+        """The words kept out of chat and names: the kept rules, else the document's own (a scene file not yet published)."""
+        return self.blocklist or tuple(self.document.get("chat", {}).get("blocklist", ()))
+
     def summary(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "languages": list(self.languages), "capacity": self.capacity}
 

@@ -85,8 +85,8 @@ class VisitorRequests:
         scene = self.rooms.scenes.get(hello.scene)
         if scene is None:
             raise ProtocolError("unknown_scene", f"no scene {hello.scene!r}", "scene")
-        terms = scene.blocklist or tuple(scene.document.get("chat", {}).get("blocklist", ()))  # as the room takes them
-        if terms and blocklist_of(tuple(terms)).matches(hello.name):
+        terms = scene.chat_blocklist
+        if terms and blocklist_of(terms).matches(hello.name):
             raise ProtocolError("blocked", "this name contains words this scene's curators do not allow", "name")
         try:
             admitted = await self.rooms.admit(scene, hello, self.session, self.identity, _at_least(self.user, "guide"))
