@@ -293,7 +293,10 @@ def cmd_bench_sync(args: argparse.Namespace) -> int:
     from thirdspace.sync.engine import SyncSettings
 
     settings = SyncSettings(interest_radius_m=args.radius, max_visible=args.max_visible, budget_bytes=args.budget)
-    result = run(args.entities, seconds=args.seconds, tick_hz=args.hz, ack_delay=args.ack_delay, settings=settings, decode=args.decode)
+    result = run(
+        args.entities, seconds=args.seconds, tick_hz=args.hz, ack_delay=args.ack_delay, settings=settings, decode=args.decode,
+        area_per_visitor_m2=args.area,
+    )  # fmt: skip
     if args.json:
         print(json.dumps(result))
     else:
@@ -694,6 +697,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--max-visible", type=_whole(1), default=64)
     sync.add_argument("--budget", type=_whole(1), default=1200, help="bytes per client per tick")
     sync.add_argument("--decode", type=_whole(0), default=16, help="visitors whose snapshots are decoded and checked against the trace")
+    sync.add_argument("--area", type=_number(above=True), default=40.0, help="square metres of plaza per visitor (1.5 packs the crowd)")
     sync.add_argument("--json", action="store_true")
     sync.set_defaults(func=cmd_bench_sync)
 

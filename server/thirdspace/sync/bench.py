@@ -32,6 +32,7 @@ from thirdspace.sync.engine import SyncEngine, SyncSettings, warm_up
 from thirdspace.sync.layout import POS_STEPS_PER_M
 
 AREA_PER_VISITOR_M2 = 40.0
+PACKED_AREA_M2 = 1.5  # about 1,900 others within 30 m
 EYE_HEIGHT_M = 1.65
 
 
@@ -42,10 +43,12 @@ def _yaw_quaternions(yaw: np.ndarray, pitch: np.ndarray) -> np.ndarray:
     return np.stack([cy * sp, sy * cp, -sy * sp, cy * cp], axis=1)
 
 
-def record_crowd(entities: int, ticks: int, tick_hz: float, seed: int = 7) -> tuple[np.ndarray, float]:
+def record_crowd(
+    entities: int, ticks: int, tick_hz: float, seed: int = 7, area_per_visitor_m2: float = AREA_PER_VISITOR_M2
+) -> tuple[np.ndarray, float]:
     """Return the trace (ticks, n, 3, 7) float32 and the plaza's side in metres."""
     rng = np.random.default_rng(seed)
-    side = math.sqrt(entities * AREA_PER_VISITOR_M2)
+    side = math.sqrt(entities * area_per_visitor_m2)
     dt = 1.0 / tick_hz
     pos = rng.uniform(0, side, size=(entities, 2))
     target = rng.uniform(0, side, size=(entities, 2))
@@ -141,13 +144,14 @@ def run(
     ack_delay: int = 1,
     settings: SyncSettings | None = None,
     decode: int = 16,
+    area_per_visitor_m2: float = AREA_PER_VISITOR_M2,
 ) -> dict:
     settings = settings or SyncSettings()
     ticks = max(2, int(seconds * tick_hz))
     started = time.perf_counter()
     warm_up()
     warm_up_s = time.perf_counter() - started
-    trace, side = record_crowd(entities, ticks, tick_hz)
+    trace, side = record_crowd(entities, ticks, tick_hz, area_per_visitor_m2=area_per_visitor_m2)
     engine = SyncEngine(entities, (0.0, 0.0, 0.0), (side, 3.0, side), settings)
     ids = np.arange(1, entities + 1, dtype=np.uint16) if entities < 65535 else np.arange(entities, dtype=np.uint16)
     flags = np.full(entities, FLAG_LEFT | FLAG_RIGHT, np.uint8)
@@ -189,6 +193,7 @@ def run(
         "tick_hz": tick_hz,
         "ticks": ticks,
         "plaza_side_m": round(side, 1),
+        "area_per_visitor_m2": area_per_visitor_m2,
         "ack_delay_ticks": ack_delay,
         "interest_radius_m": settings.interest_radius_m,
         "max_visible": settings.max_visible,
