@@ -42,4 +42,5 @@ python3 -m ruff format --check server tests fuzz benchmarks
 python3 -m mypy
 thirdspace build-client           # npm ci (three, esbuild, gltf-validator, iwer, typescript, eslint) and bundle
 npm --prefix web_client run --silent check   # the client's JSDoc types (tsc --noEmit) and ESLint
+npm ci --prefix benchmarks/peers --silent --no-audit --no-fund   # @colyseus/schema, for benchmarks/sync_scaling.py
 exec python3 -m pytest "$@"
