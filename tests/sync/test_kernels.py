@@ -95,13 +95,7 @@ def test_interest_matches_brute_force(seed, n, layout, k, radius, n_always):
     positions, has_pose, ids = make_room(rng, n, layout, engine.cell_m)
     always = np.sort(rng.choice(n, size=min(n, n_always), replace=False)).astype(np.int64) if n else np.zeros(0, np.int64)
     clients = np.arange(n, dtype=np.int64)
-    kernels.build_grid(
-        positions, has_pose, BOUNDS_MIN, engine.cell_m, engine.grid_x, engine.grid_z, engine.cell_of, engine.cell_start, engine.cell_items
-    )
-    kernels.select_interest(
-        clients, positions, has_pose, ids, always, radius, k, BOUNDS_MIN, engine.cell_m, engine.grid_x, engine.grid_z,
-        engine.cell_start, engine.cell_items, engine.sel_slot, engine.sel_d2, engine.sel_count, engine.sel_always,
-    )  # fmt: skip
+    engine.select(positions, has_pose, ids, clients, always)
     expected = reference.select_interest(positions, has_pose, ids, always, clients, radius, k)
     for c in clients:
         chosen, n_always_expected = expected[c]

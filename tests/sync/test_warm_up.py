@@ -13,6 +13,7 @@ from thirdspace.sync.engine import warm_up
 KERNELS = [
     kernels.quantise,
     kernels.build_grid,
+    kernels.sort_by_cell,
     kernels.select_interest,
     kernels.encode_snapshots,
     validate.accept_pose,

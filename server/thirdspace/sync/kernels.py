@@ -9,9 +9,11 @@ and are compiled by :func:`warm_up` when the server starts.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numba import njit
+from numba.extending import intrinsic
 
 from thirdspace.protocol.constants import FLAG_LEFT, FLAG_RIGHT, FLAG_TELEPORT, FRAME_SNAPSHOT_V2
 from thirdspace.sync.layout import (
@@ -37,6 +39,26 @@ TRACKED_MASK = FLAG_LEFT | FLAG_RIGHT
 MAX_NEW = 1 << NEW_COUNT_BITS
 
 
+def _borrow_typer(typingctx, arr):
+    """The same array without its reference count: passing it to helpers costs no atomic increments.
+
+    Numba counts references to an array each time it is bound to a new name, and helpers
+    bind their arguments, so a hot loop calling them spends much of its time on locked increments
+    and decrements.  A borrowed array has no owner to count; the caller's array keeps it alive."""
+
+    def codegen(context, builder, signature, args):
+        aty = signature.args[0]
+        src = context.make_array(aty)(context, builder, value=args[0])
+        dst = context.make_array(aty)(context, builder)
+        context.populate_array(dst, data=src.data, shape=src.shape, strides=src.strides, itemsize=src.itemsize, meminfo=None)
+        return dst._getvalue()
+
+    return arr(arr), codegen
+
+
+_borrow: Any = intrinsic(_borrow_typer)
+
+
 # -- quantisation --------------------------------------------------------------------
 
 
@@ -55,28 +77,35 @@ def quantise(parts, bounds_min, axis_max, out):
             out[i, p, 3] = pack_quaternion(parts[i, p, 3], parts[i, p, 4], parts[i, p, 5], parts[i, p, 6])
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _quat_component(k, x, y, z, w):
+    if k == 0:
+        return x
+    if k == 1:
+        return y
+    if k == 2:
+        return z
+    return w
+
+
 @njit(cache=True, error_model="numpy")
 def pack_quaternion(x, y, z, w):
-    q = np.empty(4, np.float64)
-    q[0] = x
-    q[1] = y
-    q[2] = z
-    q[3] = w
-    norm = math.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3])
+    x, y, z, w = np.float64(x), np.float64(y), np.float64(z), np.float64(w)
+    norm = math.sqrt(x * x + y * y + z * z + w * w)
     if norm == 0.0:
-        q[3] = 1.0
+        w = 1.0
         norm = 1.0
     largest = 0
     for k in range(1, 4):
-        if abs(q[k]) > abs(q[largest]):
+        if abs(_quat_component(k, x, y, z, w)) > abs(_quat_component(largest, x, y, z, w)):
             largest = k
-    sign = -1.0 if q[largest] < 0 else 1.0
+    sign = -1.0 if _quat_component(largest, x, y, z, w) < 0 else 1.0
     packed = np.int64(largest) << QUAT_INDEX_SHIFT
     shift = 2 * QUAT_BITS
     for k in range(4):
         if k == largest:
             continue
-        c = sign * q[k] / norm
+        c = sign * _quat_component(k, x, y, z, w) / norm
         v = math.floor((c + QUAT_RANGE) / (2 * QUAT_RANGE) * QUAT_MAX + 0.5)
         if v < 0:
             v = 0
@@ -92,7 +121,9 @@ def pack_quaternion(x, y, z, w):
 
 @njit(cache=True, error_model="numpy")
 def build_grid(positions, has_pose, bounds_min, cell_m, grid_x, grid_z, cell_of, cell_start, cell_items):
-    """Counting sort of posed avatars into a uniform xz grid (a spatial hash rebuilt each tick)."""
+    """Counting sort of posed avatars into a uniform xz grid (a spatial hash rebuilt each tick).
+
+    Avatars outside the bounds go to the edge cells.  Within a cell, avatars are in slot order."""
     n_cells = grid_x * grid_z
     for c in range(n_cells + 1):
         cell_start[c] = 0
@@ -109,12 +140,27 @@ def build_grid(positions, has_pose, bounds_min, cell_m, grid_x, grid_z, cell_of,
         cell_start[cell + 1] += 1
     for c in range(n_cells):
         cell_start[c + 1] += cell_start[c]
-    fill = cell_start[:n_cells].copy()
+    # place each avatar at its cell's fill point (cell_start[cell] runs up to the next cell's start) ...
     for i in range(positions.shape[0]):
         cell = cell_of[i]
         if cell >= 0:
-            cell_items[fill[cell]] = i
-            fill[cell] += 1
+            cell_items[cell_start[cell]] = i
+            cell_start[cell] += 1
+    # ... then shift the starts back by one cell
+    for c in range(n_cells, 0, -1):
+        cell_start[c] = cell_start[c - 1]
+    cell_start[0] = 0
+
+
+@njit(cache=True, error_model="numpy")
+def sort_by_cell(positions, ids, cell_items, count, cell_pos, cell_id):
+    """Copy the posed avatars' positions and ids in grid order, so a cell is read as one run of memory."""
+    for j in range(count):
+        s = cell_items[j]
+        cell_pos[j, 0] = positions[s, 0]
+        cell_pos[j, 1] = positions[s, 1]
+        cell_pos[j, 2] = positions[s, 2]
+        cell_id[j] = ids[s]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -122,28 +168,81 @@ def _before(d2_a, id_a, d2_b, id_b):
     return d2_a < d2_b or (d2_a == d2_b and id_a < id_b)
 
 
-DISTANCE_BUCKETS = 256
+DISTANCE_BUCKETS = 128
+EDGE_SLACK_M = 1e-6  # cells are widened by this much when culled, against rounding at their borders
+
+
+@njit(cache=True, error_model="numpy")
+def _gather(
+    c, px, py, pz, reach2, positions, is_always, bounds_min, cell_m, grid_x, grid_z, cell_start, cell_items, cell_pos, cell_id,
+    cand_d2, cand_id, cand_slot,
+):  # fmt: skip
+    """Every other avatar within ``sqrt(reach2)`` of (px, py, pz), except the always-visible ones; return how many.
+
+    Only the cells that overlap the disc are read.  Edge cells reach out to infinity (they hold the avatars
+    beyond the bounds), so culling them by distance is safe wherever the client stands."""
+    reach = math.sqrt(reach2)
+    gx0 = min(max(math.floor((px - reach - bounds_min[0]) / cell_m) - 1, 0), grid_x - 1)
+    gx1 = min(max(math.floor((px + reach - bounds_min[0]) / cell_m) + 1, 0), grid_x - 1)
+    gz0 = min(max(math.floor((pz - reach - bounds_min[2]) / cell_m) - 1, 0), grid_z - 1)
+    gz1 = min(max(math.floor((pz + reach - bounds_min[2]) / cell_m) + 1, 0), grid_z - 1)
+    found = 0
+    for gz in range(gz0, gz1 + 1):
+        z_lo = -math.inf if gz == 0 else bounds_min[2] + gz * cell_m - EDGE_SLACK_M
+        z_hi = math.inf if gz == grid_z - 1 else bounds_min[2] + (gz + 1) * cell_m + EDGE_SLACK_M
+        dz = z_lo - pz if pz < z_lo else (pz - z_hi if pz > z_hi else 0.0)
+        dz2 = dz * dz
+        if dz2 > reach2:
+            continue
+        for gx in range(gx0, gx1 + 1):
+            x_lo = -math.inf if gx == 0 else bounds_min[0] + gx * cell_m - EDGE_SLACK_M
+            x_hi = math.inf if gx == grid_x - 1 else bounds_min[0] + (gx + 1) * cell_m + EDGE_SLACK_M
+            dx = x_lo - px if px < x_lo else (px - x_hi if px > x_hi else 0.0)
+            if dx * dx + dz2 > reach2:
+                continue
+            cell = gz * grid_x + gx
+            for j in range(cell_start[cell], cell_start[cell + 1]):
+                ex = px - cell_pos[j, 0]
+                ey = py - cell_pos[j, 1]
+                ez = pz - cell_pos[j, 2]
+                d2 = ex * ex + ey * ey + ez * ez
+                if d2 > reach2:
+                    continue
+                s = cell_items[j]
+                if s == c or is_always[s]:
+                    continue
+                cand_d2[found] = d2
+                cand_id[found] = cell_id[j]
+                cand_slot[found] = s
+                found += 1
+    return found
 
 
 @njit(cache=True, error_model="numpy")
 def select_interest(
     clients, positions, has_pose, ids, always_slots, radius_m, k, bounds_min, cell_m, grid_x, grid_z,
-    cell_start, cell_items, sel_slot, sel_d2, sel_count, sel_always,
+    cell_start, cell_items, cell_pos, cell_id, is_always, sel_slot, sel_d2, sel_count, sel_always, sel_kth_d2,
+    cand_d2, cand_id, cand_slot, cand_bucket, order, counts,
 ):  # fmt: skip
     """For each client: the always-visible avatars (by id), then the k nearest within radius, nearest first.
 
-    Candidates within the radius are counting-sorted into distance buckets (monotonic
-    in distance), then each bucket is ordered by (distance squared, id): the same
-    order as a full sort, without one."""
+    The search starts from a disc just wider than last tick's k-th nearest (``sel_kth_d2``) and widens
+    until it holds k candidates or reaches the radius; since every avatar inside the disc is a
+    candidate, the k nearest of them are the k nearest of all.  Candidates are counting-sorted into
+    distance-squared buckets (monotonic in distance), then each bucket is ordered by (distance
+    squared, id): the same order as a full sort, without one."""
     r2 = radius_m * radius_m
-    reach = int(math.ceil(radius_m / cell_m))
-    n_total = positions.shape[0]
-    cand_d2 = np.empty(n_total, np.float64)
-    cand_id = np.empty(n_total, np.int64)
-    cand_slot = np.empty(n_total, np.int64)
-    cand_bucket = np.empty(n_total, np.int64)
-    order = np.empty(n_total, np.int64)
-    counts = np.zeros(DISTANCE_BUCKETS + 1, np.int64)
+    positions, cell_start, cell_items, cell_pos, cell_id, is_always = (
+        _borrow(positions),
+        _borrow(cell_start),
+        _borrow(cell_items),
+        _borrow(cell_pos),
+        _borrow(cell_id),
+        _borrow(is_always),
+    )
+    cand_d2, cand_id, cand_slot, bounds_min = _borrow(cand_d2), _borrow(cand_id), _borrow(cand_slot), _borrow(bounds_min)
+    for a in range(always_slots.shape[0]):
+        is_always[always_slots[a]] = True
     for ci in range(clients.shape[0]):
         c = clients[ci]
         n = 0
@@ -157,30 +256,29 @@ def select_interest(
         sel_always[c] = n
         if not has_pose[c]:
             sel_count[c] = n
+            sel_kth_d2[c] = -1.0
             continue
-        found = 0
-        cx = min(max(int((positions[c, 0] - bounds_min[0]) / cell_m), 0), grid_x - 1)
-        cz = min(max(int((positions[c, 2] - bounds_min[2]) / cell_m), 0), grid_z - 1)
-        for gz in range(max(cz - reach, 0), min(cz + reach, grid_z - 1) + 1):
-            for gx in range(max(cx - reach, 0), min(cx + reach, grid_x - 1) + 1):
-                cell = gz * grid_x + gx
-                for item in range(cell_start[cell], cell_start[cell + 1]):
-                    s = cell_items[item]
-                    if s == c:
-                        continue
-                    d2 = _distance2(positions, c, s)
-                    if d2 > r2 or _is_always(always_slots, s):
-                        continue
-                    cand_d2[found] = d2
-                    cand_id[found] = ids[s]
-                    cand_slot[found] = s
-                    bucket = int(math.sqrt(d2 / r2) * DISTANCE_BUCKETS)
-                    cand_bucket[found] = min(bucket, DISTANCE_BUCKETS - 1)
-                    found += 1
+        px = np.float64(positions[c, 0])
+        py = np.float64(positions[c, 1])
+        pz = np.float64(positions[c, 2])
+        last = sel_kth_d2[c]
+        reach = radius_m if last < 0 else math.sqrt(last) + 0.25 + 0.5 * cell_m
+        while True:
+            reach2 = r2 if reach >= radius_m else reach * reach
+            found = _gather(
+                c, px, py, pz, reach2, positions, is_always, bounds_min, cell_m, grid_x, grid_z, cell_start, cell_items,
+                cell_pos, cell_id, cand_d2, cand_id, cand_slot,
+            )  # fmt: skip
+            if found >= k or reach2 == r2:
+                break
+            reach = reach * 2.0 + cell_m
         for b in range(DISTANCE_BUCKETS + 1):
             counts[b] = 0
+        scale = DISTANCE_BUCKETS / reach2 if reach2 > 0 else 0.0
         for j in range(found):
-            counts[cand_bucket[j] + 1] += 1
+            bucket = min(int(cand_d2[j] * scale), DISTANCE_BUCKETS - 1)
+            cand_bucket[j] = bucket
+            counts[bucket + 1] += 1
         for b in range(DISTANCE_BUCKETS):
             counts[b + 1] += counts[b]
         for j in range(found):
@@ -207,6 +305,9 @@ def select_interest(
             sel_slot[c, n + x] = cand_slot[j]
             sel_d2[c, n + x] = cand_d2[j]
         sel_count[c] = n + take
+        sel_kth_d2[c] = cand_d2[order[take - 1]] if take == k else -1.0
+    for a in range(always_slots.shape[0]):
+        is_always[always_slots[a]] = False
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -217,35 +318,37 @@ def _distance2(positions, a, b):
     return dx * dx + dy * dy + dz * dz
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def _is_always(always_slots, s):
-    for a in range(always_slots.shape[0]):
-        if always_slots[a] == s:
-            return True
-    return False
-
-
 # -- bit writing ---------------------------------------------------------------------
+#
+# A stream is written through three values kept in registers: ``wi``, the index of the word being
+# filled, ``acc``, its bits so far, and ``n``, how many.  A word is stored once, when it is full
+# (and the last one by ``_flush``).  Bits go least significant first, so on this little-endian
+# layout the words read as the bytes of the stream.
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _put(buf, pos, value, nbits, dry):
-    """Write the low ``nbits`` (at most 64) of ``value`` at bit ``pos`` of ``buf`` (uint64 words); return the new position.
+def _w(buf, wi, acc, n, value, nbits):
+    """Append the low ``nbits`` (0 to 64) of ``value``."""
+    v = np.uint64(value)
+    if nbits < 64:
+        v &= (np.uint64(1) << np.uint64(nbits)) - np.uint64(1)
+    acc |= v << np.uint64(n)
+    n += nbits
+    if n >= 64:
+        buf[wi] = acc
+        wi += 1
+        n -= 64
+        acc = v >> np.uint64(nbits - n) if n > 0 else np.uint64(0)
+    return wi, acc, n
 
-    Bits go least significant first, so on this little-endian layout the words read
-    as the bytes of the stream.  Bits below ``pos`` in the word are kept and bits above
-    the value are cleared, so the buffer needs no clearing between ticks."""
-    if not dry and nbits > 0:
-        word = pos >> 6
-        shift = pos & 63
-        off = np.uint64(shift)
-        v = np.uint64(value)
-        if nbits < 64:
-            v &= (np.uint64(1) << np.uint64(nbits)) - np.uint64(1)
-        buf[word] = (buf[word] & ((np.uint64(1) << off) - np.uint64(1))) | (v << off)
-        if shift + nbits > 64:
-            buf[word + 1] = v >> (np.uint64(64) - off)
-    return pos + nbits
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _flush(buf, wi, acc, n):
+    """Store the last, partial word (its unused bits are zero); return the stream's end in words."""
+    if n > 0:
+        buf[wi] = acc
+        return wi + 1
+    return wi
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -278,86 +381,90 @@ def _zigzag(d):
     return (d << 1) ^ (d >> 63)
 
 
-@njit(cache=True, error_model="numpy")
-def _put_part_full(buf, pos, cur, part, axis_bits, dry):
+@njit(cache=True, error_model="numpy", inline="always")
+def _part_full(buf, wi, acc, n, cur, slot, part, axis_bits):
     for a in range(3):
-        pos = _put(buf, pos, cur[part, a], axis_bits[a], dry)
-    return _put(buf, pos, cur[part, 3], QUAT_PACKED_BITS, dry)
+        wi, acc, n = _w(buf, wi, acc, n, cur[slot, part, a], axis_bits[a])
+    return _w(buf, wi, acc, n, cur[slot, part, 3], QUAT_PACKED_BITS)
 
 
 @njit(cache=True, error_model="numpy")
-def _put_part_delta(buf, pos, held, cur, part, held_known, axis_bits, dry):
-    """A part the client already has: 1 bit changed, then position and rotation deltas."""
-    same = held_known
-    if held_known:
+def _part_delta(buf, wi, acc, n, held, cur, slot, part, known, axis_bits):
+    """A part the client already has: 1 bit changed, then position and rotation deltas.
+
+    ``held`` and ``cur`` are (slots, 3, 4) states; ``held`` is read only when ``known``."""
+    same = known
+    if known:
         for a in range(4):
-            if held[part, a] != cur[part, a]:
+            if held[slot, part, a] != cur[slot, part, a]:
                 same = False
-    else:
-        same = False
     if same:
-        return _put(buf, pos, 0, 1, dry)
-    pos = _put(buf, pos, 1, 1, dry)
+        return _w(buf, wi, acc, n, 0, 1)
+    wi, acc, n = _w(buf, wi, acc, n, 1, 1)
     # position
     width = WIDTH_ABSOLUTE
-    if held_known:
-        spread = 0  # the widest of the three zigzags has the bit length of their OR
-        for a in range(3):
-            spread |= _zigzag(np.int64(cur[part, a]) - np.int64(held[part, a]))
-        widest = _bit_length(spread)
+    if known:
+        d0 = _zigzag(np.int64(cur[slot, part, 0]) - np.int64(held[slot, part, 0]))
+        d1 = _zigzag(np.int64(cur[slot, part, 1]) - np.int64(held[slot, part, 1]))
+        d2 = _zigzag(np.int64(cur[slot, part, 2]) - np.int64(held[slot, part, 2]))
+        widest = _bit_length(d0 | d1 | d2)  # the widest of the three zigzags has the bit length of their OR
         if widest < WIDTH_ABSOLUTE:
             width = widest
-    pos = _put(buf, pos, width, WIDTH_BITS, dry)
+    wi, acc, n = _w(buf, wi, acc, n, width, WIDTH_BITS)
     if width == WIDTH_ABSOLUTE:
         for a in range(3):
-            pos = _put(buf, pos, cur[part, a], axis_bits[a], dry)
+            wi, acc, n = _w(buf, wi, acc, n, cur[slot, part, a], axis_bits[a])
     else:
-        for a in range(3):
-            pos = _put(buf, pos, _zigzag(np.int64(cur[part, a]) - np.int64(held[part, a])), width, dry)
+        wi, acc, n = _w(buf, wi, acc, n, d0, width)
+        wi, acc, n = _w(buf, wi, acc, n, d1, width)
+        wi, acc, n = _w(buf, wi, acc, n, d2, width)
     # rotation
-    cur_q = np.int64(cur[part, 3])
-    held_q = np.int64(held[part, 3])
-    if held_known and cur_q == held_q:
-        return _put(buf, pos, 0, 1, dry)
-    pos = _put(buf, pos, 1, 1, dry)
-    if held_known and (cur_q >> QUAT_INDEX_SHIFT) == (held_q >> QUAT_INDEX_SHIFT):
-        spread = 0
-        for shift in (2 * QUAT_BITS, QUAT_BITS, 0):
-            spread |= _zigzag(((cur_q >> shift) & QUAT_MAX) - ((held_q >> shift) & QUAT_MAX))
-        widest = _bit_length(spread)
+    cur_q = np.int64(cur[slot, part, 3])
+    held_q = np.int64(held[slot, part, 3]) if known else np.int64(-1)
+    if known and cur_q == held_q:
+        return _w(buf, wi, acc, n, 0, 1)
+    wi, acc, n = _w(buf, wi, acc, n, 1, 1)
+    if known and (cur_q >> QUAT_INDEX_SHIFT) == (held_q >> QUAT_INDEX_SHIFT):
+        e0 = _zigzag(((cur_q >> (2 * QUAT_BITS)) & QUAT_MAX) - ((held_q >> (2 * QUAT_BITS)) & QUAT_MAX))
+        e1 = _zigzag(((cur_q >> QUAT_BITS) & QUAT_MAX) - ((held_q >> QUAT_BITS) & QUAT_MAX))
+        e2 = _zigzag((cur_q & QUAT_MAX) - (held_q & QUAT_MAX))
+        widest = _bit_length(e0 | e1 | e2)
         if widest <= QUAT_DELTA_MAX_WIDTH:
-            pos = _put(buf, pos, 1, 1, dry)
-            pos = _put(buf, pos, widest, WIDTH_BITS, dry)
-            for shift in (2 * QUAT_BITS, QUAT_BITS, 0):
-                d = ((cur_q >> shift) & QUAT_MAX) - ((held_q >> shift) & QUAT_MAX)
-                pos = _put(buf, pos, _zigzag(d), widest, dry)
-            return pos
-    pos = _put(buf, pos, 0, 1, dry)
-    return _put(buf, pos, cur_q, QUAT_PACKED_BITS, dry)
+            wi, acc, n = _w(buf, wi, acc, n, 1, 1)
+            wi, acc, n = _w(buf, wi, acc, n, widest, WIDTH_BITS)
+            wi, acc, n = _w(buf, wi, acc, n, e0, widest)
+            wi, acc, n = _w(buf, wi, acc, n, e1, widest)
+            return _w(buf, wi, acc, n, e2, widest)
+    wi, acc, n = _w(buf, wi, acc, n, 0, 1)
+    return _w(buf, wi, acc, n, cur_q, QUAT_PACKED_BITS)
 
 
 @njit(cache=True, error_model="numpy")
-def _put_full(buf, pos, cur, flags, axis_bits, dry):
-    pos = _put(buf, pos, flags, FLAG_BITS, dry)
-    pos = _put_part_full(buf, pos, cur, 0, axis_bits, dry)
+def _full(buf, wi, acc, n, cur, slot, flags, axis_bits):
+    wi, acc, n = _w(buf, wi, acc, n, flags, FLAG_BITS)
+    wi, acc, n = _part_full(buf, wi, acc, n, cur, slot, 0, axis_bits)
     if flags & FLAG_LEFT:
-        pos = _put_part_full(buf, pos, cur, 1, axis_bits, dry)
+        wi, acc, n = _part_full(buf, wi, acc, n, cur, slot, 1, axis_bits)
     if flags & FLAG_RIGHT:
-        pos = _put_part_full(buf, pos, cur, 2, axis_bits, dry)
-    return pos
+        wi, acc, n = _part_full(buf, wi, acc, n, cur, slot, 2, axis_bits)
+    return wi, acc, n
 
 
 @njit(cache=True, error_model="numpy")
-def _put_update(buf, pos, held, held_flags, held_known, cur, flags, axis_bits, dry):
-    pos = _put(buf, pos, flags, FLAG_BITS, dry)
-    pos = _put_part_delta(buf, pos, held, cur, 0, held_known, axis_bits, dry)
-    for part, bit in ((1, FLAG_LEFT), (2, FLAG_RIGHT)):
-        if flags & bit:
-            if held_flags & bit:
-                pos = _put_part_delta(buf, pos, held, cur, part, held_known, axis_bits, dry)
-            else:
-                pos = _put_part_full(buf, pos, cur, part, axis_bits, dry)
-    return pos
+def _update(buf, wi, acc, n, held, held_flags, known, cur, slot, flags, axis_bits):
+    wi, acc, n = _w(buf, wi, acc, n, flags, FLAG_BITS)
+    wi, acc, n = _part_delta(buf, wi, acc, n, held, cur, slot, 0, known, axis_bits)
+    if flags & FLAG_LEFT:
+        if held_flags & FLAG_LEFT:
+            wi, acc, n = _part_delta(buf, wi, acc, n, held, cur, slot, 1, known, axis_bits)
+        else:
+            wi, acc, n = _part_full(buf, wi, acc, n, cur, slot, 1, axis_bits)
+    if flags & FLAG_RIGHT:
+        if held_flags & FLAG_RIGHT:
+            wi, acc, n = _part_delta(buf, wi, acc, n, held, cur, slot, 2, known, axis_bits)
+        else:
+            wi, acc, n = _part_full(buf, wi, acc, n, cur, slot, 2, axis_bits)
+    return wi, acc, n
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -365,70 +472,60 @@ def _part_count(flags):
     return 1 + (1 if flags & FLAG_LEFT else 0) + (1 if flags & FLAG_RIGHT else 0)
 
 
-@njit(cache=True, error_model="numpy")
-def _changed(held, held_flags, cur, flags):
+@njit(cache=True, error_model="numpy", inline="always")
+def _changed(held, held_flags, cur, slot, flags):
     if (held_flags & TRACKED_MASK) != (flags & TRACKED_MASK):
         return True
     for a in range(4):
-        if held[0, a] != cur[0, a]:
+        if held[slot, 0, a] != cur[slot, 0, a]:
             return True
-    for part, bit in ((1, FLAG_LEFT), (2, FLAG_RIGHT)):
-        if flags & bit:
-            for a in range(4):
-                if held[part, a] != cur[part, a]:
-                    return True
+    if flags & FLAG_LEFT:
+        for a in range(4):
+            if held[slot, 1, a] != cur[slot, 1, a]:
+                return True
+    if flags & FLAG_RIGHT:
+        for a in range(4):
+            if held[slot, 2, a] != cur[slot, 2, a]:
+                return True
     return False
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _load(held, cur, hist_q, q, tick, held_tick, slot):
-    """Copy the avatar's current and held states into scratch arrays; False if the held one is gone."""
-    for p in range(3):
-        for a in range(4):
-            cur[p, a] = q[slot, p, a]
-    history = hist_q.shape[0]
-    if tick - held_tick >= history:
-        return False
-    h = held_tick % history
-    for p in range(3):
-        for a in range(4):
-            held[p, a] = hist_q[h, slot, p, a]
-    return True
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _copy_bits(out, pos, cache_bits, kind, slot, nbits):
-    """Append a cached encoding, a 64-bit word at a time."""
-    k = 0
+def _copy_bits(buf, wi, acc, n, words, base, nbits):
+    """Append ``nbits`` of a cached encoding (``words[base:]``), a 64-bit word at a time."""
+    k = base
     while nbits >= 64:
-        pos = _put(out, pos, cache_bits[kind, slot, k], 64, False)
+        wi, acc, n = _w(buf, wi, acc, n, words[k], 64)
         nbits -= 64
         k += 1
     if nbits:
-        pos = _put(out, pos, cache_bits[kind, slot, k], nbits, False)
-    return pos
+        wi, acc, n = _w(buf, wi, acc, n, words[k], nbits)
+    return wi, acc, n
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def _fill_cache(kind, slot, tick, hist_q, hist_flags, q, flags, axis_bits, held, cur, scratch, cache_bits, cache_len, cache_changed):
+@njit(cache=True, error_model="numpy")
+def _fill_cache(kind, slot, tick, hist_q, hist_flags, q, flags, axis_bits, cache_words, cache_len, cache_changed):
     """Encode one avatar once per tick for every client that needs the same bits.
 
     kind 0: the avatar in full (it is new to the client); kind k >= 1: its update
     from the state it had k ticks ago (the client's held state)."""
+    per = cache_words.shape[0] // (cache_len.shape[0] * cache_len.shape[1])
+    base = (kind * cache_len.shape[1] + slot) * per
     if kind == 0:
-        _load(held, cur, hist_q, q, tick, tick, slot)
         cache_changed[kind, slot] = True
-        nbits = _put_full(scratch, 0, cur, flags[slot], axis_bits, False)
+        wi, acc, n = _full(cache_words, base, np.uint64(0), 0, q, slot, flags[slot], axis_bits)
     else:
-        held_tick = tick - kind
-        _load(held, cur, hist_q, q, tick, held_tick, slot)
-        held_flags = hist_flags[held_tick % hist_q.shape[0], slot]
-        changed = _changed(held, held_flags, cur, flags[slot])
-        cache_changed[kind, slot] = changed
-        nbits = _put_update(scratch, 0, held, held_flags, True, cur, flags[slot], axis_bits, False) if changed else 0
-    cache_len[kind, slot] = nbits
-    for k in range((nbits + 63) >> 6):
-        cache_bits[kind, slot, k] = scratch[k]
+        h = (tick - kind) % hist_q.shape[0]
+        held = hist_q[h]
+        held_flags = hist_flags[h, slot]
+        if not _changed(held, held_flags, q, slot, flags[slot]):
+            cache_changed[kind, slot] = False
+            cache_len[kind, slot] = 0
+            return
+        cache_changed[kind, slot] = True
+        wi, acc, n = _update(cache_words, base, np.uint64(0), 0, held, held_flags, True, q, slot, flags[slot], axis_bits)
+    cache_len[kind, slot] = (wi - base) * 64 + n
+    _flush(cache_words, wi, acc, n)
 
 
 # -- delta encoding ------------------------------------------------------------------
@@ -440,31 +537,26 @@ def encode_snapshots(
     ring_ids, ring_tick, ring_acc, ring_flags, ring_count, ring_seq, client_seq, client_ack,
     axis_bits, full_rate_m, budget_bits, out, out_offset, out_len, out_updates, out_parts,
     hist_flags, cache_bits, cache_len, cache_tick, cache_changed,
+    status, base_slot, base_acc, new_slot, new_id, new_acc, fresh, index_of_id, prev_index_of_id,
+    row_id, row_tick, row_acc, row_flags, scratch,
 ):  # fmt: skip
-    """Write every client's snapshot for ``tick`` into ``out`` at ``out_offset[slot]``.
+    """Write every client's snapshot for ``tick`` into ``out`` at ``out_offset[slot]`` (bytes, a multiple of 8).
 
     Each snapshot is delta-encoded against the view the client last acknowledged
     (``client_ack``), kept in the per-client ring; avatars are chosen nearest first
-    while the byte budget lasts, far ones less often (a priority accumulator)."""
+    while the byte budget lasts, far ones less often (a priority accumulator).
+    The arrays after ``cache_changed`` are scratch space of the engine's; the two id
+    tables must be all -1 on entry and are left so."""
+    out, q, hist_q, hist_flags, flags, ids = _borrow(out), _borrow(q), _borrow(hist_q), _borrow(hist_flags), _borrow(flags), _borrow(ids)
+    cache_bits, cache_len, cache_tick, cache_changed = _borrow(cache_bits), _borrow(cache_len), _borrow(cache_tick), _borrow(cache_changed)
+    ring_ids, ring_tick, ring_acc, ring_flags = _borrow(ring_ids), _borrow(ring_tick), _borrow(ring_acc), _borrow(ring_flags)
+    axis_bits, scratch = _borrow(axis_bits), _borrow(scratch)
     ages = cache_len.shape[0] - 1  # updates from 1..ages ticks ago are encoded once per avatar
+    history = hist_q.shape[0]
     ring = ring_ids.shape[1]
-    width = ring_ids.shape[2]
-    status = np.empty(width, np.int64)
-    base_slot = np.empty(width, np.int64)
-    base_acc = np.empty(width, np.float64)
-    new_slot = np.empty(width, np.int64)
-    new_id = np.empty(width, np.int64)
-    new_acc = np.empty(width, np.float64)
-    fresh = np.empty(width, np.bool_)  # the client's copy is current after this snapshot
-    index_of_id = np.full(1 << ID_BITS, -1, np.int64)
-    prev_index_of_id = np.full(1 << ID_BITS, -1, np.int64)
-    row_id = np.empty(width, np.int64)
-    row_tick = np.empty(width, np.int64)
-    row_acc = np.empty(width, np.float64)
-    row_flags = np.empty(width, np.int64)  # the client's copy is current after this snapshot
-    held = np.zeros((3, 4), np.int64)  # scratch copies: no array views in the inner loop
-    cur = np.zeros((3, 4), np.int64)
-    scratch = np.zeros(cache_bits.shape[2] + 1, np.uint64)
+    cache_words = cache_bits.reshape(-1)
+    per = cache_bits.shape[2]
+    n_slots = cache_bits.shape[1]
     for ci in range(clients.shape[0]):
         c = clients[ci]
         seq = (client_seq[c] + 1) & 0xFFFF
@@ -512,35 +604,22 @@ def encode_snapshots(
                 fresh[b] = False
                 if age <= ages:
                     if cache_tick[age, slot] != tick:
-                        _fill_cache(
-                            age,
-                            slot,
-                            tick,
-                            hist_q,
-                            hist_flags,
-                            q,
-                            flags,
-                            axis_bits,
-                            held,
-                            cur,
-                            scratch,
-                            cache_bits,
-                            cache_len,
-                            cache_changed,
-                        )
+                        _fill_cache(age, slot, tick, hist_q, hist_flags, q, flags, axis_bits, cache_words, cache_len, cache_changed)
                         cache_tick[age, slot] = tick
-                    known = True
                     changed = cache_changed[age, slot]
-                else:
-                    known = _load(held, cur, hist_q, q, tick, held_tick, slot)
-                    changed = not known or _changed(held, ring_flags[c, base_row, b], cur, flags[slot])
+                    cost = cache_len[age, slot]
+                else:  # an old baseline: this client's own encoding, into scratch, for its cost
+                    known = age < history
+                    held = hist_q[held_tick % history]
+                    held_flags = ring_flags[c, base_row, b]
+                    changed = not known or _changed(held, held_flags, q, slot, flags[slot])
+                    cost = 0
+                    if changed and acc >= 1.0:
+                        wi, wacc, wn = _update(scratch, 0, np.uint64(0), 0, held, held_flags, known, q, slot, flags[slot], axis_bits)
+                        cost = wi * 64 + wn
                 if not changed:
                     fresh[b] = True
                 elif acc >= 1.0:
-                    if age <= ages:
-                        cost = cache_len[age, slot]
-                    else:
-                        cost = _put_update(out, 0, held, ring_flags[c, base_row, b], known, cur, flags[slot], axis_bits, True)
                     if used + cost <= budget_bits:
                         used += cost
                         status[b] = UPDATE
@@ -549,9 +628,7 @@ def encode_snapshots(
                 base_acc[b] = acc
             elif n_new < MAX_NEW:
                 if cache_tick[0, slot] != tick:
-                    _fill_cache(
-                        0, slot, tick, hist_q, hist_flags, q, flags, axis_bits, held, cur, scratch, cache_bits, cache_len, cache_changed
-                    )
+                    _fill_cache(0, slot, tick, hist_q, hist_flags, q, flags, axis_bits, cache_words, cache_len, cache_changed)
                     cache_tick[0, slot] = tick
                 cost = ID_BITS + cache_len[0, slot]
                 if used + cost <= budget_bits:
@@ -574,40 +651,42 @@ def encode_snapshots(
                 j -= 1
             new_id[j + 1], new_slot[j + 1], new_acc[j + 1] = vid, slot, acc
         # write
-        pos = out_offset[c] * 8
-        start = pos
-        pos = _put(out, pos, FRAME_SNAPSHOT_V2, 8, False)
-        pos = _put(out, pos, 0 if not full else SNAPSHOT_FULL, 8, False)
-        pos = _put(out, pos, seq, 16, False)
-        pos = _put(out, pos, 0 if full else ack, 16, False)
+        w0 = out_offset[c] // 8
+        wi, wacc, wn = w0, np.uint64(0), 0
+        wi, wacc, wn = _w(out, wi, wacc, wn, FRAME_SNAPSHOT_V2 | ((0 if not full else SNAPSHOT_FULL) << 8) | (seq << 16), 32)
+        wi, wacc, wn = _w(out, wi, wacc, wn, 0 if full else ack, 16)
         updates = n_new
         parts_sent = 0
         for b in range(n_base):
             st = status[b]
             if st == KEEP:
-                pos = _put(out, pos, 0, 1, False)
+                wi, wacc, wn = _w(out, wi, wacc, wn, 0, 1)
             elif st == REMOVED:
-                pos = _put(out, pos, 3, 2, False)
+                wi, wacc, wn = _w(out, wi, wacc, wn, 3, 2)
             else:
                 slot = base_slot[b]
-                age = tick - ring_tick[c, base_row, b]
+                held_tick = ring_tick[c, base_row, b]
+                age = tick - held_tick
                 updates += 1
                 parts_sent += _part_count(flags[slot])
-                pos = _put(out, pos, 1, 2, False)
+                wi, wacc, wn = _w(out, wi, wacc, wn, 1, 2)
                 if age <= ages:
-                    pos = _copy_bits(out, pos, cache_bits, age, slot, cache_len[age, slot])
+                    wi, wacc, wn = _copy_bits(out, wi, wacc, wn, cache_words, (age * n_slots + slot) * per, cache_len[age, slot])
                 else:
-                    known = _load(held, cur, hist_q, q, tick, ring_tick[c, base_row, b], slot)
-                    pos = _put_update(out, pos, held, ring_flags[c, base_row, b], known, cur, flags[slot], axis_bits, False)
+                    held = hist_q[held_tick % history]
+                    wi, wacc, wn = _update(
+                        out, wi, wacc, wn, held, ring_flags[c, base_row, b], age < history, q, slot, flags[slot], axis_bits
+                    )
         if n_new == 0:
-            pos = _put(out, pos, 0, 1, False)
+            wi, wacc, wn = _w(out, wi, wacc, wn, 0, 1)
         else:
-            pos = _put(out, pos, 1, 1, False)
-            pos = _put(out, pos, n_new - 1, NEW_COUNT_BITS, False)
+            wi, wacc, wn = _w(out, wi, wacc, wn, 1 | ((n_new - 1) << 1), 1 + NEW_COUNT_BITS)
             for i in range(n_new):
-                pos = _put(out, pos, new_id[i], ID_BITS, False)
-                pos = _copy_bits(out, pos, cache_bits, 0, new_slot[i], cache_len[0, new_slot[i]])
-        out_len[c] = (pos - start + 7) // 8
+                slot = new_slot[i]
+                wi, wacc, wn = _w(out, wi, wacc, wn, new_id[i], ID_BITS)
+                wi, wacc, wn = _copy_bits(out, wi, wacc, wn, cache_words, slot * per, cache_len[0, slot])
+        out_len[c] = ((wi - w0) * 64 + wn + 7) // 8
+        _flush(out, wi, wacc, wn)
         for i in range(n_new):
             parts_sent += _part_count(flags[new_slot[i]])
         out_updates[c] = updates
