@@ -115,3 +115,45 @@ async def test_bench_scene_load_times_the_page(server):
         figures["runs"] == 2
         and 0 < figures["lowest_visible_ms_min"] <= figures["lowest_visible_ms_median"] <= figures["lowest_visible_ms_max"]
     )
+
+
+async def test_loadtest_on_given_cpus_reports_the_bots_own_cpu(server):
+    """Bots pinned with --cpus run in one process there and say what CPU they took, next to the server's."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "thirdspace", "loadtest", "--url", server.ws, "--scene", "caravanserai",
+        "--clients", "10", "--seconds", "3", "--cpus", "0", "--json",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 180)
+    assert process.returncode == 0, stderr.decode()
+    figures = json.loads(stdout)
+    assert figures["clients_connected"] == 10 and figures["errors"] == 0 and figures["processes"] == 1
+    assert figures["bots_cpus"] == [0] and len(figures["bots_cpu_percent_by_process"]) == 1
+    assert figures["bots_cpu_percent"] > 0 and figures["bots_cpu_percent"] == figures["bots_cpu_percent_by_process"][0]
+    # percent of a core over ten bots: CPU milliseconds a bot a second
+    assert abs(figures["bots_cpu_ms_per_bot_per_s"] - figures["bots_cpu_percent"]) < 0.1
+    assert isinstance(figures["bots_saturated"], list) and ("warning" in figures) == bool(figures["bots_saturated"])
+    # the pre-encoded walks still show only heads the walkers sent, never a step back
+    assert figures["shown_samples"] > 0 and figures["decode_error_m_max"] <= 0.002 and figures["shown_backward_steps"] == 0
+
+
+def test_loadtest_refuses_a_cpu_list_it_cannot_read():
+    result = subprocess.run(
+        [sys.executable, "-m", "thirdspace", "loadtest", "--url", "ws://127.0.0.1:9/ws", "--scene", "market", "--cpus", "one"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2 and "expected CPU numbers" in result.stderr
+
+
+def test_sync_load_benchmark_pins_server_and_bots_and_prints_its_summary():
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "sync_load.py"), "--clients", "20", "--seconds", "3"],
+        capture_output=True, text=True, check=True, timeout=400,
+    )  # fmt: skip
+    lines = result.stdout.splitlines()
+    report, summary = json.loads(lines[0]), json.loads(lines[1])["summary"]
+    assert report["bots_cpus"] == [1] and report["processes"] == 1
+    assert summary["clients"] == summary["connected"] == 20 and summary["errors"] == 0
+    assert summary["latency_ms_p50"] is not None and summary["latency_ms_p50"] <= summary["latency_ms_p99"]
+    assert summary["server_cpu_percent"] > 0 and summary["bots_cpu_ms_per_bot_per_s"] > 0
+    assert lines[2].startswith("| clients |") and lines[4].startswith("| 20 | 20 | 0 |")

@@ -351,7 +351,7 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
     try:
         result = run(
             args.url, args.scene, args.clients, hz=args.hz, seconds=args.seconds, processes=args.processes,
-            stalled=args.stalled, sample_every=args.sample_every, ack_delay=args.ack_delay, voice=args.voice,
+            stalled=args.stalled, sample_every=args.sample_every, ack_delay=args.ack_delay, voice=args.voice, cpus=args.cpus,
         )  # fmt: skip
     except LoadTestError as err:
         print(f"thirdspace: {err}", file=sys.stderr)
@@ -381,6 +381,20 @@ def _param(text: str) -> tuple[str, object]:
         return key, json.loads(value)
     except ValueError:
         return key, value
+
+
+def _cpu_list(text: str) -> list[int]:
+    """CPU numbers as taskset -c takes them: 1, 1,2 or 0-3 (and mixes: 0,2-3)."""
+    cpus: list[int] = []
+    try:
+        for part in text.split(","):
+            first, _, last = part.partition("-")
+            cpus += range(int(first), int(last or first) + 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected CPU numbers like 1 or 1,2 or 0-3, not {text!r}") from None
+    if not cpus or min(cpus) < 0:
+        raise argparse.ArgumentTypeError(f"expected CPU numbers like 1 or 1,2 or 0-3, not {text!r}")
+    return sorted(set(cpus))
 
 
 def _seeds(text: str) -> list[int]:
@@ -726,6 +740,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--ack-delay", type=_positive_int, default=1, help="bots acknowledge the snapshot this many back (1: the newest, as the browser)"
     )
     load.add_argument("--voice", action="store_true", help="bots turn voice on (every other one speaks) and signal, without audio")
+    load.add_argument(
+        "--cpus", type=_cpu_list, metavar="LIST", help="run the bot processes on these CPUs, as taskset -c: 1 or 1,2 or 1-3 (default: any)"
+    )
     load.add_argument("--json", action="store_true")
     load.set_defaults(func=cmd_loadtest)
 

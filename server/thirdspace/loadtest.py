@@ -23,6 +23,8 @@ import math
 import multiprocessing
 import os
 import random
+import resource
+import struct
 import threading
 import time
 import urllib.request
@@ -31,7 +33,8 @@ from urllib.parse import urlsplit
 import numpy as np
 import websockets
 
-from thirdspace.client import ThirdSpaceClient
+from thirdspace.client import IDENTITY, ThirdSpaceClient
+from thirdspace.protocol.constants import FLAG_ACK, FLAG_LEFT, FLAG_RIGHT, FRAME_POSE, POSE_DTYPE
 from thirdspace.scenes.walk import WalkGrid
 
 PROBES_PER_PROCESS = 4
@@ -39,25 +42,26 @@ CONNECT_CONCURRENCY = 32
 STEP_M = 1 / 64  # 8 position quanta: every mover pose is a distinct quantised spot
 TRAIL = 256  # the heads a walker remembers having sent, for the observers' checks
 SPAWNED_M = 0.01  # a shown head farther than this from every head sent is the walker's spawn point
+ACK_FIELDS = struct.Struct("<BH")  # a pose frame's flags and ack (bytes 1-3)
+SATURATED_PERCENT = 90  # a bot process using more of its core than this is falling behind
 
 
 class Trail:
-    """The heads one walker sent, in order (the last TRAIL of them)."""
+    """The heads one walker sent, in order: frames 0 to ``sent`` - 1 of its planned walk (the last TRAIL of them count)."""
 
-    def __init__(self) -> None:
-        self.heads = np.full((TRAIL, 3), np.inf)
+    def __init__(self, frames: np.ndarray) -> None:
+        self.heads = frames["parts"][:, 0, :3].astype(np.float64)
         self.sent = 0
 
-    def add(self, head: tuple[float, float, float]) -> None:
-        self.heads[self.sent % TRAIL] = head
-        self.sent += 1
+    def add(self, k: int) -> None:
+        self.sent = k + 1
 
     def nearest(self, head: np.ndarray) -> tuple[float, int]:
         """(distance to the nearest head sent, its number in the walk)."""
-        distance = np.linalg.norm(self.heads - head, axis=1)
+        first = max(0, self.sent - TRAIL)
+        distance = np.linalg.norm(self.heads[first : self.sent] - head, axis=1)
         k = int(np.argmin(distance))
-        number = self.sent - 1 - ((self.sent - 1 - k) % TRAIL)
-        return float(distance[k]), number
+        return float(distance[k]), first + k
 
 
 class Checks:
@@ -151,13 +155,13 @@ def _stands(grid: WalkGrid | None, x: float, z: float) -> bool:
     return all(f is not None and abs(f) < 0.2 for f in floors)
 
 
-async def _bot_walk(
-    client: ThirdSpaceClient, rng: random.Random, hz: float, until: float, trail: Trail, grid: WalkGrid | None = None
-) -> None:
-    bounds = client.welcome["bounds"]
+def _plan_walk(welcome: dict, rng: random.Random, hz: float, periods: int, grid: WalkGrid | None) -> tuple[np.ndarray, list[int]]:
+    """A bot's whole walk, encoded before the run: its pose frames (POSE_DTYPE, head and both hands tracked) and, for
+    each send period, the frame sent then (-1: none, that period something solid was in the way)."""
+    bounds = welcome["bounds"]
     lo, hi = np.array(bounds["min"]) + 0.5, np.array(bounds["max"]) - 0.5
     head_y = min(1.6, hi[1])
-    spawn = client.welcome["spawn"]["position"]
+    spawn = welcome["spawn"]["position"]
     pos = np.array([spawn[0], spawn[2]], dtype=float)
     for _ in range(200):  # a random start on walkable floor (the spawn point if none is found)
         start = np.array([rng.uniform(lo[0], hi[0]), rng.uniform(lo[2], hi[2])])
@@ -166,28 +170,55 @@ async def _bot_walk(
             break
     target = pos.copy()
     period = 1 / hz
-    next_send = time.monotonic()
-    while time.monotonic() < until and not client.closed:
+    parts: list[tuple] = []
+    plan: list[int] = []
+    for _ in range(periods):
         if np.linalg.norm(target - pos) < 0.1:
             target = np.array([rng.uniform(lo[0], hi[0]), rng.uniform(lo[2], hi[2])])
         step = target - pos
         ahead = pos + step / max(np.linalg.norm(step), 1e-9) * min(1.2 * period, np.linalg.norm(step))
         if not _stands(grid, *ahead):  # something solid in the way: walk somewhere else
             target = pos.copy()
-            next_send += period
-            await asyncio.sleep(max(0.0, next_send - time.monotonic()))
+            plan.append(-1)
             continue
         pos = ahead
         yaw = math.atan2(-step[0], -step[1])
         rotation = (0.0, math.sin(yaw / 2), 0.0, math.cos(yaw / 2))
-        left, right = (pos[0] - 0.2, head_y - 0.5, pos[1]), (pos[0] + 0.2, head_y - 0.5, pos[1])
-        try:
-            await client.send_pose((pos[0], head_y, pos[1]), rotation, left=left, right=right)
-            trail.add((pos[0], head_y, pos[1]))
-        except websockets.ConnectionClosed:
-            if not client.reconnect:
-                return  # reported with the other closed connections
-            # the client is reconnecting by itself; walk on once it is back (or stop if it gives up)
+        parts.append((
+            (pos[0], head_y, pos[1], *rotation), (pos[0] - 0.2, head_y - 0.5, pos[1], *IDENTITY),
+            (pos[0] + 0.2, head_y - 0.5, pos[1], *IDENTITY),
+        ))  # fmt: skip
+        plan.append(len(parts) - 1)
+    frames = np.zeros(len(parts), dtype=POSE_DTYPE)
+    frames["kind"] = FRAME_POSE
+    frames["flags"] = FLAG_LEFT | FLAG_RIGHT
+    if parts:
+        frames["parts"] = np.array(parts, dtype=np.float32)
+    return frames, plan
+
+
+async def _bot_walk(client: ThirdSpaceClient, hz: float, until: float, trail: Trail, frames: np.ndarray, plan: list[int]) -> None:
+    """Send the planned frames at ``hz``, patching in only the ack of the newest snapshot (counted, not decoded)."""
+    buffer = bytearray(frames.tobytes())
+    view = memoryview(buffer)
+    size = POSE_DTYPE.itemsize
+    flags = FLAG_LEFT | FLAG_RIGHT
+    period = 1 / hz
+    next_send = time.monotonic()
+    for k in plan:
+        if time.monotonic() >= until or client.closed:
+            break
+        if k >= 0:
+            offset = k * size
+            if client.ack is not None:
+                ACK_FIELDS.pack_into(buffer, offset + 1, flags | FLAG_ACK, client.ack & 0xFFFF)
+            try:
+                await client.ws.send(view[offset : offset + size])
+                trail.add(k)
+            except websockets.ConnectionClosed:
+                if not client.reconnect:
+                    return  # reported with the other closed connections
+                # the client is reconnecting by itself; walk on once it is back (or stop if it gives up)
         next_send += period
         await asyncio.sleep(max(0.0, next_send - time.monotonic()))
 
@@ -292,6 +323,10 @@ async def _worker(
     sluggards = [c for c in await asyncio.gather(*(connect(count + i) for i in range(stalled))) if c is not None]
     if voice:  # every bot turns voice on; every other one opens its microphone
         await asyncio.gather(*(c.send_voice(listen=True, speak=i % 2 == 0) for i, c in enumerate(clients) if c is not None))
+    # Every walker's frames are encoded now, before the run, so that sending one costs only patching its ack.
+    grid = await asyncio.to_thread(_walk_grid, urls[index % len(urls)], scene)
+    periods = math.ceil(seconds * hz) + 2
+    walks = {i: _plan_walk(clients[i].welcome, rng, hz, periods, grid) for i in range(2 * probes, count) if clients[i] is not None}
     await asyncio.get_running_loop().run_in_executor(None, start_barrier.wait)
     for client in sluggards:
         client._reader.cancel()
@@ -300,6 +335,7 @@ async def _worker(
         if client is not None:
             client.bytes_in = 0
     started = time.monotonic()
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     until = started + seconds
     latencies: list[float] = []
     checks = Checks()
@@ -307,17 +343,17 @@ async def _worker(
     for i in range(0, 2 * probes, 2):
         if clients[i] is not None and clients[i + 1] is not None:
             tasks.append(_probe(clients[i], clients[i + 1], hz, until, latencies, checks))
-    grid = await asyncio.to_thread(_walk_grid, urls[index % len(urls)], scene)
-    for i in range(2 * probes, count):
-        if clients[i] is not None:
-            trail = checks.trails[clients[i].id] = Trail()
-            tasks.append(_bot_walk(clients[i], rng, hz, until, trail, grid))
+    for i, walk in walks.items():
+        trail = checks.trails[clients[i].id] = Trail(walk[0])
+        tasks.append(_bot_walk(clients[i], hz, until, trail, *walk))
     if voice:
         tasks += [_bot_signal(c, until) for c in clients if c is not None]
     for outcome in await asyncio.gather(*tasks, return_exceptions=True):
         if isinstance(outcome, BaseException):
             errors.append(f"bot: {type(outcome).__name__}: {outcome}")
     elapsed = time.monotonic() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_s = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     await asyncio.get_running_loop().run_in_executor(None, end_barrier.wait)  # the parent reads /metrics now
     connected = sum(1 for c in clients if c is not None and not c.closed)
     for client in clients:
@@ -337,6 +373,7 @@ async def _worker(
         "connected": connected, "errors": errors, "bytes_in": bytes_in, "latencies": latencies, "elapsed": elapsed,
         "stalled": len(sluggards), "resumes": resumes, "voice_peers": voice_peers,
         "shown_samples": checks.samples, "decode_error_m": checks.error_m, "backward": checks.backward,
+        "cpu_s": cpu_s, "bots": count,
     }  # fmt: skip
 
 
@@ -352,9 +389,11 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _process_main(args: tuple, results) -> None:
+def _process_main(args: tuple, results, cpus: list[int] | None = None) -> None:
     """Always report: a worker that fails says why instead of leaving the parent waiting."""
     _exit_with_parent()
+    if cpus:
+        os.sched_setaffinity(0, cpus)  # as `taskset -c`: the bots stay off the server's cores
     try:
         import uvloop
 
@@ -370,7 +409,7 @@ def _process_main(args: tuple, results) -> None:
         results.put({
             "connected": 0, "errors": [failure], "bytes_in": 0, "latencies": [], "elapsed": 0.0, "stalled": 0, "resumes": 0,
             "voice_peers": [],
-            "shown_samples": 0, "decode_error_m": 0.0, "backward": 0,
+            "shown_samples": 0, "decode_error_m": 0.0, "backward": 0, "cpu_s": 0.0, "bots": args[2],
         })  # fmt: skip
 
 
@@ -385,12 +424,16 @@ def run(
     sample_every: float = 0.0,
     ack_delay: int = 1,
     voice: bool = False,
+    cpus: list[int] | None = None,
 ) -> dict:
     """Run the bots; ``urls`` may name several cluster nodes (bots enter by each in turn).
 
     ``voice``: every bot turns voice on (every other one speaks) and signals as a browser would, without audio.
 
-    ``ack_delay`` (1 or more): each bot acknowledges the snapshot that many back from its newest."""
+    ``ack_delay`` (1 or more): each bot acknowledges the snapshot that many back from its newest.
+
+    ``cpus``: the CPUs the bot processes run on (all of them on each, as ``taskset -c``); one process by
+    default when it names one CPU, else one a CPU (and at most one per 125 bots)."""
     urls = [urls] if isinstance(urls, str) else list(urls)
     bases = [_http_base(url) for url in urls]
     for base in bases:
@@ -399,14 +442,20 @@ def run(
                 pass
         except OSError as err:
             raise LoadTestError(f"no server at {base}: {err}") from None
-    processes = processes or max(1, min(os.cpu_count() or 1, math.ceil(clients / 125)))
+    if cpus:
+        if not hasattr(os, "sched_setaffinity"):
+            raise LoadTestError("--cpus needs a system with CPU affinity (Linux)")
+        if not set(cpus) <= set(range(os.cpu_count() or 1)):
+            raise LoadTestError(f"--cpus {','.join(map(str, cpus))}: this machine has CPUs 0-{(os.cpu_count() or 1) - 1}")
+    most = len(cpus) if cpus else os.cpu_count() or 1
+    processes = processes or max(1, min(most, math.ceil(clients / 125)))
     shares = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
     stalled_shares = [stalled // processes + (1 if i < stalled % processes else 0) for i in range(processes)]
     context = multiprocessing.get_context("spawn")
     barriers = (context.Barrier(processes + 1), context.Barrier(processes + 1))
     results = context.Queue()
     workers = [
-        context.Process(target=_process_main, args=((urls, scene, n, k, hz, seconds, ack_delay, voice, i, barriers), results))
+        context.Process(target=_process_main, args=((urls, scene, n, k, hz, seconds, ack_delay, voice, i, barriers), results, cpus))
         for i, (n, k) in enumerate(zip(shares, stalled_shares, strict=True))
     ]
     for worker in workers:
@@ -472,6 +521,22 @@ def run(
             3,
         ),
     }
+    # The bots' own CPU over the walk: a process near its whole core falls behind, and then the latency measured is its own.
+    bots_cpu_s = sum(o["cpu_s"] for o in outcomes)
+    by_process = [round(100 * o["cpu_s"] / (o["elapsed"] or elapsed), 1) for o in outcomes]
+    saturated = [i for i, percent in enumerate(by_process) if percent > SATURATED_PERCENT]
+    report |= {
+        "bots_cpu_percent": round(100 * bots_cpu_s / elapsed, 1),
+        "bots_cpu_ms_per_bot_per_s": round(1000 * bots_cpu_s / clients / elapsed, 3),
+        "bots_cpu_percent_by_process": by_process,
+        "bots_cpus": list(cpus) if cpus else None,
+        "bots_saturated": saturated,
+    }
+    if saturated:
+        report["warning"] = (
+            f"bot process{'es' if len(saturated) > 1 else ''} {', '.join(map(str, saturated))} used more than {SATURATED_PERCENT} % "
+            "of a core: the latency measured is the load generator's, not the server's (use more --processes or --cpus)"
+        )
     if len(urls) > 1:
         report["server_cpu_percent_by_node"] = [
             round(100 * (a.get("process_cpu_seconds_total", 0) - b.get("process_cpu_seconds_total", 0)) / (wall_after - wall_before), 1)

@@ -1,0 +1,140 @@
+"""One crowded room, the server on one core and the bots on another.
+
+    python benchmarks/sync_load.py --clients 1000 --seconds 60
+
+Starts `thirdspace serve` pinned to CPU 0 (a fresh data directory, the demo scenes) on a
+free port, waits for it, runs `thirdspace loadtest --cpus 1` against one room of the
+`market` scene (capacity 1,000) and stops the server. Prints the load tester's JSON
+report, then its summary as JSON (errors, pose-to-peer latency p50/p99, the server's CPU
+as a share of its core, the bots' CPU) and as a markdown row for BENCHMARKS.md. The
+target: 1,000 bots at 20 Hz for 60 s with zero errors, p99 at most 100 ms and the server
+at most 70 % of its core. When a bot process is saturated the summary says so: the
+latency is then the load generator's, not the server's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(base: str, process: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"no ready server at {base} after {timeout} s")
+
+
+def start_server(data_dir: Path, log: Path, cpu: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    command = [sys.executable, "-m", "thirdspace", "serve", "--no-build", "--port", str(port), "--data-dir", str(data_dir)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THIRDSPACE_")} | {"THIRDSPACE_LOG_LEVEL": "WARNING"}
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=lambda: os.sched_setaffinity(0, {cpu})
+        )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def summarise(report: dict, args: argparse.Namespace) -> dict:
+    p99 = report["latency_ms_p99"]
+    return {
+        "clients": args.clients,
+        "connected": report["clients_connected"],
+        "seconds": report["seconds"],
+        "hz": report["hz"],
+        "errors": report["errors"],
+        "latency_ms_p50": report["latency_ms_p50"],
+        "latency_ms_p99": p99,
+        "server_cpu_percent": report["server_cpu_percent"],  # of the one core it is pinned to
+        "server_tick_ms_mean": report["server_tick_ms_mean"],
+        "bots_cpu_percent": report["bots_cpu_percent"],
+        "bots_cpu_ms_per_bot_per_s": report["bots_cpu_ms_per_bot_per_s"],
+        "bots_saturated": bool(report["bots_saturated"]),
+        "within_target": report["errors"] == 0
+        and p99 is not None
+        and p99 <= args.target_ms
+        and report["server_cpu_percent"] <= args.target_cpu,
+    }
+
+
+def markdown_row(summary: dict) -> str:
+    def ms(value: float | None) -> str:
+        return "–" if value is None else f"{value:g} ms"
+
+    cells = [
+        f"{summary['clients']:,}", f"{summary['connected']:,}", str(summary["errors"]), ms(summary["latency_ms_p50"]),
+        ms(summary["latency_ms_p99"]), f"{summary['server_cpu_percent']:g} %", ms(summary["server_tick_ms_mean"]),
+        f"{summary['bots_cpu_percent']:g} %" + (" (saturated)" if summary["bots_saturated"] else ""),
+        f"{summary['bots_cpu_ms_per_bot_per_s']:g} ms",
+    ]  # fmt: skip
+    return "| " + " | ".join(cells) + " |"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--hz", type=float, default=20)
+    parser.add_argument("--scene", default="market", help="a demo scene whose room holds --clients (market: 1,000)")
+    parser.add_argument("--server-cpu", type=int, default=0, help="the CPU the server is pinned to")
+    parser.add_argument("--bots-cpus", default="1", help="the CPUs of the bot processes (thirdspace loadtest --cpus)")
+    parser.add_argument("--target-ms", type=float, default=100.0, help="p99 pose-to-peer latency target")
+    parser.add_argument("--target-cpu", type=float, default=70.0, help="server CPU target, percent of its core")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "server.log"
+        process, base = start_server(Path(tmp) / "data", log, args.server_cpu)
+        try:
+            wait_ready(base, process)
+            command = [
+                sys.executable, "-m", "thirdspace", "loadtest", "--url", base.replace("http", "ws", 1) + "/ws", "--scene", args.scene,
+                "--clients", str(args.clients), "--seconds", str(args.seconds), "--hz", str(args.hz), "--cpus", args.bots_cpus, "--json",
+            ]  # fmt: skip
+            result = subprocess.run(command, capture_output=True, text=True, timeout=args.seconds + 900)
+            if not result.stdout.strip():
+                print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
+                raise SystemExit(f"the load test failed ({result.returncode}):\n{result.stderr}")
+            report = json.loads(result.stdout)
+        finally:
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    summary = summarise(report, args)
+    print(json.dumps(report))
+    print(json.dumps({"summary": summary}))
+    print("| clients | connected | errors | latency p50 | latency p99 | server CPU | mean tick | bots' CPU | bots' CPU / bot / s |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(markdown_row(summary))
+    if report.get("warning"):
+        print(report["warning"], file=sys.stderr)
+    return 0 if report["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
