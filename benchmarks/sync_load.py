@@ -17,34 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_ready(base: str, process: subprocess.Popen, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"no ready server at {base} after {timeout} s")
+from slow_consumers import free_port, wait_ready
 
 
 def start_server(data_dir: Path, log: Path, cpu: int) -> tuple[subprocess.Popen, str]:
@@ -108,7 +86,7 @@ def main() -> int:
         log = Path(tmp) / "server.log"
         process, base = start_server(Path(tmp) / "data", log, args.server_cpu)
         try:
-            wait_ready(base, process)
+            wait_ready(base, process=process)
             command = [
                 sys.executable, "-m", "thirdspace", "loadtest", "--url", base.replace("http", "ws", 1) + "/ws", "--scene", args.scene,
                 "--clients", str(args.clients), "--seconds", str(args.seconds), "--hz", str(args.hz), "--cpus", args.bots_cpus, "--json",
