@@ -22,6 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from failover import stop
 from slow_consumers import free_port, wait_ready
 
 
@@ -97,12 +98,7 @@ def main() -> int:
                 raise SystemExit(f"the load test failed ({result.returncode}):\n{result.stderr}")
             report = json.loads(result.stdout)
         finally:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
     summary = summarise(report, args)
     print(json.dumps(report))
     print(json.dumps({"summary": summary}))
