@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import aiohttp
+import brotli
 import numpy as np
 import pytest
 
@@ -112,8 +114,17 @@ async def test_twenty_thousand_loose_triangles_are_built_while_the_server_keeps_
 @pytest.mark.timeout(300)
 async def test_a_large_grid_under_bigger_triangles_is_built_within_a_gigabyte(curator):
     """A 3.2 MB file (a 300 x 300 grid and 1,000 triangles bigger than it) once needed 6.5 GB; the worker has 1 GB."""
-    api, _ = curator
+    api, running = curator
     data = hostile.grid_with_triangles_glb(300, 1000)
     assert len(data) < 4 * 1024 * 1024
     reply = await upload(api, "grid-and-triangles", data)
     assert reply.status == 201, reply.body
+    # Its compressed twins are there too (a file this large gets brotli's faster setting) and decode to the file.
+    level = (await api.get(f"/api/assets/{reply.body['sha256']}")).body["levels"][0]
+    assert level["size"] > 1 << 20 and level["encoded"]["br"] < level["size"] / 3
+    async with aiohttp.ClientSession(auto_decompress=False) as http:
+        async with http.get(running.http + level["url"], headers={"Accept-Encoding": "identity"}) as response:
+            plain = await response.read()
+        async with http.get(running.http + level["url"], headers={"Accept-Encoding": "br"}) as response:
+            assert response.headers["Content-Encoding"] == "br"
+            assert brotli.decompress(await response.read()) == plain
