@@ -131,7 +131,8 @@ async def test_in_vr_the_menu_sends_phrases_and_typed_words_and_runs_the_tour(se
     # The trigger on the menu is the menu's: the visitor did not jump.
     assert np.allclose(np.array(await page.evaluate("thirdspace.ar().rig")), start)
     assert (await menu(page))["tab"] == "chat"  # back to the chat, where the line shows
-    assert any("Hello!" in label["text"] for label in (await menu(page))["labels"])
+    # The chat's lines are laid out again on a later frame.
+    await page.wait_for_function("thirdspace.xrMenu().labels.some((l) => l.text.includes('Hello!'))")
 
     # A typed word, on the in-world keyboard.
     await choose(page, "tab:type")
