@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from thirdspace.chat.translate import NoTranslator
 from thirdspace.cluster.node import ClusterUnavailable
 from thirdspace.logs import REQUEST_ID, ROOM_ID
-from thirdspace.metrics import TICK_LATENESS_SECONDS, TICK_SECONDS, VOICE_PAIR_CHANGES, VOICE_SELECT_SECONDS
+from thirdspace.metrics import BYTES_OUT, TICK_LATENESS_SECONDS, TICK_SECONDS, VOICE_PAIR_CHANGES, VOICE_SELECT_SECONDS
 from thirdspace.protocol.codec import Hello, ProtocolError, encode_control
 from thirdspace.protocol.constants import CLOSE_KICKED, CLOSE_ROOM_CLOSED
 from thirdspace.rooms.directory import RoomDirectory
@@ -161,8 +161,11 @@ class RoomRunner:
                     log.exception("tick failed in room %s", self.room.id)
                 else:
                     visitors = self.room.visitors
+                    snapshot = output.snapshot
+                    written = 0  # written straight to idle connections; the writer tasks count what they send
                     for visitor_id, session in self.sessions.items():
-                        session.offer_snapshot(output.snapshot(visitors[visitor_id].slot))
+                        written += session.offer_snapshot(snapshot(visitors[visitor_id].slot))
+                    BYTES_OUT.labels("snapshot").inc(written)
                 TICK_SECONDS.observe(time.perf_counter() - started)
                 if self.room.voice.members and self.room.tick_number % voice_every == 0:
                     self.voice_round()

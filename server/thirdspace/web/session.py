@@ -2,15 +2,19 @@
 single snapshot slot, drained by one writer task.
 
 The room never awaits a socket: it appends to the queue and returns.  A
-connection that stops reading blocks only its own writer; when its control
-queue fills up the connection is aborted, and an unsent snapshot is simply
-replaced by the newer one, so memory per connection stays bounded.
+snapshot offered to an idle connection (nothing queued, the writer not
+sending, little waiting in the transport) is written straight to the
+transport as one frame, without waking the writer.  A connection that stops
+reading blocks only its own writer; when its control queue fills up the
+connection is aborted, and an unsent snapshot is simply replaced by the newer
+one, so memory per connection stays bounded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import struct
 import time
 from collections import deque
 
@@ -21,9 +25,28 @@ from thirdspace.metrics import BYTES_OUT
 CONTROL_OUT = BYTES_OUT.labels("control")
 SNAPSHOT_OUT = BYTES_OUT.labels("snapshot")
 
+# A snapshot is written straight to the transport only while less than this waits in its buffer; above it the
+# client is behind (the kernel's socket buffer is full too) and it gets the newest snapshot once it catches up.
+SNAPSHOT_HIGH_WATER = 4096
+
+_SHORT = struct.Struct("!BB").pack
+_MEDIUM = struct.Struct("!BBH").pack
+_LONG = struct.Struct("!BBQ").pack
+_BINARY_FIN = 0x80 | WSMsgType.BINARY
+
+
+def binary_frame(data: bytes | memoryview) -> bytes:
+    """One final, unmasked, uncompressed binary WebSocket frame (RFC 6455 section 5.2), as a server sends it."""
+    n = len(data)
+    if n < 126:
+        return _SHORT(_BINARY_FIN, n) + data
+    if n < 65536:
+        return _MEDIUM(_BINARY_FIN, 126, n) + data
+    return _LONG(_BINARY_FIN, 127, n) + data
+
 
 class Session:
-    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.BaseTransport | None, queue_limit: int):
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport | None, queue_limit: int):
         self.ws = ws
         self.transport = transport
         self.queue_limit = queue_limit
@@ -33,6 +56,8 @@ class Session:
         self._wake = asyncio.Event()
         self._writer = asyncio.create_task(self._run())
         self._sending_since: float | None = None  # when the frame being written started to wait for the network
+        self._behind_since: float | None = None  # since when every offered snapshot found the transport's buffer full
+        self._busy = False  # the writer has work in hand (it may be waiting for the network)
         self.snapshots_replaced = 0
 
     @property
@@ -41,8 +66,13 @@ class Session:
         return self._close is not None and self._close[0] != 0
 
     def unsent_for(self, now: float) -> float:
-        """How long the frame being written has waited for the client to make room (0 when nothing waits)."""
-        return 0.0 if self._sending_since is None else now - self._sending_since
+        """How long the client has left what was sent unread (0 when nothing waits): the frame the writer is
+        sending has waited for room, or every snapshot since then found the transport's buffer above the mark."""
+        since = self._sending_since
+        behind = self._behind_since
+        if behind is not None and (since is None or behind < since):
+            since = behind
+        return 0.0 if since is None else now - since
 
     @property
     def queued(self) -> int:
@@ -59,15 +89,34 @@ class Session:
         self._control.append(data)
         self._wake.set()
 
-    def offer_snapshot(self, data: bytes | memoryview) -> None:
-        """Offer the newest snapshot; an unsent older one is dropped."""
-        if self._snapshot is not None:
+    def offer_snapshot(self, data: bytes | memoryview) -> int:
+        """Offer the newest snapshot; an unsent older one is dropped.
+
+        Returns the bytes written to the transport now (the caller counts them in ``SNAPSHOT_OUT``), or 0 when the
+        snapshot was left to the writer (control messages go first) or skipped because the client is behind."""
+        if self._busy or self._control or self._close is not None or self._wake.is_set():
+            if self._snapshot is not None:
+                self.snapshots_replaced += 1
+            self._snapshot = data
+            self._wake.set()
+            return 0
+        transport = self.transport
+        if transport is None or transport.is_closing() or self.ws.closed:
+            return 0
+        if transport.get_write_buffer_size() >= SNAPSHOT_HIGH_WATER:
+            # Behind: this one is dropped, and a newer one is offered next tick.
             self.snapshots_replaced += 1
-        self._snapshot = data
-        self._wake.set()
+            if self._behind_since is None:
+                self._behind_since = time.monotonic()
+            return 0
+        self._behind_since = None
+        frame = binary_frame(data)  # a copy: the tick buffer is reused next tick
+        transport.write(frame)
+        return len(data)
 
     def abort(self) -> None:
-        self._close = (0, "")
+        """Drop the connection now; a close already chosen (its code) is kept for the record."""
+        self._close = self._close or (0, "")
         self._control.clear()
         self._snapshot = None
         self._writer.cancel()
@@ -98,7 +147,9 @@ class Session:
         ws = self.ws
         try:
             while True:
+                self._busy = False
                 await self._wake.wait()
+                self._busy = True
                 self._wake.clear()
                 while self._control:
                     data = self._control.popleft()
