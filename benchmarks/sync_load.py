@@ -4,7 +4,9 @@
 
 Starts `thirdspace serve` pinned to CPU 0 (a fresh data directory, the demo scenes) on a
 free port, waits for it, runs `thirdspace loadtest --cpus 1` against one room of the
-`market` scene (capacity 1,000) and stops the server. Prints the load tester's JSON
+`market` scene (capacity 1,000) and stops the server. The walking bots are lean ones
+(`loadtest --lean`: raw sockets, their snapshots counted, not decoded); the latency probes
+are full clients that decode. Prints the load tester's JSON
 report, then its summary as JSON (errors, pose-to-peer latency p50/p99, the server's CPU
 as a share of its core, the bots' CPU) and as a markdown row for BENCHMARKS.md. The
 target: 1,000 bots at 20 Hz for 60 s with zero errors, p99 at most 100 ms and the server
@@ -80,6 +82,9 @@ def main() -> int:
     parser.add_argument("--scene", default="market", help="a demo scene whose room holds --clients (market: 1,000)")
     parser.add_argument("--server-cpu", type=int, default=0, help="the CPU the server is pinned to")
     parser.add_argument("--bots-cpus", default="1", help="the CPUs of the bot processes (thirdspace loadtest --cpus)")
+    parser.add_argument(
+        "--full-bots", action="store_true", help="walking bots on the websockets library's client instead of lean raw-socket ones"
+    )
     parser.add_argument("--target-ms", type=float, default=100.0, help="p99 pose-to-peer latency target")
     parser.add_argument("--target-cpu", type=float, default=70.0, help="server CPU target, percent of its core")
     args = parser.parse_args()
@@ -91,7 +96,7 @@ def main() -> int:
             command = [
                 sys.executable, "-m", "thirdspace", "loadtest", "--url", base.replace("http", "ws", 1) + "/ws", "--scene", args.scene,
                 "--clients", str(args.clients), "--seconds", str(args.seconds), "--hz", str(args.hz), "--cpus", args.bots_cpus, "--json",
-            ]  # fmt: skip
+            ] + ([] if args.full_bots else ["--lean"])  # fmt: skip
             result = subprocess.run(command, capture_output=True, text=True, timeout=args.seconds + 900)
             if not result.stdout.strip():
                 print(log.read_text(errors="replace")[-3000:], file=sys.stderr)

@@ -137,6 +137,36 @@ async def test_loadtest_on_given_cpus_reports_the_bots_own_cpu(server):
     assert figures["shown_samples"] > 0 and figures["decode_error_m_max"] <= 0.002 and figures["shown_backward_steps"] == 0
 
 
+async def test_lean_bots_walk_and_acknowledge_like_full_clients(server):
+    """--lean walkers (raw sockets, counted snapshots) are seen by the decoding observers at the heads they sent, with
+    acknowledgements three snapshots late, as full clients are."""
+
+    async def run(*extra: str) -> dict:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "thirdspace", "loadtest", "--url", server.ws, "--scene", "caravanserai",
+            "--clients", "16", "--seconds", "4", "--processes", "1", "--ack-delay", "3", "--json", *extra,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 180)
+        assert process.returncode == 0, stderr.decode()
+        return json.loads(stdout)
+
+    lean = await run("--lean")
+    assert lean["lean_bots"] is True and lean["clients_connected"] == 16 and lean["errors"] == 0
+    assert lean["bytes_in_per_client_per_s"] > 0 and lean["latency_ms_p50"] is not None
+    assert lean["shown_samples"] > 0 and lean["decode_error_m_max"] <= 0.002 and lean["shown_backward_steps"] == 0
+    full = await run()
+    assert full["lean_bots"] is False and full["errors"] == 0 and full["shown_samples"] > 0
+
+
+def test_lean_bots_refuse_voice():
+    result = subprocess.run(
+        [sys.executable, "-m", "thirdspace", "loadtest", "--url", "ws://127.0.0.1:9/ws", "--scene", "market", "--lean", "--voice"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2 and "--lean bots do not signal voice" in result.stderr
+
+
 def test_loadtest_refuses_a_cpu_list_it_cannot_read():
     result = subprocess.run(
         [sys.executable, "-m", "thirdspace", "loadtest", "--url", "ws://127.0.0.1:9/ws", "--scene", "market", "--cpus", "one"],

@@ -352,6 +352,7 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
         result = run(
             args.url, args.scene, args.clients, hz=args.hz, seconds=args.seconds, processes=args.processes,
             stalled=args.stalled, sample_every=args.sample_every, ack_delay=args.ack_delay, voice=args.voice, cpus=args.cpus,
+            lean=args.lean,
         )  # fmt: skip
     except LoadTestError as err:
         print(f"thirdspace: {err}", file=sys.stderr)
@@ -743,6 +744,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--cpus", type=_cpu_list, metavar="LIST", help="run the bot processes on these CPUs, as taskset -c: 1 or 1,2 or 1-3 (default: any)"
     )
+    load.add_argument("--lean", action="store_true", help="walking bots on raw sockets, one task for all (no voice, no reconnecting)")
     load.add_argument("--json", action="store_true")
     load.set_defaults(func=cmd_loadtest)
 

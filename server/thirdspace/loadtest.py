@@ -8,6 +8,11 @@ on a distinct spot, and an *observer* one metre beside it that decodes its
 snapshots; the time from the mover sending a pose to the observer decoding it
 is one sample.  Server CPU and memory come from the server's ``/metrics``.
 
+With ``lean`` the walking bots are :class:`LeanBot`: a WebSocket client on a raw asyncio protocol
+with its own minimal framing driven by one task per process that sends for groups of them in turn
+(no task or timer per bot), so that one core drives 1,000 of them with room to spare; they
+do not come back after a drop.
+
 With ``ack_delay`` above 1 every bot acknowledges late, as on a slow path.  The
 observers also check what they show of the walking bots of their own process,
 near and far: each shown head must be one the walker really sent (the largest
@@ -18,6 +23,8 @@ a head already shown (a step back along its path).
 from __future__ import annotations
 
 import asyncio
+import base64
+import collections
 import contextlib
 import math
 import multiprocessing
@@ -31,9 +38,10 @@ import urllib.request
 from urllib.parse import urlsplit
 
 import numpy as np
+import orjson
 import websockets
 
-from thirdspace.client import IDENTITY, ThirdSpaceClient
+from thirdspace.client import IDENTITY, MAX_REDIRECTS, PROTOCOL_VERSION, ThirdSpaceClient
 from thirdspace.protocol.constants import FLAG_ACK, FLAG_LEFT, FLAG_RIGHT, FRAME_POSE, POSE_DTYPE
 from thirdspace.scenes.walk import WalkGrid
 
@@ -159,7 +167,7 @@ def _plan_walk(welcome: dict, rng: random.Random, hz: float, periods: int, grid:
     """A bot's whole walk, encoded before the run: its pose frames (POSE_DTYPE, head and both hands tracked) and, for
     each send period, the frame sent then (-1: none, that period something solid was in the way)."""
     bounds = welcome["bounds"]
-    lo, hi = np.array(bounds["min"]) + 0.5, np.array(bounds["max"]) - 0.5
+    lo, hi = [float(v) + 0.5 for v in bounds["min"]], [float(v) - 0.5 for v in bounds["max"]]
     head_y = min(1.6, hi[1])
     spawn = welcome["spawn"]["position"]
     pos = np.array([spawn[0], spawn[2]], dtype=float)
@@ -168,25 +176,27 @@ def _plan_walk(welcome: dict, rng: random.Random, hz: float, periods: int, grid:
         if _stands(grid, *start):
             pos = start
             break
-    target = pos.copy()
-    period = 1 / hz
+    x, z = float(pos[0]), float(pos[1])
+    tx, tz = x, z
+    step_m = 1.2 / hz
     parts: list[tuple] = []
     plan: list[int] = []
     for _ in range(periods):
-        if np.linalg.norm(target - pos) < 0.1:
-            target = np.array([rng.uniform(lo[0], hi[0]), rng.uniform(lo[2], hi[2])])
-        step = target - pos
-        ahead = pos + step / max(np.linalg.norm(step), 1e-9) * min(1.2 * period, np.linalg.norm(step))
-        if not _stands(grid, *ahead):  # something solid in the way: walk somewhere else
-            target = pos.copy()
+        if math.hypot(tx - x, tz - z) < 0.1:
+            tx, tz = rng.uniform(lo[0], hi[0]), rng.uniform(lo[2], hi[2])
+        dx, dz = tx - x, tz - z
+        distance = math.hypot(dx, dz)
+        reach = min(step_m, distance) / max(distance, 1e-9)
+        ax, az = x + dx * reach, z + dz * reach
+        if not _stands(grid, ax, az):  # something solid in the way: walk somewhere else
+            tx, tz = x, z
             plan.append(-1)
             continue
-        pos = ahead
-        yaw = math.atan2(-step[0], -step[1])
+        x, z = ax, az
+        yaw = math.atan2(-dx, -dz)
         rotation = (0.0, math.sin(yaw / 2), 0.0, math.cos(yaw / 2))
         parts.append((
-            (pos[0], head_y, pos[1], *rotation), (pos[0] - 0.2, head_y - 0.5, pos[1], *IDENTITY),
-            (pos[0] + 0.2, head_y - 0.5, pos[1], *IDENTITY),
+            (x, head_y, z, *rotation), (x - 0.2, head_y - 0.5, z, *IDENTITY), (x + 0.2, head_y - 0.5, z, *IDENTITY),
         ))  # fmt: skip
         plan.append(len(parts) - 1)
     frames = np.zeros(len(parts), dtype=POSE_DTYPE)
@@ -195,6 +205,202 @@ def _plan_walk(welcome: dict, rng: random.Random, hz: float, periods: int, grid:
     if parts:
         frames["parts"] = np.array(parts, dtype=np.float32)
     return frames, plan
+
+
+class LeanBot(asyncio.Protocol):
+    """A walking bot on a raw socket: the opening handshake, then frames parsed by hand (RFC 6455 section 5.2).
+
+    Snapshots are counted and acknowledged from their sequence number (bytes 2-3), never decoded; a ping gets its
+    pong; text frames are read only for errors; a close frame ends it.  What it sends is prepared once: every frame is
+    masked with the all-zero key, which a server unmasks like any other (this is a load generator on a network one
+    controls, not a browser: RFC 6455 wants an unpredictable key to protect proxies from crafted payloads)."""
+
+    HEADER = 6  # a client frame of under 126 bytes: two bytes, then the four-byte mask
+
+    def __init__(self, ack_delay: int) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.upgraded = False
+        self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.welcome_waiter: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
+        self.welcome: dict = {}
+        self.id = -1
+        self.ack: int | None = None
+        self._received: collections.deque[int] = collections.deque(maxlen=max(1, ack_delay))
+        self.bytes_in = 0
+        self.snapshots = 0
+        self.errors: list[dict] = []
+        self.close_code: int | None = None
+        self.closed = False
+        self.resumes = 0  # a lean bot does not come back: a drop is an error
+        self.voice_peers: dict = {}
+
+    @classmethod
+    async def connect(cls, url: str, scene: str, name: str, language: str, ack_delay: int, timeout: float = 10.0, **hello) -> LeanBot:
+        message = {"type": "hello", "protocol": PROTOCOL_VERSION, "scene": scene, "name": name, "language": language, "colour": "#4a90d9"}
+        message |= hello
+        for _ in range(MAX_REDIRECTS + 1):
+            parts = urlsplit(url)
+            if parts.scheme != "ws":
+                raise LoadTestError(f"lean bots speak ws:// only, not {url!r}")
+            loop = asyncio.get_running_loop()
+            _, bot = await asyncio.wait_for(loop.create_connection(lambda: cls(ack_delay), parts.hostname, parts.port or 80), timeout)
+            key = base64.b64encode(os.urandom(16)).decode()
+            bot.transport.write(
+                f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+            )
+            try:
+                await asyncio.wait_for(bot.opened, timeout)
+                bot.send_text(orjson.dumps(message))
+                reply = await asyncio.wait_for(bot.welcome_waiter, timeout)
+            except BaseException:
+                bot.abort()
+                raise
+            if reply.get("type") == "welcome" and "redirect" in reply:
+                bot.abort()
+                url, message = reply["redirect"], {**message, "room": reply["room"]}
+                continue
+            if reply.get("type") != "welcome":
+                bot.abort()
+                raise LoadTestError(f"not welcomed: {reply}")
+            bot.welcome, bot.id = reply, reply["id"]
+            return bot
+        raise LoadTestError(f"more than {MAX_REDIRECTS} redirects")
+
+    # -- sending ----------------------------------------------------------------------------------------------------
+
+    @classmethod
+    def frames(cls, payloads: np.ndarray) -> tuple[bytearray, int]:
+        """Binary frames for the rows of a structured array, back to back; returns them and one frame's length."""
+        size = payloads.dtype.itemsize
+        assert size < 126
+        out = np.zeros((len(payloads), cls.HEADER + size), dtype=np.uint8)
+        out[:, 0] = 0x80 | 0x2  # final, binary
+        out[:, 1] = 0x80 | size  # masked, its length
+        out[:, cls.HEADER :] = payloads.view(np.uint8).reshape(len(payloads), size)
+        return bytearray(out.tobytes()), cls.HEADER + size
+
+    def _send(self, opcode: int, payload: bytes) -> None:
+        n = len(payload)
+        if n < 126:
+            header = bytes((0x80 | opcode, 0x80 | n))
+        elif n < 65536:
+            header = bytes((0x80 | opcode, 0x80 | 126)) + n.to_bytes(2, "big")
+        else:
+            header = bytes((0x80 | opcode, 0x80 | 127)) + n.to_bytes(8, "big")
+        self.write(header + b"\0\0\0\0" + payload)
+
+    def send_text(self, data: bytes) -> None:
+        self._send(0x1, data)
+
+    def write(self, frame: bytes | memoryview) -> None:
+        if self.closed or self.transport is None:
+            raise ConnectionError("the bot's connection is closed")
+        self.transport.write(frame)
+
+    def abort(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    async def close(self) -> None:
+        if not self.closed:
+            self._send(0x8, (1000).to_bytes(2, "big"))
+            self.closed = True
+            self.transport.close()
+
+    # -- receiving --------------------------------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        for waiter in (self.opened, self.welcome_waiter):
+            if not waiter.done():
+                waiter.set_exception(ConnectionError(f"connection closed ({self.close_code})"))
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        if not self.upgraded:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            status = bytes(buffer[: buffer.find(b"\r\n")])
+            if b" 101 " not in status + b" ":
+                self.opened.set_exception(ConnectionError(f"no WebSocket upgrade: {status.decode(errors='replace')}"))
+                return
+            del buffer[: end + 4]
+            self.upgraded = True
+            self.opened.set_result(None)
+        pos, end = 0, len(buffer)
+        while end - pos >= 2:
+            opcode, n = buffer[pos] & 0x0F, buffer[pos + 1] & 0x7F
+            start = pos + 2
+            if n == 126:
+                if end - pos < 4:
+                    break
+                n, start = int.from_bytes(buffer[pos + 2 : pos + 4], "big"), pos + 4
+            elif n == 127:
+                if end - pos < 10:
+                    break
+                n, start = int.from_bytes(buffer[pos + 2 : pos + 10], "big"), pos + 10
+            if end - start < n:
+                break
+            pos = start + n
+            self.bytes_in += n
+            if opcode == 0x2:
+                self.snapshots += 1
+                self._received.append(buffer[start + 2] | buffer[start + 3] << 8)
+                if len(self._received) == self._received.maxlen:
+                    self.ack = self._received[0]
+            elif opcode == 0x1:
+                message = orjson.loads(bytes(buffer[start:pos]))
+                if not self.welcome_waiter.done():
+                    self.welcome_waiter.set_result(message)
+                elif message.get("type") == "error":
+                    self.errors.append(message)
+            elif opcode == 0x9:
+                self._send(0xA, bytes(buffer[start:pos]))
+            elif opcode == 0x8:
+                self.close_code = int.from_bytes(buffer[start : start + 2], "big") if n >= 2 else 1005
+                self.closed = True
+                self.transport.close()
+                break
+        del buffer[:pos]
+
+
+LEAN_GROUPS = 10  # lean walkers send in this many groups spread over each period, as people's clients are not in step
+
+
+async def _lean_walks(walkers: list[tuple[LeanBot, Trail, np.ndarray, list[int]]], hz: float, until: float) -> None:
+    """``_bot_walk`` for all the lean bots of a process in one task: each group's planned frames, already framed, are
+    written with only the ack patched in, one group every tenth of a period (no task or timer per bot)."""
+    prepared = []
+    for bot, trail, frames, plan in walkers:
+        buffer, size = LeanBot.frames(frames)
+        prepared.append((bot, trail, buffer, memoryview(buffer), size, plan))
+    groups = [prepared[g::LEAN_GROUPS] for g in range(LEAN_GROUPS)]
+    flags = FLAG_LEFT | FLAG_RIGHT
+    step = 1 / hz / LEAN_GROUPS
+    next_send = time.monotonic()
+    period = 0
+    while time.monotonic() < until:
+        for group in groups:
+            for bot, trail, buffer, view, size, plan in group:
+                k = plan[period] if period < len(plan) else -1
+                if k < 0 or bot.closed:
+                    continue
+                offset = k * size
+                if bot.ack is not None:
+                    ACK_FIELDS.pack_into(buffer, offset + LeanBot.HEADER + 1, flags | FLAG_ACK, bot.ack & 0xFFFF)
+                bot.write(view[offset : offset + size])
+                trail.add(k)
+            next_send += step
+            await asyncio.sleep(max(0.0, next_send - time.monotonic()))
+        period += 1
 
 
 async def _bot_walk(client: ThirdSpaceClient, hz: float, until: float, trail: Trail, frames: np.ndarray, plan: list[int]) -> None:
@@ -291,7 +497,17 @@ async def _probe(
 
 
 async def _worker(
-    urls: list[str], scene: str, count: int, stalled: int, hz: float, seconds: float, ack_delay: int, voice: bool, index: int, barriers
+    urls: list[str],
+    scene: str,
+    count: int,
+    stalled: int,
+    hz: float,
+    seconds: float,
+    ack_delay: int,
+    voice: bool,
+    lean: bool,
+    index: int,
+    barriers,
 ) -> dict:
     start_barrier, end_barrier = barriers
     rng = random.Random(index)
@@ -299,12 +515,14 @@ async def _worker(
     semaphore = asyncio.Semaphore(CONNECT_CONCURRENCY)
     probes = min(PROBES_PER_PROCESS, count // 2)
 
-    async def connect(i: int, **hello: str) -> ThirdSpaceClient | None:
+    async def connect(i: int, **hello: str) -> ThirdSpaceClient | LeanBot | None:
         async with semaphore:
             try:
                 decode = i % 2 == 1 and i < 2 * probes  # observers decode; everyone else only counts
                 url = urls[(index + i) % len(urls)]  # bots enter by every node given; the cluster places them
                 language = rng.choice(["en", "fr", "sw", "zh", "ar"])
+                if lean and 2 * probes <= i < count:  # a walker
+                    return await LeanBot.connect(url, scene, f"bot-{index}-{i}", language, ack_delay, **hello)
                 # bots come back after a drop or a move, as the browser does (stalled ones do not)
                 return await ThirdSpaceClient.connect(
                     url, scene, f"bot-{index}-{i}", language, decode=decode, reconnect=i < count, ack_delay=ack_delay, **hello
@@ -314,7 +532,7 @@ async def _worker(
                 return None
 
     # Probe pairs first, each observer asking for its mover's room (a scene may have many rooms).
-    clients: list[ThirdSpaceClient | None] = []
+    clients: list = []  # ThirdSpaceClient (probes, and every bot unless lean) or LeanBot, None if it could not join
     for i in range(0, 2 * probes, 2):
         mover = await connect(i)
         clients += [mover, await connect(i + 1, room=mover.room) if mover else None]
@@ -326,7 +544,12 @@ async def _worker(
     # Every walker's frames are encoded now, before the run, so that sending one costs only patching its ack.
     grid = await asyncio.to_thread(_walk_grid, urls[index % len(urls)], scene)
     periods = math.ceil(seconds * hz) + 2
-    walks = {i: _plan_walk(clients[i].welcome, rng, hz, periods, grid) for i in range(2 * probes, count) if clients[i] is not None}
+    walks = {}
+    for i in range(2 * probes, count):
+        if clients[i] is not None:
+            walks[i] = _plan_walk(clients[i].welcome, rng, hz, periods, grid)
+            await asyncio.sleep(0)  # the bots read their snapshots meanwhile: the server drops a client that does not
+
     await asyncio.get_running_loop().run_in_executor(None, start_barrier.wait)
     for client in sluggards:
         client._reader.cancel()
@@ -343,9 +566,15 @@ async def _worker(
     for i in range(0, 2 * probes, 2):
         if clients[i] is not None and clients[i + 1] is not None:
             tasks.append(_probe(clients[i], clients[i + 1], hz, until, latencies, checks))
+    lean_walkers = []
     for i, walk in walks.items():
         trail = checks.trails[clients[i].id] = Trail(walk[0])
-        tasks.append(_bot_walk(clients[i], hz, until, trail, *walk))
+        if isinstance(clients[i], LeanBot):
+            lean_walkers.append((clients[i], trail, *walk))
+        else:
+            tasks.append(_bot_walk(clients[i], hz, until, trail, *walk))
+    if lean_walkers:
+        tasks.append(_lean_walks(lean_walkers, hz, until))
     if voice:
         tasks += [_bot_signal(c, until) for c in clients if c is not None]
     for outcome in await asyncio.gather(*tasks, return_exceptions=True):
@@ -425,6 +654,7 @@ def run(
     ack_delay: int = 1,
     voice: bool = False,
     cpus: list[int] | None = None,
+    lean: bool = False,
 ) -> dict:
     """Run the bots; ``urls`` may name several cluster nodes (bots enter by each in turn).
 
@@ -432,9 +662,16 @@ def run(
 
     ``ack_delay`` (1 or more): each bot acknowledges the snapshot that many back from its newest.
 
+    ``lean``: the walking bots are :class:`LeanBot` (raw sockets, one task for all of them; no voice,
+    and a dropped one is an error rather than coming back); the probes and stalled bots stay full clients.
+
     ``cpus``: the CPUs the bot processes run on (all of them on each, as ``taskset -c``); one process by
     default when it names one CPU, else one a CPU (and at most one per 125 bots)."""
     urls = [urls] if isinstance(urls, str) else list(urls)
+    if lean and voice:
+        raise LoadTestError("--lean bots do not signal voice: leave out --voice or --lean")
+    if lean and any(not url.startswith("ws://") for url in urls):
+        raise LoadTestError("--lean bots speak ws:// only")
     bases = [_http_base(url) for url in urls]
     for base in bases:
         try:
@@ -455,7 +692,7 @@ def run(
     barriers = (context.Barrier(processes + 1), context.Barrier(processes + 1))
     results = context.Queue()
     workers = [
-        context.Process(target=_process_main, args=((urls, scene, n, k, hz, seconds, ack_delay, voice, i, barriers), results, cpus))
+        context.Process(target=_process_main, args=((urls, scene, n, k, hz, seconds, ack_delay, voice, lean, i, barriers), results, cpus))
         for i, (n, k) in enumerate(zip(shares, stalled_shares, strict=True))
     ]
     for worker in workers:
@@ -509,6 +746,7 @@ def run(
         "latency_ms_p99": round(float(np.percentile(latencies, 99)), 1) if latencies.size else None,
         "bytes_in_per_client_per_s": round(sum(o["bytes_in"] for o in outcomes) / clients / elapsed, 1),
         "ack_delay": ack_delay,
+        "lean_bots": lean,
         # what the observers showed of their process's walkers: the farthest from a head really sent, and steps back
         "shown_samples": sum(o["shown_samples"] for o in outcomes),
         "decode_error_m_max": round(max(o["decode_error_m"] for o in outcomes), 5),
