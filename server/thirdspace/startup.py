@@ -84,11 +84,12 @@ def sync_kernels() -> list[Any]:
     """The numba dispatchers that ``sync.engine.warm_up`` compiles (those inlined into others have no code of their own)."""
     from numba.core.registry import CPUDispatcher
 
+    from thirdspace.rooms import inbox
     from thirdspace.sync import kernels, validate
     from thirdspace.voice import selection
 
     found: dict[int, Any] = {}
-    for module in (kernels, validate, selection):
+    for module in (kernels, validate, inbox, selection):
         for value in vars(module).values():
             if isinstance(value, CPUDispatcher) and value.targetoptions.get("inline", "never") != "always":
                 found[id(value)] = value
@@ -110,11 +111,13 @@ def kernels_cached(dispatchers: list[Any]) -> bool:
 
 async def warm_up_kernels(steps: Steps) -> None:
     """Load or compile every sync kernel in a thread, counting them as they are ready."""
+    from thirdspace.rooms import inbox
     from thirdspace.sync import engine
     from thirdspace.voice import selection
 
     def warm_up() -> None:
         engine.warm_up()
+        inbox.warm_up()
         selection.warm_up()
 
     dispatchers = await asyncio.to_thread(sync_kernels)
@@ -130,3 +133,4 @@ async def warm_up_kernels(steps: Steps) -> None:
             break
     await work
     steps.count(len(dispatchers), len(dispatchers))
+

@@ -5,6 +5,7 @@ import numpy as np
 from tests.conftest import demo_scene
 from thirdspace.protocol.codec import decode_pose, encode_pose
 from thirdspace.protocol.constants import FLAG_ACK, FLAG_LEFT, FLAG_RIGHT
+from thirdspace.rooms import inbox
 from thirdspace.rooms.room import Room
 from thirdspace.scenes.model import validate as validate_scene
 from thirdspace.sync import kernels, validate
@@ -17,11 +18,13 @@ KERNELS = [
     kernels.select_interest,
     kernels.encode_snapshots,
     validate.accept_pose,
+    inbox.check_all,
 ]
 
 
 def test_the_server_path_uses_only_warmed_up_signatures():
     warm_up()
+    inbox.warm_up()
     before = {k.py_func.__name__: list(k.signatures) for k in KERNELS}
     room = Room("market-1", validate_scene(demo_scene("market")))
     ama, _ = room.join("Ama", "en", "#000000", now=0)

@@ -52,7 +52,17 @@ from thirdspace.protocol.codec import (
     decode_pose,
     encode_control,
 )
-from thirdspace.protocol.constants import CLOSE_FLOOD, CLOSE_MESSAGE_TOO_BIG, CLOSE_POLICY, CLOSE_SLOW_READER, FLAG_ACK, MAX_FRAME_BYTES
+from thirdspace.protocol.constants import (
+    CLOSE_FLOOD,
+    CLOSE_INVALID_PAYLOAD,
+    CLOSE_MESSAGE_TOO_BIG,
+    CLOSE_POLICY,
+    CLOSE_SLOW_READER,
+    FLAG_ACK,
+    FRAME_POSE,
+    MAX_FRAME_BYTES,
+    POSE_FRAME_SIZE,
+)
 
 # Not the client's fault (a voice peer that just left is a race): no part of the error budget.
 UNCOUNTED_ERRORS = frozenset({"rate_limited", "unavailable", "not_paired"})
@@ -104,13 +114,18 @@ class TokenBucket:
         self.tokens, self.at = -seconds * self.rate, now
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pose:
-    """A decoded uplink pose frame."""
+    """An uplink pose frame of the right length and kind; the room reads its floats (``rooms/inbox.py``)."""
 
     flags: int
     ack: int
-    parts: np.ndarray  # (3, 7) float32: head, left, right as px py pz qx qy qz qw
+    frame: bytes
+
+    @property
+    def parts(self) -> np.ndarray:
+        """(3, 7) float32: head, left, right as px py pz qx qy qz qw."""
+        return decode_pose(self.frame)[2]
 
 
 Message = Hello | Watch | Chat | Quick | TourAction | Report | VoiceState | Signal | Pose
@@ -232,11 +247,11 @@ class Connection:
             if not self._pose_allowance.take(now):
                 return self.close(CLOSE_FLOOD, f"poses faster than {self.budgets.poses_per_s:g} a second")
             return []
-        try:
-            flags, ack, parts = decode_pose(data)
-        except ProtocolError as err:
-            assert err.close_code is not None
-            return self.close(err.close_code, err.message)
+        if len(data) != POSE_FRAME_SIZE:
+            return self.close(CLOSE_INVALID_PAYLOAD, f"a pose frame is {POSE_FRAME_SIZE} bytes, got {len(data)}")
+        if data[0] != FRAME_POSE:
+            return self.close(CLOSE_INVALID_PAYLOAD, f"unknown binary frame kind {data[0]}")
+        flags, ack = data[1], data[2] | data[3] << 8
         # Snapshots go to a member every tick, and a client that reads them acknowledges them in its poses: one whose
         # poses have acknowledged nothing new for read_timeout_s is sending without reading.
         if flags & FLAG_ACK and ack != self._ack:
@@ -245,7 +260,7 @@ class Connection:
             self._ack_at = now
         elif now - self._ack_at >= self.budgets.read_timeout_s:
             return self.close(CLOSE_SLOW_READER, f"no snapshot acknowledged for {self.budgets.read_timeout_s:g} s")
-        return [Request(Pose(flags, ack, parts), now)]
+        return [Request(Pose(flags, ack, bytes(data)), now)]
 
     def check(self, now: float, unsent_for: float = 0.0) -> list[Event]:
         """The deadlines: a hello within ``hello_timeout_s`` of opening, and no frame left unread by the client

@@ -23,8 +23,9 @@ from thirdspace.chat import glossary
 from thirdspace.chat.languages import mismatch
 from thirdspace.chat.moderation import blocklist_of, clean, match_key
 from thirdspace.chat.quick import needs_thing, node_name, phrases, render
-from thirdspace.protocol.codec import ProtocolError
-from thirdspace.protocol.constants import DEFAULT_AVATAR, FLAG_ACK, FLAG_TELEPORT, PART_FLOATS, PARTS, PROTOCOL_VERSION
+from thirdspace.protocol.codec import ProtocolError, encode_pose
+from thirdspace.protocol.constants import DEFAULT_AVATAR, FLAG_TELEPORT, PART_FLOATS, PARTS, PROTOCOL_VERSION
+from thirdspace.rooms.inbox import PoseInbox, check_all
 from thirdspace.scenes import walk as walking
 from thirdspace.scenes.model import Scene
 from thirdspace.sync import validate
@@ -101,6 +102,7 @@ class Visitor:
 
 @dataclass
 class RoomStats:
+    poses_accepted: int = 0
     poses_dropped: int = 0
     poses_not_walkable: int = 0  # of those dropped, by the walk check
 
@@ -144,6 +146,11 @@ class Room:
         # Where each visitor last stood on walkable floor (x, z): a head may lean LEAN_M from it (scenes/walk.py).
         self.walk: walking.WalkGrid | None = self.scene.walk
         self._anchor = np.zeros((capacity, 2))
+        # Pose frames as they arrive, checked at the next tick (rooms/inbox.py); what those checks tell visitors.
+        self.inbox = PoseInbox(max(64, 2 * capacity))
+        self.notices: list[Outbound] = []
+        self._pose = np.zeros((len(PARTS), PART_FLOATS), np.float32)
+        self._no_grid = np.zeros((1, 1), np.float32)
         self.voice = RoomVoice(self._voice_rules(self.scene.document), capacity)
 
     # -- membership ---------------------------------------------------------------
@@ -169,6 +176,7 @@ class Room:
         """A new visitor (or, with ``visitor_id`` and ``secret``, a member brought back into a reopened room)."""
         if self.is_full:
             raise RoomFull(self.id)
+        self.check_poses()  # the slot's state is set below: nothing waiting may apply to it after that
         now = time.monotonic() if now is None else now
         if visitor_id is not None and visitor_id in self.visitors:
             raise ValueError(f"visitor {visitor_id} is already in room {self.id}")
@@ -341,6 +349,7 @@ class Room:
         return [Outbound(state, to=member) for member in guided.everyone]
 
     def leave(self, visitor_id: int) -> list[Outbound]:
+        self.check_poses()  # the poses waiting are checked while every sender still has its slot
         self.muted.discard(visitor_id)
         voice = self._outbound(self.voice.leave(visitor_id))
         self.voice.room_muted.discard(visitor_id)
@@ -375,41 +384,58 @@ class Room:
 
     # -- poses --------------------------------------------------------------------
 
+    def queue_pose(self, visitor_id: int, frame: bytes, now: float) -> None:
+        """Keep an uplink pose frame (88 bytes, kind checked) for the checks at the next tick (``check_poses``)."""
+        if self.inbox.full:
+            self.check_poses()
+        self.inbox.put(self.visitors[visitor_id].slot, frame, now)
+
     def accept_pose(self, visitor_id: int, flags: int, parts: np.ndarray, now: float, ack: int = 0) -> bool:
-        """Take the snapshot ack; validate the pose and keep it for the next tick if plausible, else drop and count it."""
-        visitor = self.visitors[visitor_id]
-        slot = visitor.slot
-        if flags & FLAG_ACK:
-            self.sync.acknowledge(slot, ack)
-            flags &= ~FLAG_ACK
+        """Check one pose now (after those waiting): True if kept for the next tick, False if dropped."""
+        self.check_poses()
+        self.queue_pose(visitor_id, encode_pose(parts, flags, ack), now)
+        k = self.inbox.count - 1
+        self.check_poses()
+        return not (self.inbox.codes[k] or self.inbox.walk_codes[k])
+
+    def check_poses(self) -> None:
+        """Check the waiting pose frames, oldest first: take each one's snapshot ack, keep a plausible pose in the
+        inbox arrays for the tick (newest wins), drop and count the rest; a walk refusal may earn its sender a
+        ``not_walkable`` notice in ``notices``."""
+        inbox = self.inbox
+        count = inbox.count
+        if count == 0:
+            return
         rules = self.rules
         grid = self.walk
-        if grid is not None:
-            previous = self._latest_parts(slot)[0]
-            has_previous = not math.isnan(self._last_pose_at[slot])
-            refused = walking.check_pose(
-                slot, parts, bool(flags & FLAG_TELEPORT), has_previous, previous, self._anchor, grid.floor, grid.top,
-                grid.origin_x, grid.origin_z, grid.cell_m,
-            )  # fmt: skip
-            if refused:
-                visitor.dropped_poses += 1
-                visitor.walk_refused = refused
-                self.stats.poses_dropped += 1
-                self.stats.poses_not_walkable += 1
-                return False
-        code = validate.accept_pose(
-            slot, flags, parts, now, self._bounds_min, self._bounds_max, rules.max_speed_mps, rules.teleport_range_m,
-            rules.teleport_interval_s, rules.hand_reach_m, self.parts, self._inbox_parts, self._inbox_flags, self._pending,
-            self._last_pose_at, self._teleport_ready_at,
+        floor, top = (grid.floor, grid.top) if grid is not None else (self._no_grid, self._no_grid)
+        x0, z0, cell = (grid.origin_x, grid.origin_z, grid.cell_m) if grid is not None else (0.0, 0.0, 1.0)
+        check_all(
+            count, inbox.frames, inbox.words, inbox.slots, inbox.times, inbox.codes, inbox.walk_codes, self._pose,
+            self.sync.client_ack, grid is not None, floor, top, x0, z0, cell, self._anchor, self._bounds_min,
+            self._bounds_max, rules.max_speed_mps, rules.teleport_range_m, rules.teleport_interval_s, rules.hand_reach_m,
+            self.parts, self._inbox_parts, self._inbox_flags, self._pending, self._last_pose_at, self._teleport_ready_at,
         )  # fmt: skip
-        if code != validate.ACCEPTED:
+        inbox.count = 0
+        refused = np.flatnonzero(inbox.codes[:count] | inbox.walk_codes[:count])
+        self.stats.poses_accepted += count - len(refused)
+        for k in refused:  # rare: most visitors' poses are plausible
+            visitor = self.visitors[int(self.ids[inbox.slots[k]])]
             visitor.dropped_poses += 1
             self.stats.poses_dropped += 1
-            log.debug("room %s: pose from visitor %s dropped: %s", self.id, visitor_id, validate.REASONS[code])
-            return False
-        if grid is not None:
-            walking.stands(slot, parts, self._anchor, grid.floor, grid.origin_x, grid.origin_z, grid.cell_m)
-        return True
+            walk_code = int(inbox.walk_codes[k])
+            if walk_code:
+                visitor.walk_refused = walk_code
+                self.stats.poses_not_walkable += 1
+                notice = self.walk_notice(visitor.id, float(inbox.times[k]))
+                if notice is not None:
+                    self.notices.append(Outbound(notice, to=visitor.id))
+            else:
+                log.debug("room %s: pose from visitor %s dropped: %s", self.id, visitor.id, validate.REASONS[int(inbox.codes[k])])
+
+    def take_notices(self) -> list[Outbound]:
+        notices, self.notices = self.notices, []
+        return notices
 
     def walk_notice(self, visitor_id: int, now: float) -> dict[str, Any] | None:
         """After a pose the walk check refused: the ``error`` to send (``not_walkable``, with the position the room
@@ -437,6 +463,7 @@ class Room:
 
     def tick(self) -> TickOutput:
         """Apply the newest pose of each visitor, then encode every visitor's snapshot."""
+        self.check_poses()
         self.tick_number += 1
         slots = np.flatnonzero(self._pending)
         if len(slots):

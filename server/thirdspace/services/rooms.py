@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from thirdspace.chat.translate import NoTranslator
 from thirdspace.cluster.node import ClusterUnavailable
 from thirdspace.logs import REQUEST_ID, ROOM_ID
-from thirdspace.metrics import BYTES_OUT, TICK_LATENESS_SECONDS, TICK_SECONDS, VOICE_PAIR_CHANGES, VOICE_SELECT_SECONDS
+from thirdspace.metrics import BYTES_IN, BYTES_OUT, POSES, TICK_LATENESS_SECONDS, TICK_SECONDS, VOICE_PAIR_CHANGES, VOICE_SELECT_SECONDS
 from thirdspace.protocol.codec import Hello, ProtocolError, encode_control
-from thirdspace.protocol.constants import CLOSE_KICKED, CLOSE_ROOM_CLOSED
+from thirdspace.protocol.constants import CLOSE_KICKED, CLOSE_ROOM_CLOSED, POSE_FRAME_SIZE
 from thirdspace.rooms.directory import RoomDirectory
 from thirdspace.rooms.room import Outbound, Room, RoomRules, Visitor
 from thirdspace.scenes.model import Scene
@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from thirdspace.web.session import Session
 
 log = logging.getLogger(__name__)
+
+BINARY_IN = BYTES_IN.labels("binary")
+POSES_ACCEPTED = POSES.labels("accepted")
+POSES_DROPPED = POSES.labels("dropped")
 
 
 def identity_parts(identity: str) -> tuple[list[str], bool]:
@@ -110,6 +114,7 @@ class RoomRunner:
         self.since_ms: dict[int, int] = {}  # visitor id -> when its connection was admitted (for token revocation)
         self.task: asyncio.Task[None] | None = None
         self.chat_lock = asyncio.Lock()
+        self._poses_counted = (0, 0, 0)  # the room's pose frames received, accepted and dropped, as last counted
 
     def deliver(self, outbound: list[Outbound]) -> None:
         encoded: dict[int, bytes] = {}  # one message sent to several visitors one by one is encoded once
@@ -143,6 +148,15 @@ class RoomRunner:
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self.run(), name=f"tick {self.room.id}")
 
+    def _count_poses(self) -> None:
+        """The tick's pose checks into the metrics: counted per tick, not per frame."""
+        stats, counted = self.room.stats, self._poses_counted
+        received, accepted, dropped = self.room.inbox.received, stats.poses_accepted, stats.poses_dropped
+        BINARY_IN.inc((received - counted[0]) * POSE_FRAME_SIZE)
+        POSES_ACCEPTED.inc(accepted - counted[1])
+        POSES_DROPPED.inc(dropped - counted[2])
+        self._poses_counted = (received, accepted, dropped)
+
     async def run(self) -> None:
         ROOM_ID.set(self.room.id)  # this task's log lines name its room, not the request that opened it
         REQUEST_ID.set("")
@@ -166,6 +180,9 @@ class RoomRunner:
                     for visitor_id, session in self.sessions.items():
                         written += session.offer_snapshot(snapshot(visitors[visitor_id].slot))
                     BYTES_OUT.labels("snapshot").inc(written)
+                    self._count_poses()
+                    if self.room.notices:
+                        self.deliver(self.room.take_notices())
                 TICK_SECONDS.observe(time.perf_counter() - started)
                 if self.room.voice.members and self.room.tick_number % voice_every == 0:
                     self.voice_round()

@@ -20,7 +20,7 @@ from typing import Any
 from thirdspace.chat.moderation import blocklist_of
 from thirdspace.cluster.node import ClusterUnavailable
 from thirdspace.logs import ROOM_ID
-from thirdspace.metrics import CHAT_MESSAGES, CHAT_SECONDS, POSES, VOICE_SIGNALS
+from thirdspace.metrics import CHAT_MESSAGES, CHAT_SECONDS, VOICE_SIGNALS
 from thirdspace.protocol.codec import Chat, Hello, ProtocolError, Quick, Report, Signal, TourAction, VoiceState, Watch, encode_control
 from thirdspace.protocol.connection import Connection, Event, Message, Pose, Request, Send
 from thirdspace.rooms.room import Outbound, Visitor
@@ -29,8 +29,6 @@ from thirdspace.store import ROLES, NotFound, User
 
 log = logging.getLogger(__name__)
 
-POSES_ACCEPTED = POSES.labels("accepted")
-POSES_DROPPED = POSES.labels("dropped")
 SIGNALS_RELAYED = VOICE_SIGNALS.labels("relayed")
 SIGNALS_REFUSED = VOICE_SIGNALS.labels("refused")
 
@@ -160,15 +158,22 @@ class VisitorRequests:
         await self.store.add_report(runner.room.id, runner.room.scene.id, line, report.reason, who)
         return [Send(encode_control({"type": "reported", "message": report.message}))]
 
+    def take_pose(self, events: list[Event]) -> bool:
+        """The fast path of the one frame most visitors send: if ``events`` is just a pose request, hand its frame
+        to the room (checked at its next tick; a walk refusal's notice comes from the tick) and return True."""
+        if len(events) != 1:
+            return False
+        request = events[0]
+        if type(request) is not Request or type(request.message) is not Pose or self.member is None:
+            return False
+        runner, visitor = self.member
+        runner.room.queue_pose(visitor.id, request.message.frame, request.now)
+        return True
+
     async def pose(self, pose: Message, now: float) -> list[Event]:
         assert self.member is not None and isinstance(pose, Pose)
         runner, visitor = self.member
-        accepted = runner.room.accept_pose(visitor.id, pose.flags, pose.parts, now, pose.ack)
-        (POSES_ACCEPTED if accepted else POSES_DROPPED).inc()
-        if not accepted:  # not part of the error budget: a client's own collisions may disagree a little
-            notice = runner.room.walk_notice(visitor.id, now)
-            if notice is not None:
-                return [Send(encode_control(notice))]
+        runner.room.queue_pose(visitor.id, pose.frame, now)
         return []
 
     async def voice(self, state: Message, now: float) -> list[Event]:

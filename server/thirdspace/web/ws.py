@@ -73,9 +73,11 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     try:
         while not connection.closed:
             now = time.monotonic()
-            await perform(connection.check(now, session.unsent_for(now)))
-            if connection.closed:
-                break
+            due = connection.check(now, session.unsent_for(now))
+            if due:
+                await perform(due)
+                if connection.closed:
+                    break
             wait = connection.check_every(now)  # only before the hello: a member's silence is the heartbeat's to notice
             try:
                 msg = await (ws.receive() if wait is None else ws.receive(timeout=max(wait, 0.01)))
@@ -85,8 +87,10 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
                 TEXT_IN.inc(len(msg.data))
                 await perform(connection.receive_text(msg.data, time.monotonic()))
             elif msg.type == WSMsgType.BINARY:
-                BINARY_IN.inc(len(msg.data))
-                await perform(connection.receive_binary(msg.data, time.monotonic()))
+                events = connection.receive_binary(msg.data, time.monotonic())
+                if not requests.take_pose(events):  # a pose frame's bytes are counted by its room, per tick
+                    BINARY_IN.inc(len(msg.data))
+                    await perform(events)
             elif msg.type == WSMsgType.ERROR and isinstance(msg.data, WebSocketError):
                 connection.receive_violation()  # aiohttp has closed the connection (1009 for a frame too big)
             else:  # CLOSE from the client; CLOSING, CLOSED; ERROR of a lost network
