@@ -28,8 +28,9 @@ from thirdspace.services.voice import Voice, voice_rules
 from thirdspace.startup import Steps, warm_up_kernels
 from thirdspace.sync.engine import SyncSettings
 from thirdspace.web.auth import auth_middleware, issue_browser_cookie
+from thirdspace.web.heartbeat import Heartbeats
 from thirdspace.web.http import add_routes, body_middleware, largest_body
-from thirdspace.web.keys import ASSETS, CLUSTER, DB, PUBLISHER, ROOMS, SCENE_ASSETS, SETTINGS, STATE
+from thirdspace.web.keys import ASSETS, CLUSTER, DB, HEARTBEATS, PUBLISHER, ROOMS, SCENE_ASSETS, SETTINGS, STATE
 from thirdspace.web.limits import LIMITS, Limits, limits_middleware, quiet_fd_errors, raise_fd_limit
 from thirdspace.web.publishing import Publisher
 
@@ -104,6 +105,7 @@ def create_app(settings: Settings, steps: Steps | None = None) -> web.Applicatio
     app[ROOMS] = hub
     app[PUBLISHER] = publisher
     app[STATE] = {"ready": False}
+    app[HEARTBEATS] = heartbeats = Heartbeats()
 
     async def open_services(app: web.Application) -> None:
         where = "PostgreSQL" if settings.database_url else f"SQLite in {settings.data_dir / 'thirdspace.sqlite3'}"
@@ -133,6 +135,7 @@ def create_app(settings: Settings, steps: Steps | None = None) -> web.Applicatio
         await app[ROOMS].close(CLOSE_GOING_AWAY, "server shutting down")
 
     async def close_services(app: web.Application) -> None:
+        await heartbeats.stop()
         await voice.close()
         await workers.close()
         await db.close()
@@ -144,6 +147,7 @@ def create_app(settings: Settings, steps: Steps | None = None) -> web.Applicatio
         join_cluster(app, settings, hub, publisher)  # appends its own start: after the scenes are loaded
 
     async def mark_ready(app: web.Application) -> None:
+        heartbeats.start()
         app[STATE]["ready"] = True
 
     app.on_startup.append(mark_ready)

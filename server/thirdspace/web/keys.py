@@ -9,6 +9,7 @@ from thirdspace.config import Settings
 from thirdspace.services.assets import AsyncAssetLibrary
 from thirdspace.services.rooms import LiveRooms
 from thirdspace.services.store import AsyncDatabase
+from thirdspace.web.heartbeat import Heartbeats
 from thirdspace.web.publishing import Publisher
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -19,3 +20,4 @@ DB = web.AppKey("db", AsyncDatabase)  # every method is a coroutine: await it
 PUBLISHER = web.AppKey("publisher", Publisher)
 CLUSTER = web.AppKey("cluster", Cluster)  # only in cluster mode
 STATE = web.AppKey("state", dict)  # {"ready": bool}: kernels compiled and not shutting down
+HEARTBEATS = web.AppKey("heartbeats", Heartbeats)  # pings idle WebSocket connections, drops silent ones

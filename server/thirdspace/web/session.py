@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import struct
 import time
 from collections import deque
@@ -33,6 +34,7 @@ _SHORT = struct.Struct("!BB").pack
 _MEDIUM = struct.Struct("!BBH").pack
 _LONG = struct.Struct("!BBQ").pack
 _BINARY_FIN = 0x80 | WSMsgType.BINARY
+PING_FRAME = bytes([0x80 | WSMsgType.PING, 0])  # final, empty, unmasked
 
 
 def binary_frame(data: bytes | memoryview) -> bytes:
@@ -59,6 +61,8 @@ class Session:
         self._behind_since: float | None = None  # since when every offered snapshot found the transport's buffer full
         self._busy = False  # the writer has work in hand (it may be waiting for the network)
         self.snapshots_replaced = 0
+        self.heard_at = time.monotonic()  # when the client last sent a frame (web/heartbeat.py)
+        self.pinged_at = -math.inf
 
     @property
     def closed_by_server(self) -> bool:
@@ -113,6 +117,12 @@ class Session:
         frame = binary_frame(data)  # a copy: the tick buffer is reused next tick
         transport.write(frame)
         return len(data)
+
+    def ping(self) -> None:
+        """Write a ping frame now (frames go to the transport whole, so it never lands inside another)."""
+        transport = self.transport
+        if self._close is None and transport is not None and not transport.is_closing():
+            transport.write(PING_FRAME)
 
     def abort(self) -> None:
         """Drop the connection now; a close already chosen (its code) is kept for the record."""

@@ -19,7 +19,7 @@ from thirdspace.protocol.constants import CLOSE_FLOOD, MAX_FRAME_BYTES
 from thirdspace.services.visitors import VisitorRequests
 from thirdspace.web.auth import identify, origin_allowed, visitor_identities
 from thirdspace.web.http import json_error
-from thirdspace.web.keys import DB, ROOMS, SETTINGS
+from thirdspace.web.keys import DB, HEARTBEATS, ROOMS, SETTINGS
 from thirdspace.web.limits import LIMITS
 from thirdspace.web.peers import peer_address
 from thirdspace.web.session import Session
@@ -34,12 +34,15 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     user, _ = identify(request)  # the auth middleware has answered 401 for an unknown token already
     settings = request.app[SETTINGS]
     # aiohttp closes with 1009 at max_msg_size; the Connection enforces the limit itself (frames of exactly MAX are fine).
-    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES + 1, heartbeat=20.0, compress=False, decode_text=False)
+    # The heartbeat is web/heartbeat.py's (pings are answered below): aiohttp's would cost a timer per chunk received.
+    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES + 1, autoping=False, compress=False, decode_text=False)
     try:
         await ws.prepare(request)
     except ConnectionError:  # the client went away during the handshake
         return ws
     session = Session(ws, request.transport, settings.send_queue_messages)
+    heartbeats = request.app[HEARTBEATS]
+    heartbeats.sessions.add(session)
     budgets = Budgets.for_tick(
         settings.tick_hz,
         control_per_s=settings.control_per_s,
@@ -83,6 +86,7 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
                 msg = await (ws.receive() if wait is None else ws.receive(timeout=max(wait, 0.01)))
             except TimeoutError:
                 continue
+            session.heard_at = time.monotonic()
             if msg.type == WSMsgType.TEXT:
                 TEXT_IN.inc(len(msg.data))
                 await perform(connection.receive_text(msg.data, time.monotonic()))
@@ -91,11 +95,16 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
                 if not requests.take_pose(events):  # a pose frame's bytes are counted by its room, per tick
                     BINARY_IN.inc(len(msg.data))
                     await perform(events)
+            elif msg.type == WSMsgType.PING:
+                await ws.pong(msg.data)
+            elif msg.type == WSMsgType.PONG:
+                pass  # an answer to the heartbeat's ping: heard
             elif msg.type == WSMsgType.ERROR and isinstance(msg.data, WebSocketError):
                 connection.receive_violation()  # aiohttp has closed the connection (1009 for a frame too big)
             else:  # CLOSE from the client; CLOSING, CLOSED; ERROR of a lost network
                 connection.receive_close(msg.data if msg.type == WSMsgType.CLOSE else None)
     finally:
+        heartbeats.sessions.discard(session)
         await requests.end()
         await session.finish()
         if not ws.closed:
