@@ -162,6 +162,7 @@ def _run(settings: Settings, sockets: list, steps, banner: str, write) -> int:
     from aiohttp import web
 
     from thirdspace.app import create_app
+    from thirdspace.startup import settle_memory
     from thirdspace.web.limits import LimitedRunner
 
     try:
@@ -173,6 +174,7 @@ def _run(settings: Settings, sockets: list, steps, banner: str, write) -> int:
         app = create_app(settings, steps)
         runner = LimitedRunner(app, handle_signals=False, shutdown_timeout=settings.drain_timeout_s + 5)  # counts connections
         await runner.setup()  # on_startup: the store, the asset workers, the kernels, the scenes
+        settle_memory()
         try:
             for sock in sockets:
                 # listens from here on; a deep queue of waiting connections (up to the kernel's somaxconn) lets a burst of
