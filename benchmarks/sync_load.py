@@ -28,10 +28,12 @@ from failover import stop
 from slow_consumers import free_port, wait_ready
 
 
-def start_server(data_dir: Path, log: Path, cpu: int) -> tuple[subprocess.Popen, str]:
+def start_server(data_dir: Path, log: Path, cpu: int, source: Path | None = None) -> tuple[subprocess.Popen, str]:
     port = free_port()
     command = [sys.executable, "-m", "thirdspace", "serve", "--no-build", "--port", str(port), "--data-dir", str(data_dir)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("THIRDSPACE_")} | {"THIRDSPACE_LOG_LEVEL": "WARNING"}
+    if source is not None:  # another checkout's server (its kernels cached apart), against this checkout's load tester
+        env |= {"PYTHONPATH": str(source / "server"), "NUMBA_CACHE_DIR": str(source / ".numba-cache")}
     with open(log, "ab") as out:
         process = subprocess.Popen(
             command, env=env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=lambda: os.sched_setaffinity(0, {cpu})
@@ -51,6 +53,7 @@ def summarise(report: dict, args: argparse.Namespace) -> dict:
         "latency_ms_p99": p99,
         "server_cpu_percent": report["server_cpu_percent"],  # of the one core it is pinned to
         "server_tick_ms_mean": report["server_tick_ms_mean"],
+        "server_ticks_per_s": report["server_ticks_per_s"],  # 20 when the room keeps its rate
         "bots_cpu_percent": report["bots_cpu_percent"],
         "bots_cpu_ms_per_bot_per_s": report["bots_cpu_ms_per_bot_per_s"],
         "bots_saturated": bool(report["bots_saturated"]),
@@ -68,7 +71,7 @@ def markdown_row(summary: dict) -> str:
     cells = [
         f"{summary['clients']:,}", f"{summary['connected']:,}", str(summary["errors"]), ms(summary["latency_ms_p50"]),
         ms(summary["latency_ms_p99"]), f"{summary['server_cpu_percent']:g} %", ms(summary["server_tick_ms_mean"]),
-        f"{summary['bots_cpu_percent']:g} %" + (" (saturated)" if summary["bots_saturated"] else ""),
+        f"{summary['server_ticks_per_s']:g}", f"{summary['bots_cpu_percent']:g} %" + (" (saturated)" if summary["bots_saturated"] else ""),
         f"{summary['bots_cpu_ms_per_bot_per_s']:g} ms",
     ]  # fmt: skip
     return "| " + " | ".join(cells) + " |"
@@ -85,12 +88,15 @@ def main() -> int:
     parser.add_argument(
         "--full-bots", action="store_true", help="walking bots on the websockets library's client instead of lean raw-socket ones"
     )
+    parser.add_argument(
+        "--server-source", type=Path, help="run the server from this checkout (e.g. a git worktree of an older commit), for A/B"
+    )
     parser.add_argument("--target-ms", type=float, default=100.0, help="p99 pose-to-peer latency target")
     parser.add_argument("--target-cpu", type=float, default=70.0, help="server CPU target, percent of its core")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "server.log"
-        process, base = start_server(Path(tmp) / "data", log, args.server_cpu)
+        process, base = start_server(Path(tmp) / "data", log, args.server_cpu, args.server_source)
         try:
             wait_ready(base, process=process)
             command = [
@@ -107,8 +113,12 @@ def main() -> int:
     summary = summarise(report, args)
     print(json.dumps(report))
     print(json.dumps({"summary": summary}))
-    print("| clients | connected | errors | latency p50 | latency p99 | server CPU | mean tick | bots' CPU | bots' CPU / bot / s |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    columns = (
+        "clients", "connected", "errors", "latency p50", "latency p99", "server CPU",
+        "mean tick", "ticks / s", "bots' CPU", "bots' CPU / bot / s",
+    )  # fmt: skip
+    print("| " + " | ".join(columns) + " |")
+    print("|" + " ---: |" * len(columns))
     print(markdown_row(summary))
     if report.get("warning"):
         print(report["warning"], file=sys.stderr)

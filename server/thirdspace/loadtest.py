@@ -758,6 +758,9 @@ def run(
             1000 * delta("thirdspace_tick_seconds_sum") / max(1.0, delta("thirdspace_tick_seconds_count")),
             3,
         ),
+        # ticks the server's rooms ran a second (each room at its tick_hz when it keeps up) and its collector's runs
+        "server_ticks_per_s": round(delta("thirdspace_tick_seconds_count") / (wall_after - wall_before), 1),
+        "server_gc_collections": [int(delta(f'python_gc_collections_total{{generation="{g}"}}')) for g in range(3)],
     }
     # The bots' own CPU over the walk: a process near its whole core falls behind, and then the latency measured is its own.
     bots_cpu_s = sum(o["cpu_s"] for o in outcomes)
