@@ -126,7 +126,7 @@ def create_app(settings: Settings, steps: Steps | None = None) -> web.Applicatio
 
     async def load_scenes(app: web.Application) -> None:
         await prepare_assets(db, library, settings, steps)
-        await publisher.import_directory(settings.scenes_dir)  # scene files the store does not know yet
+        await publisher.import_directory(settings.scenes_dir, settings.reimport_scenes)  # files the store does not know yet
         await publisher.refresh_all()
 
     async def close_rooms(app: web.Application) -> None:

@@ -20,6 +20,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         port=getattr(args, "port", None),
         data_dir=getattr(args, "data_dir", None),
         scenes_dir=getattr(args, "scenes", None),
+        reimport_scenes=getattr(args, "reimport_scenes", None),
         assets_dir=getattr(args, "assets_dir", None),
         redis_url=getattr(args, "redis_url", None),
         database_url=getattr(args, "database_url", None),
@@ -599,6 +600,50 @@ def cmd_scene_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scene_import(args: argparse.Namespace) -> int:
+    """Each file as its scene's next draft revision (a new scene: revision 1, a draft), with what changed."""
+    from thirdspace.scenes.importing import IMPORT_AUTHOR, describe, import_message
+    from thirdspace.scenes.model import SceneError, load_file
+    from thirdspace.store import Conflict, NotFound
+
+    db = _database(args)
+    failed = 0
+    for path in args.files:
+        try:
+            scene = load_file(path)
+        except SceneError as err:
+            failed += 1
+            for issue in err.issues:
+                print(issue, file=sys.stderr)
+            continue
+        if not db.scene_exists(scene.id):
+            db.create_scene(scene.document, IMPORT_AUTHOR, import_message(path))
+            print(f"{path}: new scene {scene.id}, draft revision 1 (publish it in the curator page)")
+            continue
+        try:
+            record = db.scene(scene.id)
+        except NotFound:
+            failed += 1
+            print(f"{path}: scene {scene.id!r} was taken down; its id cannot be used again", file=sys.stderr)
+            continue
+        head = db.revision(scene.id, record.draft_revision)
+        if head["document"] == scene.document:
+            print(f"{path}: scene {scene.id} draft revision {record.draft_revision} is the same; nothing to import")
+            continue
+        try:
+            updated = db.write_draft(scene.id, record.draft_revision, scene.document, IMPORT_AUTHOR, import_message(path))
+        except Conflict as err:
+            failed += 1
+            print(f"{path}: the draft of {scene.id} moved on to revision {err.current} meanwhile; run the import again", file=sys.stderr)
+            continue
+        published = record.published_revision
+        shown = "not published yet" if published is None else f"visitors see revision {published} until you publish"
+        print(f"{path}: scene {scene.id} draft revision {updated.draft_revision} (was {record.draft_revision}; {shown})")
+        for line in describe(head["document"], scene.document):
+            print(line)
+    return 1 if failed else 0
+
+
 def cmd_anchors_print(args: argparse.Namespace) -> int:
     from thirdspace.store import NotFound
     from thirdspace.tours.anchors import print_anchors
@@ -688,6 +733,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port)
     serve.add_argument("--data-dir", type=Path)
     serve.add_argument("--scenes", type=Path, help="directory of scene documents")
+    serve.add_argument(
+        "--reimport-scenes",
+        action="store_const",
+        const=True,
+        help="scene files changed since they were stored become their scenes' next draft revisions",
+    )
     serve.add_argument("--no-build", action="store_true", help="do not (re)build the web client")
     serve.add_argument("--redis", dest="redis_url", metavar="URL", help="cluster mode: coordinate with other nodes through this Redis")
     serve.add_argument("--database-url", metavar="URL", help="keep the store in PostgreSQL (postgresql://...) instead of SQLite")
@@ -790,6 +841,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--published", action="store_true", help="the published revision instead of the draft")
     export.add_argument("--data-dir", type=Path)
     export.set_defaults(func=cmd_scene_export)
+    scene_import = scene_sub.add_parser("import", help="bring scene files into the store as new draft revisions, with what changed")
+    scene_import.add_argument("files", nargs="+", type=Path)
+    scene_import.add_argument("--data-dir", type=Path)
+    scene_import.set_defaults(func=cmd_scene_import)
 
     anchors = sub.add_parser("anchors", help="printable markers for a scene's physical anchors")
     anchors_sub = anchors.add_subparsers(dest="anchors_command", required=True)

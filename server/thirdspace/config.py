@@ -27,6 +27,7 @@ class Settings:
     port: int = 8080
     data_dir: Path = field(default_factory=lambda: Path("data"))
     scenes_dir: Path = field(default_factory=lambda: _project_dir("scenes"))
+    reimport_scenes: bool = False  # at start-up, scene files changed since they were stored become new draft revisions
     assets_dir: Path = field(default_factory=lambda: _project_dir("assets"))
     client_dir: Path = field(default_factory=lambda: _project_dir("web_client") / "dist")
     tick_hz: float = 20.0

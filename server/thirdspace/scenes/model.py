@@ -4,6 +4,7 @@ default language present, spawn points inside the bounds)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Iterable, Iterator
@@ -53,6 +54,7 @@ class Scene:
     asset_ids: tuple[str, ...] = field(default=())
     blocklist: tuple[str, ...] = field(default=())  # chat rules kept from visitors (the document they get has none)
     walk: walk.WalkGrid | None = field(default=None, compare=False)  # where visitors may stand (built at publish time)
+    source: Path | None = field(default=None, compare=False)  # the file it was read from, if any
 
     @property
     def title(self) -> dict[str, str]:
@@ -271,7 +273,7 @@ def load_file(path: Path) -> Scene:
         raise SceneError([SceneIssue(path.name, "$", f"invalid JSON: {exc}")]) from None
     except RecursionError:
         raise SceneError([SceneIssue(path.name, "$", "invalid JSON: nested too deeply")]) from None
-    return validate(document, path.name)
+    return dataclasses.replace(validate(document, path.name), source=path)
 
 
 def load_directory(directory: Path) -> tuple[dict[str, Scene], list[SceneIssue]]:

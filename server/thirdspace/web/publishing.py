@@ -25,11 +25,12 @@ from thirdspace.assets.library import Asset, AssetError
 from thirdspace.assets.walkable import build_walk_file, walk_key
 from thirdspace.scenes import walk
 from thirdspace.scenes.editing import text_subject, visitor_view
+from thirdspace.scenes.importing import IMPORT_AUTHOR, changed_since_stored, import_message, summary
 from thirdspace.scenes.model import Scene, SceneError, load_directory, validate
 from thirdspace.services.assets import AssetJobFailed, AsyncAssetLibrary
 from thirdspace.services.rooms import LiveRooms
 from thirdspace.services.store import AsyncDatabase
-from thirdspace.store import NotFound
+from thirdspace.store import Conflict, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -48,25 +49,71 @@ class Publisher:
         self._walk_grids: OrderedDict[str, walk.WalkGrid] = OrderedDict()  # by walk_key, least recently used first
         self._walk_ready = False
 
-    async def import_directory(self, directory: Path) -> None:
-        """Add scene files whose ids the store does not know yet, published as revision 1."""
+    async def import_directory(self, directory: Path, reimport: bool = False) -> None:
+        """Add scene files whose ids the store does not know yet, published as revision 1.
+
+        A file changed since its scene was stored (scenes/importing.py) is named in one warning with the
+        command that imports it; with ``reimport`` it becomes the scene's next draft revision instead."""
         scenes, issues = await asyncio.to_thread(load_directory, directory)
         for issue in issues:
             log.error("invalid scene %s", issue)
+        changed: list[str] = []
         for scene_id, scene in scenes.items():
             if await self.db.scene_exists(scene_id):
+                if await self._changed_file(scene, reimport):
+                    changed.append(str(scene.source))
+                continue
+            if not await self._assets_resolve(scene):
                 continue
             try:
-                for asset_id in scene.asset_ids:
-                    await self.library.resolve(asset_id)
-            except (AssetError, AssetJobFailed) as err:
-                log.error("invalid scene %s: %s", scene_id, err)
-                continue
-            try:
-                await self.db.create_scene(scene.document, "import", f"imported from {directory.name}/{scene_id}.json", publish=True)
+                await self.db.create_scene(scene.document, IMPORT_AUTHOR, f"imported from {directory.name}/{scene_id}.json", publish=True)
             except FileExistsError:  # another node sharing the store imported it at the same moment
                 continue
             log.info("imported scene %s", scene_id)
+        if changed:
+            log.warning(
+                "scene file(s) changed since the store took them, the store's drafts are used: %s; "
+                "bring them in as new draft revisions with: thirdspace scene import %s (or start with --reimport-scenes)",
+                ", ".join(changed),
+                " ".join(changed),
+            )
+
+    async def _assets_resolve(self, scene: Scene) -> bool:
+        try:
+            for asset_id in scene.asset_ids:
+                await self.library.resolve(asset_id)
+        except (AssetError, AssetJobFailed) as err:
+            log.error("invalid scene %s: %s", scene.id, err)
+            return False
+        return True
+
+    async def _changed_file(self, scene: Scene, reimport: bool) -> bool:
+        """True if the scene's file changed since its draft head and was not brought in (``reimport``)."""
+        assert scene.source is not None
+        try:
+            record = await self.db.scene(scene.id)
+        except NotFound:  # taken down: its file stays out
+            return False
+        head = await self.db.revision(scene.id, record.draft_revision)
+        if not await asyncio.to_thread(changed_since_stored, scene.source, scene.document, head):
+            return False
+        if not reimport:
+            return True
+        if not await self._assets_resolve(scene):
+            return False
+        try:
+            message = import_message(scene.source)
+            updated = await self.db.write_draft(scene.id, record.draft_revision, scene.document, IMPORT_AUTHOR, message)
+        except Conflict:  # another node re-imported it, or a curator saved, at the same moment
+            return False
+        log.info(
+            "re-imported scene %s from %s as draft revision %d (%s); publish it in the curator page",
+            scene.id,
+            scene.source,
+            updated.draft_revision,
+            summary(head["document"], scene.document),
+        )
+        return False
 
     async def visitor_document(self, scene_id: str, document: dict[str, Any]) -> dict[str, Any]:
         """Files in the asset directory are trusted; assets added through the API need an approval if generated."""
