@@ -85,3 +85,19 @@ def test_bounds_larger_than_the_wire_format_allows_are_refused():
     doc = demo_scene()
     doc["bounds"]["max"][0] = 20_000
     assert ("$.bounds", "a scene spans at most 10000 m on each axis") in issues_of(doc)
+
+
+def test_declared_languages_join_the_scenes_languages_and_bad_ones_are_named():
+    from thirdspace.tours.languages import report, scene_languages
+
+    doc = demo_scene("gallery")
+    assert "ko" not in validate(doc).languages
+    doc["languages"] = ["ko", "pt-BR"]
+    assert {"ko", "pt-BR"} <= set(validate(doc).languages)
+    assert scene_languages(doc)[0] == doc["default_language"] and {"ko", "pt-BR", "ja"} <= set(scene_languages(doc))
+    assert "ko" in report(doc)["languages"]
+    doc["description"] = {**doc.get("description", {}), "tr": "Paylaşılan şeylerin galerisi"}
+    assert "tr" in scene_languages(doc)
+    for bad, path in ((["ko", "ko"], "$.languages"), (["korean!"], "$.languages[0]"), ("ko", "$.languages")):
+        doc["languages"] = bad
+        assert [p for p, _ in issues_of(doc)] == [path]

@@ -95,6 +95,7 @@
  * @property {string} default_language
  * @property {LocalText} title
  * @property {LocalText} [description]
+ * @property {string[]} [languages] declared beside those the texts use
  * @property {number} [capacity]
  * @property {Environment} [environment]
  * @property {{blocklist?: string[], glossary?: GlossaryEntry[]}} [chat]

@@ -98,7 +98,7 @@ def validate(document: Any, source: str = "<document>") -> Scene:
     issues += _check_semantics(document, source)
     if issues:
         raise SceneError(issues)
-    languages = sorted({lang for text in _texts(document) for lang in text})
+    languages = sorted({lang for text in _texts(document) for lang in text} | set(document.get("languages", [])))
     languages.remove(document["default_language"])
     return Scene(
         id=document["id"],

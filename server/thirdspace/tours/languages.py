@@ -8,8 +8,8 @@ TEXT_KINDS = ("label", "panel", "narration")
 
 
 def scene_languages(document: dict[str, Any]) -> list[str]:
-    """Every language any text of the scene is written in, the default language first."""
-    found: set[str] = set(document["title"])
+    """Every language any text of the scene is written in, and those it declares, the default language first."""
+    found: set[str] = set(document["title"]) | set(document.get("description") or {}) | set(document.get("languages", []))
     for holder in (*document["nodes"], *document.get("overlays", []), *document.get("tours", [])):
         for key in ("name", "description", "title", "text"):
             found |= set(holder.get(key) or {})

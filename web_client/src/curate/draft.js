@@ -142,9 +142,33 @@ export class Draft {
     return name ? `${name} (${spec.id})` : spec.id;
   }
 
-  /** @returns {string[]} the scene's languages: its default one and those of its title */
+  /**
+   * The scene's languages: its default one first, then every language it declares or any of its texts is
+   * written in (title, description, node names and descriptions, overlays, tours and stops), as the server counts them.
+   * @returns {string[]}
+   */
   languages() {
-    return [...new Set([this.document.default_language, ...Object.keys(this.document.title)])];
+    const doc = this.document;
+    const found = new Set([...Object.keys(doc.title), ...(doc.languages || [])]);
+    /** @type {any[]} */
+    const holders = [doc, ...doc.nodes, ...(doc.overlays || []), ...(doc.tours || [])];
+    for (const tour of doc.tours || []) holders.push(...tour.stops);
+    for (const holder of holders) {
+      for (const key of ["name", "description", "title", "text", "narration"]) {
+        for (const language of Object.keys(holder[key] || {})) found.add(language);
+      }
+    }
+    found.delete(doc.default_language);
+    return [doc.default_language, ...[...found].sort()];
+  }
+
+  /**
+   * Declare a language: every text gets an empty field in it, marked missing.
+   * @param {string} language
+   */
+  addLanguage(language) {
+    const document = { ...this.document, languages: [...(this.document.languages || []), language] };
+    return this.write("PUT", "", { document, message: `language ${language} added` }, `language ${language}`);
   }
 
   /** @param {string} nodeId */

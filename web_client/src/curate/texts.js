@@ -1,6 +1,7 @@
 // @ts-check
 // The texts of the selected node (name, description) or of the scene (title, description), one field per
-// language, each saved on change; a machine translation is marked so that it waits for review.
+// language of the scene (declared or used by any text), each saved on change, a missing one marked; a machine
+// translation is marked so that it waits for review. The scene's texts end with a field that declares a language.
 import { el } from "../dom.js";
 
 const RTL = ["ar", "he", "fa", "ur"];
@@ -55,6 +56,37 @@ export class TextsPanel {
         );
       }
     }
+    if (!spec) rows.push(this.languageAdder());
     this.container.replaceChildren(...rows);
   }
+
+  /** The scene's texts end with a field to declare one more language. */
+  languageAdder() {
+    const input = el("input", {
+      type: "text",
+      id: "add-language",
+      placeholder: "ja, pt-BR…",
+      autocomplete: "off",
+      "aria-label": "language tag to add (BCP 47, for example ja or pt-BR)",
+    });
+    const note = el("span", { class: "missing", role: "status" });
+    const add = () => {
+      const language = input.value.trim();
+      if (!LANGUAGE_TAG.test(language)) {
+        note.textContent = "A language tag is 2 or 3 letters, then optional parts after '-': ja, pt-BR, zh-Hant.";
+        return;
+      }
+      if (this.draft.languages().some((known) => known.toLowerCase() === language.toLowerCase())) {
+        note.textContent = `The scene already has ${language}.`;
+        return;
+      }
+      this.draft.addLanguage(language).then((reply) => reply && this.onSaved());
+    };
+    input.addEventListener("keydown", (event) => event.key === "Enter" && add());
+    const button = el("button", { type: "button", id: "add-language-button" }, "Add language");
+    button.addEventListener("click", add);
+    return el("div", { class: "text-row add-language" }, el("label", {}, "Add a language to every text", input), button, note);
+  }
 }
+
+const LANGUAGE_TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/; // as scene.schema.json's "language"

@@ -8,7 +8,7 @@ export class SceneTree {
   /**
    * @param {object} options
    * @param {HTMLElement} options.list the tree's root list (#tree)
-   * @param {(nodeId: string) => void} options.onSelect
+   * @param {(nodeId: string | null) => void} options.onSelect null: the scene itself
    */
   constructor({ list, onSelect }) {
     this.list = list;
@@ -46,11 +46,16 @@ export class SceneTree {
           children.has(spec.id) ? el("ul", { role: "group" }, ...branch(spec.id)) : null,
         ),
       );
-    this.list.replaceChildren(...branch(""));
+    const scene = el(
+      "button",
+      { type: "button", "data-node": "", "aria-selected": String(selected === null), onclick: () => this.onSelect(null) },
+      "The scene itself: texts, languages, chat rules",
+    );
+    this.list.replaceChildren(el("li", { role: "treeitem", class: "scene-item" }, scene), ...branch(""));
   }
 
   /** @param {string | null} nodeId */
   mark(nodeId) {
-    for (const button of findAll("button", HTMLButtonElement, this.list)) button.setAttribute("aria-selected", String(button.dataset.node === nodeId));
+    for (const button of findAll("button", HTMLButtonElement, this.list)) button.setAttribute("aria-selected", String((button.dataset.node || null) === nodeId));
   }
 }
