@@ -245,3 +245,17 @@ async def test_curator_texts_that_reorder_or_show_nothing_are_refused(curated: C
         headers={"If-Match": etag},
     )  # fmt: skip
     assert isolated.status == 200, isolated.body
+
+
+async def test_one_asset_with_its_levels_for_the_studio_to_size(curated: Curated):
+    reply = await curated.curator.get("/api/curate/assets/plinth")
+    assert reply.status == 200, reply.body
+    assert reply.body["id"] == "plinth" and reply.body["status"] == "approved"
+    lightest = reply.body["levels"][-1]
+    glb = await curated.anonymous.get(lightest["url"])
+    assert glb.status == 200 and glb.body[:4] == b"glTF" and len(glb.body) == lightest["size"]
+    for wanted in ("no-such-asset", "..%2Fscenes%2Fgallery", "Upper"):
+        missing = await curated.curator.get(f"/api/curate/assets/{wanted}")
+        assert missing.status == 404 and missing.body["field"] == "asset_id", (wanted, missing.body)
+    assert (await curated.visitor.get("/api/curate/assets/plinth")).status == 403
+    assert (await curated.anonymous.get("/api/curate/assets/plinth")).status == 401

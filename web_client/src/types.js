@@ -97,6 +97,7 @@
  * @property {LocalText} [description]
  * @property {string[]} [languages] declared beside those the texts use
  * @property {number} [capacity]
+ * @property {Bounds} bounds
  * @property {Environment} [environment]
  * @property {{blocklist?: string[], glossary?: GlossaryEntry[]}} [chat]
  * @property {{position: Vec3, yaw_deg?: number}[]} spawn_points

@@ -395,6 +395,23 @@ async def list_assets(request: web.Request) -> web.Response:
     return json_response({"assets": out, "recipes": [recipe.describe() for recipe in RECIPES.values()]})
 
 
+async def get_asset(request: web.Request) -> web.Response:
+    """One library asset as a manifest entry (its levels' URLs): what the curator page loads to size and place it."""
+    require(request, "curator")
+    asset_id = request.match_info["asset_id"]
+    if not ASSET_ID.match(asset_id):
+        raise http_error(404, f"no asset {asset_id!r}: an asset id is lower-case letters, digits, - and _", "asset_id")
+    try:
+        with asset_work("asset_id"):
+            asset = await request.app[ASSETS].resolve(asset_id, wait=False)
+    except AssetError as err:
+        raise http_error(404, str(err), "asset_id") from None
+    statuses = await request.app[DB].review_statuses("asset")
+    status = statuses.get(asset.id) or "approved"
+    levels, packet = asset.record["levels"], asset.record["provenance"]
+    return json_response({"id": asset.id, "sha256": asset.sha256, "levels": levels, "provenance": packet, "status": status})
+
+
 async def _new_asset_id(request: web.Request, wanted: Any, fallback: str) -> str:
     asset_id = wanted if wanted is not None else fallback
     if not isinstance(asset_id, str) or not ASSET_ID.match(asset_id):
@@ -571,6 +588,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/api/curate/scenes/{scene_id}/rollback", rollback)
     r.add_get("/api/curate/assets", list_assets)
     r.add_post("/api/curate/assets", upload_asset)
+    r.add_get("/api/curate/assets/{asset_id}", get_asset)
     r.add_post("/api/curate/assets/generate", generate_asset)
     r.add_post("/api/curate/recipes/{name}/preview", preview_recipe)
     r.add_get("/api/curate/reviews", list_reviews)

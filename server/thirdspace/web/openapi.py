@@ -433,6 +433,22 @@ def _paths() -> dict[str, Any]:
                 request={"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
             ),
         },
+        "/api/curate/assets/{asset_id}": {
+            "get": op(
+                "One asset with its levels' URLs (processed first if it is new): what the studio loads to size and place it",
+                asset_work(
+                    ok(
+                        obj(
+                            {"id": STRING, "sha256": STRING, "levels": {"type": "array"}, "provenance": ANY_OBJECT, "status": STRING},
+                            ("id", "levels"),
+                        )
+                    )
+                ),
+                tags=["assets"],
+                roles=curator,
+                params=[path_param("asset_id", "Asset id", example="plinth")],
+            ),  # fmt: skip
+        },
         "/api/curate/assets/generate": {
             "post": op(
                 "Generate an asset from a recipe or the text-to-3D service: it waits for review",

@@ -1,9 +1,10 @@
 // @ts-check
 // The open scene's draft: its document, revision and ETag; writes on top of the revision we have (If-Match),
-// publishing, and news of other curators' saves over a watching WebSocket. A stale draft is taken again as it
-// is now (onStale), never merged.
+// publishing, undo and redo of every saved edit (undo.js), and news of other curators' saves over a watching
+// WebSocket. A stale draft is taken again as it is now (onStale), never merged.
 import { messageOf } from "../dom.js";
 import { ApiError } from "./api.js";
+import { applyParts, UndoConflict, UndoStack } from "./undo.js";
 
 /** @typedef {import("../types.js").SceneDocument} SceneDocument */
 /** @typedef {import("../types.js").Manifest} Manifest */
@@ -39,6 +40,8 @@ export class Draft {
     this.newest = 0; // the newest draft revision a watcher has told us about
     /** @type {{ws: WebSocket, sceneId: string} | null} */
     this.watcher = null;
+    /** @type {UndoStack} every edit saved from this browser, per scene */
+    this.history = new UndoStack(globalThis.localStorage || null);
   }
 
   /**
@@ -65,6 +68,7 @@ export class Draft {
     this.etag = reply.etag;
     this.revision = reply.body.revision;
     this.published = reply.body.scene.published_revision;
+    this.history.open(sceneId);
     this.showRevision();
     return changed;
   }
@@ -79,14 +83,17 @@ export class Draft {
    * @param {string} method
    * @param {string} suffix the path under the scene's
    * @param {unknown} body
-   * @param {string} what the change, for the status line
+   * @param {string} what the change, for the status line and the undo list
+   * @param {boolean} [undoable] kept as a step to undo (undo and redo themselves are not)
    * @returns {Promise<{body: any, etag: string | null} | null>} the reply, or null when not saved
    */
-  async write(method, suffix, body, what) {
+  async write(method, suffix, body, what, undoable = true) {
     this.writing += 1;
+    const before = this.document;
     try {
       const reply = await this.api.call(method, this.path(suffix), { body, ifMatch: this.etag });
       this.document = reply.body.document;
+      if (undoable) this.history.record(what, before, this.document);
       this.etag = reply.etag;
       this.revision = reply.body.revision;
       this.published = reply.body.scene.published_revision;
@@ -106,6 +113,45 @@ export class Draft {
       this.writing -= 1;
       if (!this.writing && this.newest > this.revision) this.onStale("Another curator changed the draft; it is reloaded.");
     }
+  }
+
+  /**
+   * Save an edit made to a copy of the document (several nodes at once): one revision, one step to undo.
+   * @param {string} what
+   * @param {(document: SceneDocument) => void} edit changes the copy it is given
+   */
+  change(what, edit) {
+    const document = structuredClone(this.document);
+    edit(document);
+    return this.write("PUT", "", { document, message: what.slice(0, 500) }, what);
+  }
+
+  /**
+   * Undo the newest edit, or redo the newest undone one, on top of the draft as it is now.
+   * @param {"undo" | "redo"} direction
+   * @returns {Promise<boolean>} whether anything was written
+   */
+  async step(direction) {
+    const step = this.history.next(direction);
+    if (!step) {
+      this.say(direction === "undo" ? "Nothing to undo." : "Nothing to redo.");
+      return false;
+    }
+    let document;
+    try {
+      document = applyParts(this.document, step.parts, direction);
+    } catch (error) {
+      if (!(error instanceof UndoConflict)) throw error;
+      // Someone changed the same thing since: this step cannot be applied any more, the older ones may.
+      (direction === "undo" ? this.history.undo : this.history.redo).pop();
+      this.history.save();
+      this.say(`Cannot ${direction} "${step.what}": ${error.message}. That step is dropped.`);
+      return false;
+    }
+    const label = `${direction} ${step.what}`;
+    const reply = await this.write("PUT", "", { document, message: label.slice(0, 500) }, label, false);
+    if (reply) this.history.moved(direction);
+    return Boolean(reply);
   }
 
   // Publish the draft as we have it: visitors see it at once. Throws an ApiError (412: the draft changed first).

@@ -1,17 +1,19 @@
 // @ts-check
 // The editor once signed in: the scene picker and the open scene, with its 3D view, tree, node panel, library,
-// review queue and history, each told of the others' changes through the draft.
+// review queue and history, each told of the others' changes through the draft; the selection (one node or
+// several), and the edits on it: move, duplicate, delete, undo and redo, by button or keyboard.
 import { el, find, messageOf } from "../dom.js";
 import { ApiError } from "./api.js";
 import { History } from "./history.js";
 import { NodeInspector } from "./inspector.js";
 import { Library } from "./library.js";
+import { duplicateNodes, removeNodes } from "./placing.js";
 import { Reviews } from "./reviews.js";
 import { SceneRules } from "./rules.js";
 import { TextsPanel } from "./texts.js";
 import { SceneTree } from "./tree.js";
 import { round } from "./units.js";
-import { View } from "./view.js";
+import { SNAP, View } from "./view.js";
 
 /**
  * @typedef {object} EditorState what the page's tests read (window.curate)
@@ -32,19 +34,20 @@ export class Editor {
     this.draft = draft;
     this.state = state;
     this.say = say;
-    /** @type {string | null} */
-    this.selected = null;
+    /** @type {string[]} the selected nodes, the one the gizmo and the node panel show last */
+    this.selection = [];
     /** @param {string} [message] */
     const reload = (message) => this.reload(message);
     this.view = new View(find("#view3d", HTMLCanvasElement), {
-      onPick: (nodeId) => this.select(nodeId),
-      onMoved: (nodeId, position, rotation, scale) => this.saveTransform(nodeId, position, rotation, scale),
+      onPick: (nodeId, adding) => this.select(nodeId, adding),
+      onMoved: (moves) => this.saveMoves(moves),
+      onDrop: (assetId, surface) => this.library.addAsset(assetId, surface),
     });
-    this.tree = new SceneTree({ list: find("#tree"), onSelect: (nodeId) => this.select(nodeId) });
+    this.tree = new SceneTree({ list: find("#tree"), onSelect: (nodeId, adding) => this.select(nodeId, adding) });
     this.inspector = new NodeInspector({
       draft,
-      onTransform: (nodeId, position, rotation, scale) => this.saveTransform(nodeId, position, rotation, scale),
-      onRemoved: reload,
+      onTransform: (nodeId, position, rotation, scale) => this.saveMoves([{ id: nodeId, position, rotation, scale }]),
+      boxOf: (assetId) => this.library.boxOf(assetId),
     });
     this.texts = new TextsPanel({
       container: find("#texts"),
@@ -65,13 +68,62 @@ export class Editor {
       api,
       draft,
       say,
-      placeInFront: () => this.view.placeInFront(),
+      surface: () => this.view.surfaceAt(),
       reload,
       select: (nodeId) => this.select(nodeId),
       onPreviewed: (recipe) => (state.previewed = recipe),
     });
     this.reviews = new Reviews({ api, say, onDecided: () => Promise.all([this.library.load(), this.reload()]) });
     find("#publish", HTMLButtonElement).addEventListener("click", () => this.publish());
+    find("#undo", HTMLButtonElement).addEventListener("click", () => this.step("undo"));
+    find("#redo", HTMLButtonElement).addEventListener("click", () => this.step("redo"));
+    find("#duplicate", HTMLButtonElement).addEventListener("click", () => this.duplicate());
+    find("#delete", HTMLButtonElement).addEventListener("click", () => this.remove());
+    draft.history.onChange = () => this.showSteps();
+    addEventListener("keydown", (e) => this.shortcut(e));
+  }
+
+  /** The selected node the node panel shows, or null for the scene itself. */
+  get selected() {
+    return this.selection[this.selection.length - 1] ?? null;
+  }
+
+  /**
+   * Ctrl+Z (Cmd+Z) undoes, Ctrl+Shift+Z or Ctrl+Y redoes, Ctrl+D duplicates, Delete removes the selection. In a
+   * text field the keys are the field's own.
+   * @param {KeyboardEvent} e
+   */
+  shortcut(e) {
+    const target = e.target;
+    if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return;
+    const command = e.ctrlKey || e.metaKey;
+    /** @type {(() => unknown) | null} */
+    let action = null;
+    if (command && e.code === "KeyZ") action = () => this.step(e.shiftKey ? "redo" : "undo");
+    else if (command && e.code === "KeyY") action = () => this.step("redo");
+    else if (command && e.code === "KeyD") action = () => this.duplicate();
+    else if (!command && (e.code === "Delete" || e.code === "Backspace") && this.selection.length) action = () => this.remove();
+    if (!action) return;
+    e.preventDefault();
+    action();
+  }
+
+  // The undo and redo buttons: enabled when there is a step, named after it.
+  showSteps() {
+    for (const direction of /** @type {const} */ (["undo", "redo"])) {
+      const button = find(`#${direction}`, HTMLButtonElement);
+      const step = this.draft.history.next(direction);
+      button.disabled = !step;
+      const key = direction === "undo" ? "Ctrl+Z" : "Ctrl+Shift+Z";
+      button.title = step ? `${direction === "undo" ? "Undo" : "Redo"} ${step.what} (${key})` : `Nothing to ${direction} (${key})`;
+    }
+  }
+
+  /** @param {"undo" | "redo"} direction */
+  async step(direction) {
+    const what = this.draft.history.next(direction)?.what;
+    if (await this.draft.step(direction)) await this.reload(`${direction === "undo" ? "Undone" : "Redone"}: ${what} (r${this.draft.revision}).`);
+    this.showSteps();
   }
 
   /**
@@ -97,10 +149,12 @@ export class Editor {
   async openScene(sceneId, keepSelection = false) {
     const draft = this.draft;
     const changed = await draft.open(sceneId);
-    const selected = keepSelection ? this.selected : null;
+    const kept = keepSelection ? this.selection.filter((id) => draft.node(id)) : [];
     await this.view.show(draft.document, draft.manifest, changed);
+    this.selection = kept;
     this.renderTree();
-    this.select(selected && draft.node(selected) ? selected : null);
+    this.showSelection();
+    this.showSteps();
     draft.watch();
     await Promise.all([this.reviews.load(), this.history.load()]);
     this.state.status = "ready";
@@ -115,16 +169,34 @@ export class Editor {
     if (message) this.say(message);
   }
 
-  /** @param {string | null} nodeId */
-  select(nodeId) {
-    this.selected = nodeId;
-    this.tree.mark(nodeId);
-    this.view.attach(nodeId);
+  /**
+   * Select a node (null: the scene itself), or with `adding` add it to the selection or take it out.
+   * @param {string | null} nodeId
+   * @param {boolean} [adding]
+   */
+  select(nodeId, adding = false) {
+    if (!adding) this.selection = nodeId ? [nodeId] : [];
+    else if (nodeId && this.selection.includes(nodeId)) this.selection = this.selection.filter((id) => id !== nodeId);
+    else if (nodeId) this.selection = [...this.selection, nodeId];
+    this.showSelection();
+  }
+
+  /** @param {string[]} ids */
+  selectAll(ids) {
+    this.selection = ids.filter((id) => this.draft.node(id));
+    this.showSelection();
+  }
+
+  showSelection() {
+    this.tree.mark(this.selection);
+    this.view.attach(this.selection);
+    find("#duplicate", HTMLButtonElement).disabled = !this.selection.length;
+    find("#delete", HTMLButtonElement).disabled = !this.selection.length;
     this.renderNode();
   }
 
   renderTree() {
-    this.tree.render(this.draft, this.selected);
+    this.tree.render(this.draft, this.selection);
   }
 
   // The node panel: the selected node's transform and texts, or the scene's texts and rules.
@@ -136,18 +208,54 @@ export class Editor {
   }
 
   /**
-   * @param {string} nodeId
-   * @param {number[]} position
-   * @param {number[]} rotation a quaternion, normalised here
-   * @param {number[]} scale
+   * Save nodes' new transforms: one node as a change to it, several as one edit of the draft.
+   * @param {import("./view.js").Move[]} moves rotations are quaternions, normalised here
    */
-  async saveTransform(nodeId, position, rotation, scale) {
-    const unit = Math.hypot(...rotation) || 1;
-    const body = { position: round(position, 3), rotation: round(rotation.map((v) => v / unit), 6), scale: round(scale, 3) };
-    const reply = await this.draft.write("PATCH", `/nodes/${encodeURIComponent(nodeId)}`, body, `${nodeId}'s transform`);
-    if (!reply) return;
+  async saveMoves(moves) {
+    const stored = moves.map(({ id, position, rotation, scale }) => {
+      const unit = Math.hypot(...rotation) || 1;
+      return { id, position: round(position, 3), rotation: round(rotation.map((v) => v / unit), 6), scale: round(scale, 3) };
+    });
+    if (stored.length === 1) {
+      const { id, ...body } = stored[0];
+      await this.draft.write("PATCH", `/nodes/${encodeURIComponent(id)}`, body, `${id}'s transform`);
+    } else {
+      await this.draft.change(`moved ${stored.map((m) => m.id).join(", ")}`, (document) => {
+        for (const { id, ...transform } of stored) Object.assign(document.nodes.find((n) => n.id === id), transform);
+      });
+    }
+    // Saved or not, the view shows the draft as it is (a refused move springs back).
     this.view.arrange(this.draft.document);
+    this.view.attach(this.selection);
     this.renderNode();
+  }
+
+  // Copy the selection with everything on it, beside it; the copies are selected.
+  async duplicate() {
+    const ids = this.selection;
+    if (!ids.length) return;
+    /** @type {string[]} */
+    let copies = [];
+    const saved = await this.draft.change(`duplicated ${ids.join(", ")}`, (document) => {
+      copies = duplicateNodes(document, ids, [SNAP.metres * 4, 0, 0]);
+    });
+    if (!saved) return;
+    await this.reload(`Duplicated ${ids.join(", ")} as ${copies.join(", ")}.`);
+    this.selectAll(copies);
+  }
+
+  // Remove the selection, everything on it and the overlays placed on it (undo brings them back).
+  async remove() {
+    const ids = this.selection;
+    if (!ids.length) return;
+    const what = ids.join(", ");
+    const saved =
+      ids.length === 1
+        ? await this.draft.write("DELETE", `/nodes/${encodeURIComponent(ids[0])}`, undefined, `removal of ${what}`)
+        : await this.draft.change(`removed ${what}`, (document) => removeNodes(document, ids));
+    if (!saved) return;
+    this.selection = [];
+    await this.reload(`Removed ${what} and everything on it. Undo (Ctrl+Z) brings it back.`);
   }
 
   async publish() {

@@ -1,6 +1,6 @@
 // @ts-check
-// The selected node: its name, its transform as typed numbers (metres, degrees, factors), its asset, and removing
-// it. With no node selected the panel is the scene's (texts.js, rules.js).
+// The selected node: its name, its transform as typed numbers (metres, degrees, factors), and its asset with the
+// asset's real size and the size it is shown at. With no node selected the panel is the scene's (texts.js, rules.js).
 import * as THREE from "three";
 import { el, find, findAll } from "../dom.js";
 import { RAD } from "./units.js";
@@ -13,20 +13,14 @@ export class NodeInspector {
    * @param {import("./draft.js").Draft} options.draft
    * @param {(nodeId: string, position: number[], rotation: number[], scale: number[]) => void} options.onTransform
    *   typed values to save
-   * @param {(message: string) => Promise<void>} options.onRemoved take the draft again, then say `message`
+   * @param {(assetId: string) => Promise<import("./placing.js").Box>} options.boxOf an asset's own box
    */
-  constructor({ draft, onTransform, onRemoved }) {
+  constructor({ draft, onTransform, boxOf }) {
     this.draft = draft;
     this.onTransform = onTransform;
+    this.boxOf = boxOf;
     /** @type {string | null} the node shown */
     this.nodeId = null;
-    find("#remove-node", HTMLButtonElement).addEventListener("click", async () => {
-      const nodeId = this.nodeId;
-      if (!nodeId || !confirm(`Remove ${nodeId} and everything on it?`)) return;
-      if (await draft.write("DELETE", `/nodes/${encodeURIComponent(nodeId)}`, undefined, `removal of ${nodeId}`)) {
-        await onRemoved(`Removed ${nodeId}.`);
-      }
-    });
   }
 
   /**
@@ -55,6 +49,28 @@ export class NodeInspector {
       );
     }
     find("#node-asset").textContent = spec.asset || "none (a group)";
+    const size = find("#node-size");
+    size.textContent = "";
+    if (spec.asset) this.showSize(spec, size);
+  }
+
+  /**
+   * "real size W × H × D m, shown at w × h × d m" (width, height, depth; the node's own scale, not its parents').
+   * @param {NodeSpec} spec
+   * @param {HTMLElement} target
+   */
+  async showSize(spec, target) {
+    try {
+      const box = await this.boxOf(spec.asset);
+      if (this.nodeId !== spec.id) return;
+      const real = [0, 1, 2].map((i) => box.max[i] - box.min[i]);
+      const scale = spec.scale || [1, 1, 1];
+      /** @param {number[]} v */
+      const metres = (v) => `${v.map((x) => x.toFixed(2)).join(" × ")} m`;
+      target.textContent = `real size ${metres(real)}, shown at ${metres(real.map((v, i) => v * Math.abs(scale[i])))}`;
+    } catch {
+      target.textContent = "";
+    }
   }
 
   // The transform as typed in the fields, to save.

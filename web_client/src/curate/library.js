@@ -1,10 +1,14 @@
 // @ts-check
-// The library tab: the asset library (add an asset to the scene), and recipes with their parameters, a preview,
-// and adding the generated object to the scene (where it waits for review).
+// The library tab: the asset library (add an asset to the scene, or drag it onto the view), and recipes with
+// their parameters, a preview, and adding the generated object to the scene (where it waits for review). A new
+// object stands on the surface it is put on, scaled down to a sensible footprint and clear of the spawn points
+// (placing.js); its real size is what its model measures.
 import * as THREE from "three";
 import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
 import { el, find, findAll, messageOf } from "../dom.js";
 import { ApiError } from "./api.js";
+import { fitScale, placement } from "./placing.js";
+import { round } from "./units.js";
 
 /**
  * @typedef {object} ParameterSchema one recipe parameter, as JSON Schema
@@ -18,6 +22,20 @@ import { ApiError } from "./api.js";
 /** @typedef {{name: string, title: string, description: string, schema: {properties: Record<string, ParameterSchema>}}} Recipe */
 /** @typedef {{id: string, status: string, origin: string}} LibraryAsset */
 /** @typedef {{name: string, params: Record<string, unknown>, seed: number}} RecipeRequest */
+/** @typedef {{point: number[], away: number[]}} Surface where a new object goes, and the way from the camera to it */
+/** @typedef {import("./placing.js").Box} Box */
+
+/**
+ * A model's own box (its scene at the origin, unscaled).
+ * @param {THREE.Object3D} scene
+ * @returns {Box}
+ */
+function boxOfScene(scene) {
+  scene.updateMatrixWorld(true);
+  const box = new THREE.Box3().setFromObject(scene);
+  if (box.isEmpty()) return { min: [0, 0, 0], max: [0, 0, 0] };
+  return { min: box.min.toArray(), max: box.max.toArray() };
+}
 
 export class Library {
   /**
@@ -25,16 +43,21 @@ export class Library {
    * @param {import("./api.js").Api} options.api
    * @param {import("./draft.js").Draft} options.draft
    * @param {(message: string) => void} options.say
-   * @param {() => number[]} options.placeInFront where a new node goes
+   * @param {() => Surface} options.surface where a new node goes: the surface in the middle of the view
    * @param {(message: string) => Promise<void>} options.reload take the draft again, then say `message`
    * @param {(nodeId: string) => void} options.select
    * @param {(recipe: string) => void} options.onPreviewed
    */
-  constructor({ api, draft, say, placeInFront, reload, select, onPreviewed }) {
+  constructor({ api, draft, say, surface, reload, select, onPreviewed }) {
     this.api = api;
     this.draft = draft;
     this.say = say;
-    this.placeInFront = placeInFront;
+    this.surface = surface;
+    this.loader = new GLTFLoader();
+    /** @type {Map<string, Promise<Box>>} asset id -> its box */
+    this.boxes = new Map();
+    /** @type {{key: string, box: Box} | null} the last previewed recipe's box */
+    this.previewBox = null;
     this.reload = reload;
     this.select = select;
     this.onPreviewed = onPreviewed;
@@ -53,7 +76,14 @@ export class Library {
       ...this.library.assets.map((asset) =>
         el(
           "li",
-          {},
+          {
+            draggable: "true",
+            "data-asset": asset.id,
+            ondragstart: (/** @type {DragEvent} */ e) => {
+              e.dataTransfer.setData("application/x-thirdspace-asset", asset.id);
+              e.dataTransfer.effectAllowed = "copy";
+            },
+          },
           el("div", { class: "row" }, el("strong", {}, asset.id), el("span", { class: `badge ${asset.status}` }, asset.status), el("span", { class: "muted" }, asset.origin)),
           el("div", { class: "row" }, el("button", { type: "button", class: "quiet", onclick: () => this.addAsset(asset.id) }, "Add to scene")),
         ),
@@ -101,15 +131,19 @@ export class Library {
     const spec = this.recipeRequest();
     try {
       const response = await this.api.raw("POST", `/api/curate/recipes/${spec.name}/preview`, { body: { params: spec.params, seed: spec.seed } });
-      this.showPreview(await response.arrayBuffer());
+      const box = await this.showPreview(await response.arrayBuffer());
+      this.previewBox = { key: JSON.stringify(spec), box };
     } catch (error) {
       const field = error instanceof ApiError && error.body.field;
       this.say(`Cannot preview: ${field ? `${field}: ` : ""}${messageOf(error)}`);
     }
   }
 
-  /** @param {ArrayBuffer} buffer a GLB */
-  showPreview(buffer) {
+  /**
+   * @param {ArrayBuffer} buffer a GLB
+   * @returns {Promise<Box>} the model's box
+   */
+  async showPreview(buffer) {
     if (!this.preview) {
       const scene = new THREE.Scene();
       scene.background = new THREE.Color("#15171c");
@@ -122,7 +156,8 @@ export class Library {
       };
     }
     const preview = this.preview;
-    new GLTFLoader().parse(buffer, "", (gltf) => {
+    const gltf = await this.loader.parseAsync(buffer, "");
+    {
       if (preview.model) preview.scene.remove(preview.model);
       preview.model = gltf.scene;
       preview.scene.add(preview.model);
@@ -133,23 +168,78 @@ export class Library {
       preview.camera.lookAt(centre);
       preview.renderer.render(preview.scene, preview.camera);
       this.onPreviewed(this.recipeSelect.value);
-    });
+    }
+    return boxOfScene(gltf.scene);
   }
 
-  /** @param {string} assetId */
-  async addAsset(assetId) {
-    const node = { id: this.draft.freeNodeId(assetId), asset: assetId, position: this.placeInFront() };
-    if (await this.draft.write("POST", "/nodes", { node }, `a new ${assetId}`)) {
-      await this.reload(`Added ${node.id}.`);
+  /**
+   * An asset's own box, measured on its lightest level (once per asset).
+   * @param {string} assetId
+   * @returns {Promise<Box>}
+   */
+  boxOf(assetId) {
+    let box = this.boxes.get(assetId);
+    if (!box) {
+      box = (async () => {
+        /** @type {{levels: {url: string}[]}} */
+        const entry = (await this.api.call("GET", `/api/curate/assets/${encodeURIComponent(assetId)}`)).body;
+        const response = await fetch(entry.levels[entry.levels.length - 1].url);
+        if (!response.ok) throw new Error(`${assetId}: HTTP ${response.status}`);
+        return boxOfScene((await this.loader.parseAsync(await response.arrayBuffer(), "")).scene);
+      })();
+      box.catch(() => this.boxes.delete(assetId));
+      this.boxes.set(assetId, box);
+    }
+    return box;
+  }
+
+  /**
+   * The node for a new object: on the surface, fitted to the footprint, clear of the spawn points, inside the bounds.
+   * @param {string} id
+   * @param {Box} box
+   * @param {Surface} surface
+   */
+  placed(id, box, surface) {
+    const document = this.draft.document;
+    const scale = fitScale(box);
+    const position = placement(surface.point, box, scale, { spawns: document.spawn_points.map((p) => p.position), bounds: document.bounds, away: surface.away });
+    /** @type {import("../types.js").NodeSpec} */
+    const node = { id, position: /** @type {[number, number, number]} */ (round(position, 3)) };
+    if (scale < 1) {
+      const s = Number(scale.toFixed(4));
+      node.scale = [s, s, s];
+    }
+    const size = [0, 1, 2].map((i) => (box.max[i] - box.min[i]).toFixed(2)).join(" × ");
+    return { node, note: scale < 1 ? `its real size is ${size} m, shown at ${scale.toFixed(2)}×` : `${size} m` };
+  }
+
+  /**
+   * @param {string} assetId
+   * @param {Surface} [surface] where it goes (the middle of the view unless dropped somewhere)
+   */
+  async addAsset(assetId, surface = this.surface()) {
+    let box;
+    try {
+      box = await this.boxOf(assetId);
+    } catch (error) {
+      this.say(`Cannot add ${assetId}: ${messageOf(error)}`);
+      return;
+    }
+    const { node, note } = this.placed(this.draft.freeNodeId(assetId), box, surface);
+    if (await this.draft.write("POST", "/nodes", { node: { ...node, asset: assetId } }, `a new ${assetId}`)) {
+      await this.reload(`Added ${node.id}: ${note}.`);
       this.select(node.id);
     }
   }
 
   async addRecipe() {
     const spec = this.recipeRequest();
-    const node = { id: this.draft.freeNodeId(spec.name.replace(/_/g, "-")), position: this.placeInFront() };
+    const key = JSON.stringify(spec);
+    if (this.previewBox?.key !== key) await this.previewRecipe(); // its size is the preview's
+    if (this.previewBox?.key !== key) return; // the preview was refused, and said why
+    const { node, note } = this.placed(this.draft.freeNodeId(spec.name.replace(/_/g, "-")), this.previewBox.box, this.surface());
     if (await this.draft.write("POST", "/nodes", { node, recipe: spec }, `a new ${spec.name}`)) {
-      await Promise.all([this.reload(`Added ${node.id}; it waits for review before visitors see it.`), this.load()]);
+      await Promise.all([this.reload(`Added ${node.id} (${note}); it waits for review before visitors see it.`), this.load()]);
       this.select(node.id);
     }
   }

@@ -15,13 +15,19 @@ import { bindTabs } from "./tabs.js";
  * @property {string | null} etag its draft's
  * @property {number | null} revision the draft revision open
  * @property {number | null} published the published revision
- * @property {string | null} selected the node selected
+ * @property {string | null} selected the node selected (the last of the selection)
+ * @property {string[]} selection every node selected
+ * @property {{undo: string[], redo: string[]}} steps what undo and redo would do, oldest first
  * @property {number} saves writes saved since the page opened
  * @property {string | null} previewed the recipe last previewed
  * @property {string} [error]
  * @property {(axis: "X" | "Y" | "Z", along?: number) => {x: number, y: number}} axisPoint where on the page the
  *   gizmo's arrow for `axis` is
  * @property {(nodeId: string) => number[] | undefined} nodePosition in the draft
+ * @property {(nodeId: string) => {min: number[], max: number[]} | null} worldBox a node's box in the view, in metres
+ * @property {() => {position: number[], forward: number[]}} cameraPose the view's camera
+ * @property {(x: number, y: number) => {point: number[], away: number[]}} surfaceAt where a new object put at a
+ *   point of the page would stand
  */
 
 function start() {
@@ -55,9 +61,18 @@ function start() {
     get saves() {
       return draft.saves;
     },
+    get selection() {
+      return editor ? [...editor.selection] : [];
+    },
+    get steps() {
+      return { undo: draft.history.undo.map((s) => s.what), redo: draft.history.redo.map((s) => s.what) };
+    },
     previewed: null,
     axisPoint: (axis, along) => editor.view.axisPoint(axis, along),
     nodePosition: (id) => draft.node(id)?.position,
+    worldBox: (id) => editor.view.worldBox(id),
+    cameraPose: () => editor.view.cameraPose(),
+    surfaceAt: (x, y) => editor.view.surfaceAt(x, y),
   };
   Object.assign(window, { curate: state });
 

@@ -1,5 +1,6 @@
 // @ts-check
-// The scene tree: every node under its parent, the selected one marked, those whose asset awaits review flagged.
+// The scene tree: every node under its parent, the selected ones marked (Shift or Ctrl adds to the selection),
+// those whose asset awaits review flagged.
 import { el, findAll } from "../dom.js";
 
 /** @typedef {import("../types.js").NodeSpec} NodeSpec */
@@ -8,7 +9,8 @@ export class SceneTree {
   /**
    * @param {object} options
    * @param {HTMLElement} options.list the tree's root list (#tree)
-   * @param {(nodeId: string | null) => void} options.onSelect null: the scene itself
+   * @param {(nodeId: string | null, adding: boolean) => void} options.onSelect null: the scene itself; `adding`:
+   *   with Shift or Ctrl held
    */
   constructor({ list, onSelect }) {
     this.list = list;
@@ -17,9 +19,9 @@ export class SceneTree {
 
   /**
    * @param {import("./draft.js").Draft} draft its document, manifest and names
-   * @param {string | null} selected
+   * @param {string[]} selection
    */
-  render(draft, selected) {
+  render(draft, selection) {
     /** @type {Map<string, NodeSpec[]>} parent id ("" for the root) -> children */
     const children = new Map();
     for (const spec of draft.document.nodes) {
@@ -39,7 +41,12 @@ export class SceneTree {
           { role: "treeitem" },
           el(
             "button",
-            { type: "button", "data-node": spec.id, "aria-selected": String(selected === spec.id), onclick: () => this.onSelect(spec.id) },
+            {
+              type: "button",
+              "data-node": spec.id,
+              "aria-selected": String(selection.includes(spec.id)),
+              onclick: (/** @type {MouseEvent} */ e) => this.onSelect(spec.id, e.shiftKey || e.ctrlKey || e.metaKey),
+            },
             draft.nameOf(spec),
             pending.has(spec.asset) ? el("span", { class: "pending" }, "awaiting review") : null,
           ),
@@ -48,14 +55,17 @@ export class SceneTree {
       );
     const scene = el(
       "button",
-      { type: "button", "data-node": "", "aria-selected": String(selected === null), onclick: () => this.onSelect(null) },
+      { type: "button", "data-node": "", "aria-selected": String(!selection.length), onclick: () => this.onSelect(null, false) },
       "The scene itself: texts, languages, chat rules",
     );
     this.list.replaceChildren(el("li", { role: "treeitem", class: "scene-item" }, scene), ...branch(""));
   }
 
-  /** @param {string | null} nodeId */
-  mark(nodeId) {
-    for (const button of findAll("button", HTMLButtonElement, this.list)) button.setAttribute("aria-selected", String((button.dataset.node || null) === nodeId));
+  /** @param {string[]} selection */
+  mark(selection) {
+    for (const button of findAll("button", HTMLButtonElement, this.list)) {
+      const id = button.dataset.node;
+      button.setAttribute("aria-selected", String(id ? selection.includes(id) : !selection.length));
+    }
   }
 }
