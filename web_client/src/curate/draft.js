@@ -40,6 +40,8 @@ export class Draft {
     this.newest = 0; // the newest draft revision a watcher has told us about
     /** @type {{ws: WebSocket, sceneId: string} | null} */
     this.watcher = null;
+    /** @type {(field: string, message: string) => void} a refusal that names a field of the document */
+    this.onRefused = () => {};
     /** @type {UndoStack} every edit saved from this browser, per scene */
     this.history = new UndoStack(globalThis.localStorage || null);
   }
@@ -107,6 +109,7 @@ export class Draft {
         await this.onStale(`Someone else changed the draft first; it is reloaded (r${refused.body.current_revision}). Please redo: ${what}.`);
       } else {
         this.say(`Not saved: ${refused?.body.field ? `${refused.body.field}: ` : ""}${messageOf(error)}`);
+        if (refused?.body.field) this.onRefused(refused.body.field, messageOf(error));
       }
       return null;
     } finally {

@@ -6,6 +6,7 @@ import { el, find, messageOf } from "../dom.js";
 import { ApiError } from "./api.js";
 import { History } from "./history.js";
 import { NodeInspector } from "./inspector.js";
+import { TourLayer } from "./layer.js";
 import { Library } from "./library.js";
 import { duplicateNodes, removeNodes } from "./placing.js";
 import { Reviews } from "./reviews.js";
@@ -58,12 +59,7 @@ export class Editor {
       },
     });
     this.history = new History({ api, draft, reload });
-    this.rules = new SceneRules({
-      draft,
-      say,
-      onSaved: () => this.renderNode(),
-      onLayerSaved: () => this.history.loadLanguages().catch(() => {}),
-    });
+    this.rules = new SceneRules({ draft, say, onSaved: () => this.renderNode() });
     this.library = new Library({
       api,
       draft,
@@ -73,6 +69,14 @@ export class Editor {
       select: (nodeId) => this.select(nodeId),
       onPreviewed: (recipe) => (state.previewed = recipe),
     });
+    this.layer = new TourLayer({
+      draft,
+      view: this.view,
+      say,
+      assets: () => this.library.library.assets,
+      onSaved: () => this.history.loadLanguages().catch(() => {}),
+    });
+    draft.onRefused = (field, message) => this.layer.markError(field, message);
     this.reviews = new Reviews({ api, say, onDecided: () => Promise.all([this.library.load(), this.reload()]) });
     find("#publish", HTMLButtonElement).addEventListener("click", () => this.publish());
     find("#undo", HTMLButtonElement).addEventListener("click", () => this.step("undo"));
@@ -153,6 +157,7 @@ export class Editor {
     await this.view.show(draft.document, draft.manifest, changed);
     this.selection = kept;
     this.renderTree();
+    this.layer.render();
     this.showSelection();
     this.showSteps();
     draft.watch();
@@ -192,6 +197,7 @@ export class Editor {
     this.view.attach(this.selection);
     find("#duplicate", HTMLButtonElement).disabled = !this.selection.length;
     find("#delete", HTMLButtonElement).disabled = !this.selection.length;
+    this.layer.select(this.selected);
     this.renderNode();
   }
 

@@ -4,7 +4,7 @@
 // translation is marked so that it waits for review. The scene's texts end with a field that declares a language.
 import { el } from "../dom.js";
 
-const RTL = ["ar", "he", "fa", "ur"];
+export const RTL = ["ar", "he", "fa", "ur"];
 
 export class TextsPanel {
   /**

@@ -45,6 +45,8 @@ export class View {
     this.followers = new Map();
     /** @type {THREE.Vector3 | null} */
     this.dragStart = null;
+    /** @type {{floor: boolean, then: (hit: {point: number[], normal: number[]}) => void} | null} a click that picks a point */
+    this.pointPick = null;
     this.renderer = new THREE.WebGLRenderer({ canvas, antialias: true });
     this.renderer.setPixelRatio(Math.min(devicePixelRatio, 2));
     this.camera = new THREE.PerspectiveCamera(55, 1, 0.05, 500);
@@ -88,6 +90,7 @@ export class View {
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       if (mode) this.mode(mode);
       else if (e.code === "KeyG") this.snap(!this.snapping);
+      else if (e.code === "Escape" && this.pointPick) this.armPoint(null);
     });
     canvas.addEventListener("pointerup", (e) => this.pick(e));
     canvas.addEventListener("pointerdown", (e) => {
@@ -152,8 +155,13 @@ export class View {
       marker.add(ring, arrow);
       this.guides.add(marker);
     }
-    // Guides are not part of the scene: a click or a new object's raycast goes through them.
-    this.guides.traverse((object) => (object.raycast = () => {}));
+    // Guides are not part of the scene: a click or a new object's raycast goes through them, and walls do not hide them.
+    this.guides.traverse((object) => {
+      object.raycast = () => {};
+      object.renderOrder = 10;
+      const material = /** @type {THREE.Mesh} */ (object).material;
+      for (const m of Array.isArray(material) ? material : material ? [material] : []) m.depthTest = false;
+    });
   }
 
   /** @param {boolean} on */
@@ -329,6 +337,7 @@ export class View {
   /** @param {PointerEvent} e */
   pick(e) {
     if (!this.down || Math.hypot(e.clientX - this.down[0], e.clientY - this.down[1]) > 4 || this.gizmo.dragging) return;
+    if (this.pointPick) return this.pickPoint(e.clientX, e.clientY);
     const adding = e.shiftKey || e.ctrlKey || e.metaKey;
     const rect = this.canvas.getBoundingClientRect();
     const pointer = new THREE.Vector2(((e.clientX - rect.left) / rect.width) * 2 - 1, -((e.clientY - rect.top) / rect.height) * 2 + 1);
@@ -341,6 +350,44 @@ export class View {
       if (object.userData.node && object.parent === this.streamer.root && object.children.length < 3) return this.onPick(object.name, adding);
     }
     if (!adding) this.onPick(null, false);
+  }
+
+  /**
+   * Make the next click in the view pick a point (on a floor-like surface, or on anything) instead of a node.
+   * @param {{floor: boolean, then: (hit: {point: number[], normal: number[]}) => void} | null} request null: cancel
+   */
+  armPoint(request) {
+    this.pointPick = request;
+    this.canvas.classList.toggle("picking", Boolean(request));
+  }
+
+  /**
+   * The point a click picks, handed to the armed request.
+   * @param {number} clientX
+   * @param {number} clientY
+   */
+  pickPoint(clientX, clientY) {
+    const request = this.pointPick;
+    this.armPoint(null);
+    if (request.floor) return request.then({ point: this.surfaceAt(clientX, clientY).point, normal: [0, 1, 0] });
+    const rect = this.canvas.getBoundingClientRect();
+    const raycaster = new THREE.Raycaster();
+    raycaster.setFromCamera(new THREE.Vector2(((clientX - rect.left) / rect.width) * 2 - 1, -((clientY - rect.top) / rect.height) * 2 + 1), this.camera);
+    const hit = raycaster.intersectObject(this.streamer.root, true).find((h) => h.face);
+    if (!hit) return request.then({ point: this.surfaceAt(clientX, clientY).point, normal: [0, 1, 0] });
+    const normal = hit.face.normal.clone().transformDirection(hit.object.matrixWorld);
+    if (normal.dot(raycaster.ray.direction) > 0) normal.negate(); // the side facing the camera
+    request.then({ point: round(hit.point.toArray(), 3), normal: round(normal.toArray(), 4) });
+  }
+
+  /**
+   * A node's place in the scene (for facing a visitor towards it).
+   * @param {string} nodeId
+   * @returns {number[] | null}
+   */
+  nodeWorldPosition(nodeId) {
+    const holder = this.streamer?.nodes.get(nodeId);
+    return holder ? holder.getWorldPosition(new THREE.Vector3()).toArray() : null;
   }
 
   resize() {
