@@ -58,6 +58,39 @@ async def test_place_snap_select_duplicate_delete_and_undo_everything_across_a_r
     await page.click("#recipe-add")
     saves = await saved(page, 0)
     await page.wait_for_function("window.curate.selected === 'pagoda'", timeout=10000)
+    # the library's thumbnails: drawn from each asset's model when in sight, and kept under the level's sha256
+    await page.wait_for_selector("#assets img.thumb[data-drawn]", timeout=60000)
+    drawn = await page.evaluate(
+        """() => {
+            const img = document.querySelector('#assets img.thumb[data-drawn]');
+            const canvas = Object.assign(document.createElement('canvas'), {width: img.naturalWidth, height: img.naturalHeight});
+            const context = canvas.getContext('2d');
+            context.drawImage(img, 0, 0);
+            const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+            let model = 0;  // pixels that are not the background (#2b2f38)
+            for (let i = 0; i < pixels.length; i += 4) {
+                if (Math.abs(pixels[i] - 0x2b) + Math.abs(pixels[i + 1] - 0x2f) + Math.abs(pixels[i + 2] - 0x38) > 30) model++;
+            }
+            const kept = localStorage.getItem('thirdspace.curate.thumbnail.' + img.dataset.drawn);
+            return {share: model / (pixels.length / 4), kept: kept === img.src};
+        }"""
+    )
+    assert drawn["share"] > 0.03 and drawn["kept"], drawn
+    # the library finds it: generated, waiting for review; a search narrows the list by name
+    await page.wait_for_selector("#assets li[data-asset^='pagoda-']")
+    await page.select_option("#asset-filter", "generated")
+    shown = await page.eval_on_selector_all("#assets > li:not([hidden])", "items => items.map(i => i.dataset.asset)")
+    assert len(shown) == 1 and shown[0].startswith("pagoda-"), shown
+    await page.select_option("#asset-filter", "waiting")
+    assert await page.eval_on_selector_all("#assets > li:not([hidden])", "items => items.map(i => i.dataset.asset)") == shown
+    await page.select_option("#asset-filter", "all")
+    await page.fill("#asset-search", "lantern")
+    assert await page.eval_on_selector_all("#assets > li:not([hidden])", "items => items.map(i => i.dataset.asset)") == ["brass-lantern"]
+    assert "1 of " in await page.locator("#asset-count").text_content()
+    await page.fill("#asset-search", "")
+    await page.locator("#assets li[data-asset='caravanserai-arcade']").scroll_into_view_if_needed()
+    await page.wait_for_selector("#assets li[data-asset='caravanserai-arcade'] img.thumb[data-drawn]", timeout=60000)
+    await page.screenshot(path=str(IMAGES / "curate-assets.png"))
     box = await page.evaluate("window.curate.worldBox('pagoda')")
     size = [box["max"][i] - box["min"][i] for i in range(3)]
     assert abs(box["min"][1] - 0.0) < CM, box  # stands on the hall's floor: not sunk into it, not floating

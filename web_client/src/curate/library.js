@@ -1,5 +1,6 @@
 // @ts-check
-// The library tab: the asset library (add an asset to the scene, or drag it onto the view), and recipes with
+// The library tab: the asset library with thumbnails, search and filter (add an asset to the scene, or drag it
+// onto the view), and recipes with
 // their parameters, a preview, and adding the generated object to the scene (where it waits for review). A new
 // object stands on the surface it is put on, scaled down to a sensible footprint and clear of the spawn points
 // (placing.js); its real size is what its model measures.
@@ -8,6 +9,7 @@ import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
 import { el, find, findAll, messageOf } from "../dom.js";
 import { ApiError } from "./api.js";
 import { fitScale, placement } from "./placing.js";
+import { Thumbnails } from "./thumbnails.js";
 import { round } from "./units.js";
 
 /**
@@ -20,7 +22,7 @@ import { round } from "./units.js";
  * @property {unknown} [default]
  */
 /** @typedef {{name: string, title: string, description: string, schema: {properties: Record<string, ParameterSchema>}}} Recipe */
-/** @typedef {{id: string, status: string, origin: string}} LibraryAsset */
+/** @typedef {{id: string, status: string, origin: string, generated?: boolean}} LibraryAsset */
 /** @typedef {{name: string, params: Record<string, unknown>, seed: number}} RecipeRequest */
 /** @typedef {{point: number[], away: number[]}} Surface where a new object goes, and the way from the camera to it */
 /** @typedef {import("./placing.js").Box} Box */
@@ -54,6 +56,7 @@ export class Library {
     this.say = say;
     this.surface = surface;
     this.loader = new GLTFLoader();
+    this.thumbnails = new Thumbnails(api);
     /** @type {Map<string, Promise<Box>>} asset id -> its box */
     this.boxes = new Map();
     /** @type {{key: string, box: Box} | null} the last previewed recipe's box */
@@ -68,6 +71,36 @@ export class Library {
     this.recipeSelect = find("#recipe", HTMLSelectElement);
     find("#recipe-preview", HTMLButtonElement).addEventListener("click", () => this.previewRecipe());
     find("#recipe-add", HTMLButtonElement).addEventListener("click", () => this.addRecipe());
+    this.search = find("#asset-search", HTMLInputElement);
+    this.filter = find("#asset-filter", HTMLSelectElement);
+    this.search.addEventListener("input", () => this.showMatches());
+    this.filter.addEventListener("change", () => this.showMatches());
+  }
+
+  /**
+   * Whether an asset passes the search (words in its id or origin) and the filter (generated or not, waiting).
+   * @param {LibraryAsset} asset
+   */
+  matches(asset) {
+    const words = this.search.value.toLowerCase().split(/\s+/).filter(Boolean);
+    const haystack = `${asset.id} ${asset.origin}`.toLowerCase();
+    if (!words.every((word) => haystack.includes(word))) return false;
+    const filter = this.filter.value;
+    if (filter === "generated") return Boolean(asset.generated);
+    if (filter === "made") return !asset.generated;
+    if (filter === "waiting") return asset.status === "pending";
+    return true;
+  }
+
+  // Hide the assets the search and filter leave out, and say how many are shown.
+  showMatches() {
+    let shown = 0;
+    for (const item of findAll("#assets > li")) {
+      const asset = this.library.assets.find((a) => a.id === item.dataset.asset);
+      item.hidden = !asset || !this.matches(asset);
+      if (!item.hidden) shown += 1;
+    }
+    find("#asset-count").textContent = `${shown} of ${this.library.assets.length} shown`;
   }
 
   async load() {
@@ -84,11 +117,22 @@ export class Library {
               e.dataTransfer.effectAllowed = "copy";
             },
           },
-          el("div", { class: "row" }, el("strong", {}, asset.id), el("span", { class: `badge ${asset.status}` }, asset.status), el("span", { class: "muted" }, asset.origin)),
-          el("div", { class: "row" }, el("button", { type: "button", class: "quiet", onclick: () => this.addAsset(asset.id) }, "Add to scene")),
+          el(
+            "div",
+            { class: "asset-card" },
+            el("img", { class: "thumb", alt: "", width: 128, height: 96, "data-asset": asset.id, draggable: "false" }),
+            el(
+              "div",
+              {},
+              el("div", { class: "row" }, el("strong", {}, asset.id), el("span", { class: `badge ${asset.status}` }, asset.status), el("span", { class: "muted" }, asset.origin)),
+              el("div", { class: "row" }, el("button", { type: "button", class: "quiet", onclick: () => this.addAsset(asset.id) }, "Add to scene")),
+            ),
+          ),
         ),
       ),
     );
+    this.showMatches();
+    for (const img of findAll("#assets img.thumb", HTMLImageElement)) this.thumbnails.watch(img);
     const select = this.recipeSelect;
     if (!select.options.length) {
       select.replaceChildren(...this.library.recipes.map((r) => el("option", { value: r.name }, r.title)));
@@ -180,13 +224,7 @@ export class Library {
   boxOf(assetId) {
     let box = this.boxes.get(assetId);
     if (!box) {
-      box = (async () => {
-        /** @type {{levels: {url: string}[]}} */
-        const entry = (await this.api.call("GET", `/api/curate/assets/${encodeURIComponent(assetId)}`)).body;
-        const response = await fetch(entry.levels[entry.levels.length - 1].url);
-        if (!response.ok) throw new Error(`${assetId}: HTTP ${response.status}`);
-        return boxOfScene((await this.loader.parseAsync(await response.arrayBuffer(), "")).scene);
-      })();
+      box = this.thumbnails.model(assetId).then(({ scene }) => boxOfScene(scene));
       box.catch(() => this.boxes.delete(assetId));
       this.boxes.set(assetId, box);
     }
