@@ -77,12 +77,19 @@ async def test_place_snap_select_duplicate_delete_and_undo_everything_across_a_r
     )
     assert drawn["share"] > 0.03 and drawn["kept"], drawn
     # the library finds it: generated, waiting for review; a search narrows the list by name
-    await page.wait_for_selector("#assets li[data-asset^='pagoda-']")
+    new_asset = (await draft_of(server, headers, "placing-demo"))["document"]["nodes"][-1]["asset"]
+    await page.wait_for_selector(f"#assets li[data-asset='{new_asset}']")
+    async with aiohttp.ClientSession(headers=headers) as http:
+        async with http.get(f"{server.http}/api/curate/assets") as response:
+            library = (await response.json())["assets"]
+    shown_items = "items => items.map(i => i.dataset.asset)"
     await page.select_option("#asset-filter", "generated")
-    shown = await page.eval_on_selector_all("#assets > li:not([hidden])", "items => items.map(i => i.dataset.asset)")
-    assert len(shown) == 1 and shown[0].startswith("pagoda-"), shown
+    shown = await page.eval_on_selector_all("#assets > li:not([hidden])", shown_items)
+    assert new_asset in shown and sorted(shown) == sorted(a["id"] for a in library if a.get("generated")), shown
     await page.select_option("#asset-filter", "waiting")
-    assert await page.eval_on_selector_all("#assets > li:not([hidden])", "items => items.map(i => i.dataset.asset)") == shown
+    waiting = await page.eval_on_selector_all("#assets > li:not([hidden])", shown_items)
+    assert new_asset in waiting and sorted(waiting) == sorted(a["id"] for a in library if a["status"] == "pending"), waiting
+    assert "brass-lantern" not in waiting
     await page.select_option("#asset-filter", "all")
     await page.fill("#asset-search", "lantern")
     assert await page.eval_on_selector_all("#assets > li:not([hidden])", "items => items.map(i => i.dataset.asset)") == ["brass-lantern"]
