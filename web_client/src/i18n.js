@@ -504,7 +504,9 @@ export function addWords(tables) {
 
 // The page's words in one language at a time: the page makes one and hands it to what shows text.
 export class Words {
-  constructor() {
+  /** @param {Record<string, Record<string, string>>} [tables] the words per language (the visitor page's unless told) */
+  constructor(tables = STRINGS) {
+    this.tables = tables;
     /** The language of the page's words: one of LANGUAGES. */
     this.current = "en";
   }
@@ -516,7 +518,7 @@ export class Words {
    * @returns {string}
    */
   t(key, vars = {}) {
-    const text = STRINGS[this.current]?.[key] ?? STRINGS.en[key] ?? key;
+    const text = this.tables[this.current]?.[key] ?? this.tables.en[key] ?? key;
     return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
   }
 
@@ -539,7 +541,7 @@ export class Words {
    * @returns {string} the language of the words now
    */
   setLanguage(tag) {
-    this.current = STRINGS[primary(tag)] ? primary(tag) : "en";
+    this.current = this.tables[primary(tag)] ? primary(tag) : "en";
     document.documentElement.lang = tag;
     document.documentElement.dir = isRtl(tag) ? "rtl" : "ltr";
     for (const node of document.querySelectorAll("[data-i18n]")) {
@@ -550,6 +552,9 @@ export class Words {
     }
     for (const node of document.querySelectorAll("[data-i18n-label]")) {
       if (node instanceof HTMLElement) node.setAttribute("aria-label", this.t(node.dataset.i18nLabel));
+    }
+    for (const node of document.querySelectorAll("[data-i18n-title]")) {
+      if (node instanceof HTMLElement) node.title = this.t(node.dataset.i18nTitle);
     }
     return this.current;
   }

@@ -5,6 +5,7 @@
 import { messageOf } from "../dom.js";
 import { ApiError } from "./api.js";
 import { applyParts, UndoConflict, UndoStack } from "./undo.js";
+import { t } from "./words.js";
 
 /** @typedef {import("../types.js").SceneDocument} SceneDocument */
 /** @typedef {import("../types.js").Manifest} Manifest */
@@ -76,8 +77,8 @@ export class Draft {
   }
 
   showRevision() {
-    const published = this.published ? `published: r${this.published}` : "not published";
-    this.revisionLabel.textContent = `draft r${this.revision} · ${published}`;
+    const published = this.published ? t("published_revision", { revision: this.published }) : t("not_published");
+    this.revisionLabel.textContent = t("draft_revision", { revision: this.revision, published });
   }
 
   /**
@@ -101,20 +102,20 @@ export class Draft {
       this.published = reply.body.scene.published_revision;
       this.saves += 1;
       this.showRevision();
-      this.say(`Saved ${what} (r${this.revision})`);
+      this.say(t("saved", { what, revision: this.revision }));
       return reply;
     } catch (error) {
       const refused = error instanceof ApiError ? error : null;
       if (refused?.status === 412) {
-        await this.onStale(`Someone else changed the draft first; it is reloaded (r${refused.body.current_revision}). Please redo: ${what}.`);
+        await this.onStale(t("stale", { revision: refused.body.current_revision, what }));
       } else {
-        this.say(`Not saved: ${refused?.body.field ? `${refused.body.field}: ` : ""}${messageOf(error)}`);
+        this.say(t("not_saved", { error: `${refused?.body.field ? `${refused.body.field}: ` : ""}${messageOf(error)}` }));
         if (refused?.body.field) this.onRefused(refused.body.field, messageOf(error));
       }
       return null;
     } finally {
       this.writing -= 1;
-      if (!this.writing && this.newest > this.revision) this.onStale("Another curator changed the draft; it is reloaded.");
+      if (!this.writing && this.newest > this.revision) this.onStale(t("other_curator"));
     }
   }
 
@@ -137,7 +138,7 @@ export class Draft {
   async step(direction) {
     const step = this.history.next(direction);
     if (!step) {
-      this.say(direction === "undo" ? "Nothing to undo." : "Nothing to redo.");
+      this.say(t(`nothing_to_${direction}`));
       return false;
     }
     let document;
@@ -148,10 +149,10 @@ export class Draft {
       // Someone changed the same thing since: this step cannot be applied any more, the older ones may.
       (direction === "undo" ? this.history.undo : this.history.redo).pop();
       this.history.save();
-      this.say(`Cannot ${direction} "${step.what}": ${error.message}. That step is dropped.`);
+      this.say(t(`cannot_${direction}`, { what: step.what, reason: error.message }));
       return false;
     }
-    const label = `${direction} ${step.what}`;
+    const label = t(`${direction}_of`, { what: step.what });
     const reply = await this.write("PUT", "", { document, message: label.slice(0, 500) }, label, false);
     if (reply) this.history.moved(direction);
     return Boolean(reply);
@@ -177,7 +178,7 @@ export class Draft {
       const message = JSON.parse(event.data);
       if (message.type !== "draft" || message.scene !== this.sceneId) return;
       this.newest = Math.max(this.newest, message.revision);
-      if (!this.writing && message.revision > this.revision) this.onStale(`${message.author} changed the draft (r${message.revision}).`);
+      if (!this.writing && message.revision > this.revision) this.onStale(t("author_changed", { author: message.author, revision: message.revision }));
     });
   }
 
@@ -217,7 +218,8 @@ export class Draft {
    */
   addLanguage(language) {
     const document = { ...this.document, languages: [...(this.document.languages || []), language] };
-    return this.write("PUT", "", { document, message: `language ${language} added` }, `language ${language}`);
+    const what = t("what_language", { language });
+    return this.write("PUT", "", { document, message: what }, what);
   }
 
   /** @param {string} nodeId */

@@ -3,6 +3,7 @@
 // review queue and history, each told of the others' changes through the draft; the selection (one node or
 // several), and the edits on it: move, duplicate, delete, undo and redo, by button or keyboard.
 import { el, find, messageOf } from "../dom.js";
+import { pickText } from "../i18n.js";
 import { ApiError } from "./api.js";
 import { History } from "./history.js";
 import { NodeInspector } from "./inspector.js";
@@ -10,11 +11,13 @@ import { TourLayer } from "./layer.js";
 import { Library } from "./library.js";
 import { duplicateNodes, removeNodes } from "./placing.js";
 import { Reviews } from "./reviews.js";
+import { NewScene } from "./scenes.js";
 import { SceneRules } from "./rules.js";
 import { TextsPanel } from "./texts.js";
 import { SceneTree } from "./tree.js";
 import { round } from "./units.js";
 import { SNAP, View } from "./view.js";
+import { t, words } from "./words.js";
 
 /**
  * @typedef {object} EditorState what the page's tests read (window.curate)
@@ -43,6 +46,7 @@ export class Editor {
       onPick: (nodeId, adding) => this.select(nodeId, adding),
       onMoved: (moves) => this.saveMoves(moves),
       onDrop: (assetId, surface) => this.library.addAsset(assetId, surface),
+      say,
     });
     this.tree = new SceneTree({ list: find("#tree"), onSelect: (nodeId, adding) => this.select(nodeId, adding) });
     this.inspector = new NodeInspector({
@@ -119,14 +123,14 @@ export class Editor {
       const step = this.draft.history.next(direction);
       button.disabled = !step;
       const key = direction === "undo" ? "Ctrl+Z" : "Ctrl+Shift+Z";
-      button.title = step ? `${direction === "undo" ? "Undo" : "Redo"} ${step.what} (${key})` : `Nothing to ${direction} (${key})`;
+      button.title = step ? t(`${direction}_step`, { what: step.what, key }) : t(`nothing_${direction}_key`, { key });
     }
   }
 
   /** @param {"undo" | "redo"} direction */
   async step(direction) {
     const what = this.draft.history.next(direction)?.what;
-    if (await this.draft.step(direction)) await this.reload(`${direction === "undo" ? "Undone" : "Redone"}: ${what} (r${this.draft.revision}).`);
+    if (await this.draft.step(direction)) await this.reload(t(direction === "undo" ? "undone" : "redone", { what, revision: this.draft.revision }));
     this.showSteps();
   }
 
@@ -135,15 +139,34 @@ export class Editor {
    * @param {URLSearchParams} params
    */
   async open(params) {
-    /** @type {{scenes: {id: string, title: Record<string, string>}[]}} */
-    const { scenes } = (await this.api.call("GET", "/api/curate/scenes")).body;
     const select = find("#scene-select", HTMLSelectElement);
-    select.replaceChildren(...scenes.map((s) => el("option", { value: s.id }, `${s.title.en || Object.values(s.title)[0]} (${s.id})`)));
-    const wanted = params.get("scene");
-    if (wanted && scenes.some((s) => s.id === wanted)) select.value = wanted;
+    await this.listScenes(params.get("scene"));
     select.addEventListener("change", () => this.openScene(select.value));
+    new NewScene({
+      api: this.api,
+      scenes: () => this.scenes.map((s) => ({ id: s.id, title: `${pickText(s.title, words.language)} (${s.id})` })),
+      language: words.language,
+      onCreated: async (sceneId) => {
+        await this.listScenes(sceneId);
+        history.replaceState(null, "", `?scene=${encodeURIComponent(sceneId)}`);
+        await this.openScene(sceneId);
+        this.say(t("created", { scene: sceneId }));
+      },
+    });
     await this.library.load();
     await this.openScene(select.value);
+  }
+
+  /**
+   * The scenes to choose from, `wanted` chosen if it is one of them.
+   * @param {string | null} wanted
+   */
+  async listScenes(wanted) {
+    /** @type {{id: string, title: Record<string, string>}[]} */
+    this.scenes = (await this.api.call("GET", "/api/curate/scenes")).body.scenes;
+    const select = find("#scene-select", HTMLSelectElement);
+    select.replaceChildren(...this.scenes.map((s) => el("option", { value: s.id }, `${pickText(s.title, words.language)} (${s.id})`)));
+    if (wanted && this.scenes.some((s) => s.id === wanted)) select.value = wanted;
   }
 
   /**
@@ -224,9 +247,9 @@ export class Editor {
     });
     if (stored.length === 1) {
       const { id, ...body } = stored[0];
-      await this.draft.write("PATCH", `/nodes/${encodeURIComponent(id)}`, body, `${id}'s transform`);
+      await this.draft.write("PATCH", `/nodes/${encodeURIComponent(id)}`, body, t("what_transform", { node: id }));
     } else {
-      await this.draft.change(`moved ${stored.map((m) => m.id).join(", ")}`, (document) => {
+      await this.draft.change(t("what_moved", { nodes: stored.map((m) => m.id).join(", ") }), (document) => {
         for (const { id, ...transform } of stored) Object.assign(document.nodes.find((n) => n.id === id), transform);
       });
     }
@@ -242,11 +265,11 @@ export class Editor {
     if (!ids.length) return;
     /** @type {string[]} */
     let copies = [];
-    const saved = await this.draft.change(`duplicated ${ids.join(", ")}`, (document) => {
+    const saved = await this.draft.change(t("what_duplicated", { nodes: ids.join(", ") }), (document) => {
       copies = duplicateNodes(document, ids, [SNAP.metres * 4, 0, 0]);
     });
     if (!saved) return;
-    await this.reload(`Duplicated ${ids.join(", ")} as ${copies.join(", ")}.`);
+    await this.reload(t("duplicated", { nodes: ids.join(", "), copies: copies.join(", ") }));
     this.selectAll(copies);
   }
 
@@ -257,22 +280,22 @@ export class Editor {
     const what = ids.join(", ");
     const saved =
       ids.length === 1
-        ? await this.draft.write("DELETE", `/nodes/${encodeURIComponent(ids[0])}`, undefined, `removal of ${what}`)
-        : await this.draft.change(`removed ${what}`, (document) => removeNodes(document, ids));
+        ? await this.draft.write("DELETE", `/nodes/${encodeURIComponent(ids[0])}`, undefined, t("what_removal", { nodes: what }))
+        : await this.draft.change(t("what_removed", { nodes: what }), (document) => removeNodes(document, ids));
     if (!saved) return;
     this.selection = [];
-    await this.reload(`Removed ${what} and everything on it. Undo (Ctrl+Z) brings it back.`);
+    await this.reload(t("removed", { nodes: what }));
   }
 
   async publish() {
     try {
       await this.draft.publish();
-      this.say(`Published r${this.draft.published}: visitors see it now.`);
+      this.say(t("published_now", { revision: this.draft.published }));
       this.state.status = "published";
       await this.history.load();
     } catch (error) {
-      if (error instanceof ApiError && error.status === 412) await this.reload("The draft changed before publishing; it is reloaded. Check it and publish again.");
-      else this.say(`Not published: ${messageOf(error)}`);
+      if (error instanceof ApiError && error.status === 412) await this.reload(t("publish_stale"));
+      else this.say(t("not_published_error", { error: messageOf(error) }));
     }
   }
 }

@@ -2,6 +2,7 @@
 // The history tab: the draft's revisions (roll back to any), and what each of the scene's languages still lacks
 // (overlay texts, narration audio and captions, tour stops).
 import { el, find } from "../dom.js";
+import { t } from "./words.js";
 
 /** @typedef {{revision: number, author: string, created_at: string, message: string}} Revision */
 /**
@@ -41,7 +42,7 @@ export class History {
             "div",
             { class: "row" },
             el("strong", {}, `r${revision.revision}`),
-            revision.revision === draft.published ? el("span", { class: "badge published" }, "published") : null,
+            revision.revision === draft.published ? el("span", { class: "badge published" }, t("published")) : null,
             el("span", { class: "muted" }, `${revision.author} · ${new Date(revision.created_at).toLocaleString()}`),
           ),
           el("span", {}, revision.message),
@@ -50,7 +51,7 @@ export class History {
             : el(
                 "div",
                 { class: "row" },
-                el("button", { type: "button", class: "quiet", onclick: () => this.rollBack(revision.revision) }, `Roll back to r${revision.revision}`),
+                el("button", { type: "button", class: "quiet", onclick: () => this.rollBack(revision.revision) }, t("roll_back_to", { revision: revision.revision })),
               ),
         ),
       ),
@@ -63,14 +64,14 @@ export class History {
     find("#languages").replaceChildren(
       ...Object.entries(report.languages).map(([language, gaps]) => {
         const lines = [];
-        if (gaps.overlays_without_text.length) lines.push(`overlays without text: ${gaps.overlays_without_text.join(", ")}`);
-        if (gaps.narration_without_audio.length) lines.push(`narration without audio: ${gaps.narration_without_audio.join(", ")}`);
-        if (gaps.narration_without_captions.length) lines.push(`narration without captions: ${gaps.narration_without_captions.join(", ")}`);
-        for (const stop of gaps.stops_missing) lines.push(`stop ${stop.tour}/${stop.stop} lacks ${stop.missing.join(" and ")}`);
+        if (gaps.overlays_without_text.length) lines.push(t("overlays_without_text", { list: gaps.overlays_without_text.join(", ") }));
+        if (gaps.narration_without_audio.length) lines.push(t("narration_without_audio", { list: gaps.narration_without_audio.join(", ") }));
+        if (gaps.narration_without_captions.length) lines.push(t("narration_without_captions", { list: gaps.narration_without_captions.join(", ") }));
+        for (const stop of gaps.stops_missing) lines.push(t("stop_lacks", { stop: `${stop.tour}/${stop.stop}`, missing: stop.missing.map((m) => t(`field_${m}`)).join(t("and")) }));
         return el(
           "li",
           { "data-language": language },
-          el("div", { class: "row" }, el("strong", {}, language), el("span", { class: `badge ${gaps.complete ? "published" : "pending"}` }, gaps.complete ? "complete" : "gaps")),
+          el("div", { class: "row" }, el("strong", {}, language), el("span", { class: `badge ${gaps.complete ? "published" : "pending"}` }, t(gaps.complete ? "complete" : "gaps"))),
           ...lines.map((line) => el("span", { class: "muted" }, line)),
         );
       }),
@@ -80,8 +81,8 @@ export class History {
   /** @param {number} number */
   async rollBack(number) {
     const draft = this.draft;
-    if (await draft.write("POST", "/rollback", { revision: number }, `a roll-back to r${number}`)) {
-      await this.reload(`The draft is back to r${number} (as r${draft.revision}); publish to show it to visitors.`);
+    if (await draft.write("POST", "/rollback", { revision: number }, t("what_roll_back", { revision: number }))) {
+      await this.reload(t("rolled_back", { revision: number, now: draft.revision }));
     }
   }
 }

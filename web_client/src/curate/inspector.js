@@ -4,6 +4,7 @@
 import * as THREE from "three";
 import { el, find, findAll } from "../dom.js";
 import { RAD } from "./units.js";
+import { t } from "./words.js";
 
 /** @typedef {import("../types.js").NodeSpec} NodeSpec */
 
@@ -30,15 +31,15 @@ export class NodeInspector {
    */
   render(spec, selected) {
     this.nodeId = selected;
-    find("#node-title").textContent = spec ? this.draft.nameOf(spec) : "Scene texts";
+    find("#node-title").textContent = spec ? this.draft.nameOf(spec) : t("scene_texts");
     find("#node-transform").hidden = !spec;
     if (!spec) return;
     const rotation = new THREE.Euler().setFromQuaternion(new THREE.Quaternion().fromArray(spec.rotation || [0, 0, 0, 1]));
     /** @type {[string, string, number[], number][]} */
     const rows = [
-      ["#position-fields", "Position", spec.position || [0, 0, 0], 0.01],
-      ["#rotation-fields", "Rotation", [rotation.x / RAD, rotation.y / RAD, rotation.z / RAD], 1],
-      ["#scale-fields", "Scale", spec.scale || [1, 1, 1], 0.01],
+      ["#position-fields", t("position"), spec.position || [0, 0, 0], 0.01],
+      ["#rotation-fields", t("rotation"), [rotation.x / RAD, rotation.y / RAD, rotation.z / RAD], 1],
+      ["#scale-fields", t("scale"), spec.scale || [1, 1, 1], 0.01],
     ];
     for (const [selector, label, values, step] of rows) {
       find(selector).replaceChildren(
@@ -48,7 +49,7 @@ export class NodeInspector {
         ),
       );
     }
-    find("#node-asset").textContent = spec.asset || "none (a group)";
+    find("#node-asset").textContent = spec.asset || t("no_asset");
     const size = find("#node-size");
     size.textContent = "";
     if (spec.asset) this.showSize(spec, size);
@@ -66,8 +67,8 @@ export class NodeInspector {
       const real = [0, 1, 2].map((i) => box.max[i] - box.min[i]);
       const scale = spec.scale || [1, 1, 1];
       /** @param {number[]} v */
-      const metres = (v) => `${v.map((x) => x.toFixed(2)).join(" × ")} m`;
-      target.textContent = `real size ${metres(real)}, shown at ${metres(real.map((v, i) => v * Math.abs(scale[i])))}`;
+      const metres = (v) => t("metres", { value: v.map((x) => x.toFixed(2)).join(" × ") });
+      target.textContent = t("real_size", { real: metres(real), shown: metres(real.map((v, i) => v * Math.abs(scale[i]))) });
     } catch {
       target.textContent = "";
     }

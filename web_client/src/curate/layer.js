@@ -6,6 +6,7 @@
 import { el, find } from "../dom.js";
 import { RTL } from "./texts.js";
 import { RAD, round } from "./units.js";
+import { t } from "./words.js";
 
 /** @typedef {import("../types.js").SceneDocument} SceneDocument */
 /** @typedef {import("../types.js").Overlay} Overlay */
@@ -22,11 +23,7 @@ const FIELDS = {
 };
 const MEDIA_URL = /^(https?:\/\/|\/)/; // as scene.schema.json's media
 /** What a media file must be, checked when it is on this server. */
-const MEDIA_CHECK = {
-  audio: { type: "audio/", what: "an audio file" },
-  image: { type: "image/", what: "an image" },
-  captions: { type: "text/vtt", what: "WebVTT captions" },
-};
+const MEDIA_CHECK = { audio: "audio/", image: "image/", captions: "text/vtt" };
 
 /**
  * "$.overlays[2].text.en": a path as the server names a field.
@@ -175,16 +172,16 @@ export class TourLayer {
     const focused = /** @type {HTMLElement | null} */ (document.activeElement)?.dataset?.path;
     const doc = this.draft.document;
     this.container.replaceChildren(
-      el("h2", {}, "Overlays"),
+      el("h2", {}, t("overlays")),
       this.overlayAdder(),
       el("div", { class: "cards" }, ...(doc.overlays || []).map((overlay, i) => this.overlayCard(overlay, i))),
-      el("h2", {}, "Physical anchors"),
-      el("p", { class: "muted small" }, "Printed markers in the real gallery: an AR visitor who scans one sees the scene's overlays over the room."),
+      el("h2", {}, t("anchors")),
+      el("p", { class: "muted small" }, t("anchors_hint")),
       el("div", { class: "cards" }, ...(doc.anchors || []).map((anchor, i) => this.anchorCard(anchor, i))),
-      el("button", { type: "button", class: "quiet", id: "add-anchor", onclick: () => this.addAnchor() }, "Add an anchor: click where it hangs"),
-      el("h2", {}, "Tours"),
-      el("div", { class: "cards" }, ...(doc.tours || []).map((tour, t) => this.tourCard(tour, t))),
-      el("button", { type: "button", class: "quiet", id: "add-tour", onclick: () => this.addTour() }, "New tour"),
+      el("button", { type: "button", class: "quiet", id: "add-anchor", onclick: () => this.addAnchor() }, t("add_anchor")),
+      el("h2", {}, t("tours")),
+      el("div", { class: "cards" }, ...(doc.tours || []).map((tour, ti) => this.tourCard(tour, ti))),
+      el("button", { type: "button", class: "quiet", id: "add-tour", onclick: () => this.addTour() }, t("new_tour")),
     );
     if (focused) /** @type {HTMLElement | null} */ (this.container.querySelector(`[data-path="${CSS.escape(focused)}"]`))?.focus();
   }
@@ -262,8 +259,8 @@ export class TourLayer {
       el(
         "div",
         { class: "text-row" },
-        this.field(`${name} · ${language}`, [...path, language], texts?.[language], { multiline, dir: RTL.includes(language.split("-")[0]) ? "rtl" : "auto" }),
-        texts?.[language] ? null : el("span", { class: "missing" }, `No ${name} in ${language} yet.`),
+        this.field(`${t(`field_${name}`)} · ${language}`, [...path, language], texts?.[language], { multiline, dir: RTL.includes(language.split("-")[0]) ? "rtl" : "auto" }),
+        texts?.[language] ? null : el("span", { class: "missing" }, t("missing_text", { field: t(`field_${name}`), language })),
       ),
     );
   }
@@ -275,9 +272,9 @@ export class TourLayer {
    * @param {Record<string, string> | undefined} urls
    */
   media(name, path, urls) {
-    const check = (/** @type {string} */ url) => (MEDIA_URL.test(url) ? null : "A link starts with https://, http:// or / (a file on this server).");
+    const check = (/** @type {string} */ url) => (MEDIA_URL.test(url) ? null : t("link_rule"));
     const rows = this.draft.languages().map((language) => {
-      const row = el("div", { class: "text-row" }, this.field(`${name} · ${language} (link)`, [...path, language], urls?.[language], { check }));
+      const row = el("div", { class: "text-row" }, this.field(t("link_field", { field: t(`field_${name}`), language }), [...path, language], urls?.[language], { check }));
       const url = urls?.[language];
       if (url?.startsWith("/")) this.checkMedia(name, url, /** @type {HTMLElement} */ (row.querySelector("input")));
       return row;
@@ -292,17 +289,16 @@ export class TourLayer {
    * @param {HTMLElement} input
    */
   async checkMedia(name, url, input) {
-    const wanted = MEDIA_CHECK[name];
     try {
       const response = await fetch(url);
-      if (!response.ok) return this.note(input, `Nothing at ${url} (HTTP ${response.status}): visitors would get no ${name}.`, "field-warning");
+      if (!response.ok) return this.note(input, t("media_missing", { url, status: response.status, field: t(`field_${name}`) }), "field-warning");
       const type = response.headers.get("Content-Type") || "";
       const head = name === "captions" ? (await response.text()).slice(0, 6) : "";
-      if (name === "captions" ? head !== "WEBVTT" : !type.startsWith(wanted.type)) {
-        this.note(input, `${url} is not ${wanted.what}${name === "captions" ? " (a WebVTT file begins with WEBVTT)" : ` (it is ${type || "of no stated type"})`}.`, "field-warning");
+      if (name === "captions" ? head !== "WEBVTT" : !type.startsWith(MEDIA_CHECK[name])) {
+        this.note(input, t(`media_not_${name}`, { url, type: type || t("no_type") }), "field-warning");
       }
     } catch {
-      this.note(input, `Cannot load ${url} to check it.`, "field-warning");
+      this.note(input, t("media_unreachable", { url }), "field-warning");
     }
   }
 
@@ -311,9 +307,9 @@ export class TourLayer {
   overlayAdder() {
     const node = this.selected && this.draft.node(this.selected);
     const buttons = KINDS.map((kind) =>
-      el("button", { type: "button", class: "quiet", "data-add-overlay": kind, disabled: !node, onclick: () => this.addOverlay(kind, { node: this.selected }) }, kind),
+      el("button", { type: "button", class: "quiet", "data-add-overlay": kind, disabled: !node, onclick: () => this.addOverlay(kind, { node: this.selected }) }, t(`kind_${kind}`)),
     );
-    const hint = node ? `Add to ${this.draft.nameOf(node)}:` : "Select an object in the view or the tree to add an overlay to it:";
+    const hint = node ? t("add_to_node", { node: this.draft.nameOf(node) }) : t("select_to_add");
     return el("div", { class: "overlay-adder" }, el("p", { class: "small" }, hint), el("div", { class: "row" }, ...buttons));
   }
 
@@ -324,22 +320,22 @@ export class TourLayer {
   overlayCard(overlay, i) {
     const doc = this.draft.document;
     const p = ["overlays", i];
-    const on = overlay.at.node ? `on ${overlay.at.node}` : `at anchor ${overlay.at.anchor}`;
+    const on = overlay.at.node ? t("on_node", { node: overlay.at.node }) : t("at_anchor", { anchor: overlay.at.anchor });
     const place = el(
       "select",
-      { "data-path": jsonPath([...p, "at"]), "aria-label": "placed on" },
-      ...doc.nodes.map((n) => el("option", { value: `node:${n.id}`, selected: overlay.at.node === n.id }, `object: ${this.draft.nameOf(n)}`)),
-      ...(doc.anchors || []).map((a) => el("option", { value: `anchor:${a.id}`, selected: overlay.at.anchor === a.id }, `anchor: ${a.id}`)),
+      { "data-path": jsonPath([...p, "at"]), "aria-label": t("placed_on") },
+      ...doc.nodes.map((n) => el("option", { value: `node:${n.id}`, selected: overlay.at.node === n.id }, t("object_option", { name: this.draft.nameOf(n) }))),
+      ...(doc.anchors || []).map((a) => el("option", { value: `anchor:${a.id}`, selected: overlay.at.anchor === a.id }, t("anchor_option", { id: a.id }))),
     );
     place.addEventListener("change", () => {
       const [kind, id] = /** @type {HTMLSelectElement} */ (place).value.split(/:(.*)/s);
-      this.save(`${overlay.id} placed on ${id}`, (d) => (d.overlays[i].at = { [kind]: id, ...(overlay.at.offset ? { offset: overlay.at.offset } : {}) }));
+      this.save(t("what_placed_on", { overlay: overlay.id, id }), (d) => (d.overlays[i].at = { [kind]: id, ...(overlay.at.offset ? { offset: overlay.at.offset } : {}) }));
     });
     const { texts, media } = FIELDS[overlay.kind];
     /** @type {HTMLElement[]} */
     const body = [
-      el("label", {}, "Placed on", place),
-      this.vector("Offset", [...p, "at", "offset"], overlay.at.offset),
+      el("label", {}, t("placed_on"), place),
+      this.vector(t("offset"), [...p, "at", "offset"], overlay.at.offset),
       this.trigger(overlay, i),
       ...texts.flatMap((name) => this.texts(name, [...p, name], /** @type {any} */ (overlay)[name], name === "text" && overlay.kind !== "label")),
       ...media.flatMap((name) => this.media(/** @type {"audio" | "captions" | "image"} */ (name), [...p, name], /** @type {any} */ (overlay)[name])),
@@ -347,15 +343,15 @@ export class TourLayer {
     if (overlay.kind === "reconstruction") {
       const select = el(
         "select",
-        { "data-path": jsonPath([...p, "asset"]), "aria-label": "asset" },
-        ...this.assets().map((a) => el("option", { value: a.id, selected: a.id === overlay.asset }, `${a.id}${a.status === "approved" ? "" : ` (${a.status})`}`)),
+        { "data-path": jsonPath([...p, "asset"]), "aria-label": t("asset") },
+        ...this.assets().map((a) => el("option", { value: a.id, selected: a.id === overlay.asset }, `${a.id}${a.status === "approved" ? "" : ` (${t(`status_${a.status}`)})`}`)),
       );
-      select.addEventListener("change", () => this.save(`${overlay.id}'s asset`, (d) => (d.overlays[i].asset = /** @type {HTMLSelectElement} */ (select).value)));
-      body.push(el("label", {}, "The reconstruction to show", select));
+      select.addEventListener("change", () => this.save(t("what_overlay_asset", { overlay: overlay.id }), (d) => (d.overlays[i].asset = /** @type {HTMLSelectElement} */ (select).value)));
+      body.push(el("label", {}, t("reconstruction_asset"), select));
     }
     if (overlay.kind === "path") body.push(...this.points(overlay, i));
-    body.push(el("button", { type: "button", class: "quiet", "data-remove-overlay": overlay.id, onclick: () => this.removeOverlay(overlay.id) }, `Remove ${overlay.id}`));
-    return this.card(`overlay:${overlay.id}`, `${overlay.kind} · ${overlay.id} · ${on}`, ...body);
+    body.push(el("button", { type: "button", class: "quiet", "data-remove-overlay": overlay.id, onclick: () => this.removeOverlay(overlay.id) }, t("remove_id", { id: overlay.id })));
+    return this.card(`overlay:${overlay.id}`, `${t(`kind_${overlay.kind}`)} · ${overlay.id} · ${on}`, ...body);
   }
 
   /**
@@ -369,18 +365,18 @@ export class TourLayer {
     const mode = trigger.stop ? "stop" : trigger.within_m ? "near" : "always";
     const select = el(
       "select",
-      { "data-path": jsonPath(["overlays", i, "trigger"]), "aria-label": "shown" },
-      el("option", { value: "always", selected: mode === "always" }, "always"),
-      el("option", { value: "near", selected: mode === "near" }, "when a visitor is near"),
-      ...stops.map((id) => el("option", { value: `stop:${id}`, selected: trigger.stop === id }, `at tour stop ${id}`)),
+      { "data-path": jsonPath(["overlays", i, "trigger"]), "aria-label": t("shown") },
+      el("option", { value: "always", selected: mode === "always" }, t("always")),
+      el("option", { value: "near", selected: mode === "near" }, t("when_near")),
+      ...stops.map((id) => el("option", { value: `stop:${id}`, selected: trigger.stop === id }, t("at_stop", { stop: id }))),
     );
     select.addEventListener("change", () => {
       const value = /** @type {HTMLSelectElement} */ (select).value;
       const next = value === "always" ? undefined : value === "near" ? { within_m: 4 } : { stop: value.slice(5) };
-      this.save(`when ${overlay.id} shows`, (d) => setAt(d, ["overlays", i, "trigger"], next));
+      this.save(t("what_shows", { overlay: overlay.id }), (d) => setAt(d, ["overlays", i, "trigger"], next));
     });
-    const rows = [el("label", {}, "Shown", select)];
-    if (mode === "near") rows.push(this.field("Within (metres)", ["overlays", i, "trigger", "within_m"], trigger.within_m, { number: true, step: 0.5 }));
+    const rows = [el("label", {}, t("shown"), select)];
+    if (mode === "near") rows.push(this.field(t("within"), ["overlays", i, "trigger", "within_m"], trigger.within_m, { number: true, step: 0.5 }));
     return el("div", {}, ...rows);
   }
 
@@ -395,19 +391,19 @@ export class TourLayer {
       el(
         "div",
         { class: "row" },
-        this.vector(`Point ${k + 1}`, ["overlays", i, "points", k], point),
+        this.vector(t("point_n", { n: k + 1 }), ["overlays", i, "points", k], point),
         points.length > 2
-          ? el("button", { type: "button", class: "quiet", onclick: () => this.save(`${overlay.id}: a point removed`, (d) => d.overlays[i].points.splice(k, 1)) }, "Remove")
+          ? el("button", { type: "button", class: "quiet", onclick: () => this.save(t("what_point_removed", { overlay: overlay.id }), (d) => d.overlays[i].points.splice(k, 1)) }, t("remove"))
           : null,
       ),
     );
     const last = points[points.length - 1] || [0, 0, 0];
     const add = el(
       "button",
-      { type: "button", class: "quiet", onclick: () => this.save(`${overlay.id}: a point added`, (d) => d.overlays[i].points.push([last[0] + 1, last[1], last[2]])) },
-      "Add a point",
+      { type: "button", class: "quiet", onclick: () => this.save(t("what_point_added", { overlay: overlay.id }), (d) => d.overlays[i].points.push([last[0] + 1, last[1], last[2]])) },
+      t("add_point"),
     );
-    return [el("p", { class: "small" }, "The way to walk, in metres from where the path is placed:"), ...rows, add];
+    return [el("p", { class: "small" }, t("path_hint")), ...rows, add];
   }
 
   /**
@@ -431,12 +427,12 @@ export class TourLayer {
     if (kind === "reconstruction") overlay.asset = spec?.asset || this.assets()[0]?.id;
     if (kind === "path") overlay.points = [[0, 0, 0], [1.5, 0, 0]];
     this.open.add(`overlay:${id}`);
-    return this.save(`${kind} ${id} added`, (d) => (d.overlays = [...(d.overlays || []), overlay]));
+    return this.save(t("what_overlay_added", { kind: t(`kind_${kind}`), id }), (d) => (d.overlays = [...(d.overlays || []), overlay]));
   }
 
   /** @param {string} id */
   removeOverlay(id) {
-    return this.save(`overlay ${id} removed`, (d) => {
+    return this.save(t("what_overlay_removed", { id }), (d) => {
       d.overlays = d.overlays.filter((/** @type {Overlay} */ o) => o.id !== id);
       if (!d.overlays.length) delete d.overlays;
       for (const tour of d.tours || []) {
@@ -455,23 +451,23 @@ export class TourLayer {
     const p = ["anchors", a];
     return this.card(
       `anchor:${anchor.id}`,
-      `anchor · ${anchor.id}`,
+      t("anchor_card", { id: anchor.id }),
       ...this.texts("name", [...p, "name"], anchor.name),
-      this.vector("Position", [...p, "position"], anchor.position),
-      this.field("Facing (degrees: the way a visitor reading it faces)", [...p, "yaw_deg"], anchor.yaw_deg, { number: true, step: 5 }),
-      this.field("Printed marker size (metres)", [...p, "marker_size_m"], anchor.marker_size_m, { number: true, step: 0.01 }),
+      this.vector(t("position"), [...p, "position"], anchor.position),
+      this.field(t("facing_reader"), [...p, "yaw_deg"], anchor.yaw_deg, { number: true, step: 5 }),
+      this.field(t("marker_size"), [...p, "marker_size_m"], anchor.marker_size_m, { number: true, step: 0.01 }),
       el(
         "div",
         { class: "row" },
-        el("button", { type: "button", class: "quiet", onclick: () => this.addOverlay("panel", { anchor: anchor.id }) }, "Add a panel here"),
-        el("button", { type: "button", class: "quiet", onclick: () => this.removeAnchor(anchor.id) }, `Remove ${anchor.id}`),
+        el("button", { type: "button", class: "quiet", onclick: () => this.addOverlay("panel", { anchor: anchor.id }) }, t("add_panel_here")),
+        el("button", { type: "button", class: "quiet", onclick: () => this.removeAnchor(anchor.id) }, t("remove_id", { id: anchor.id })),
       ),
     );
   }
 
   // The next click in the view places a new anchor on the wall (or whatever) it hits, facing out of it.
   addAnchor() {
-    this.say("Click in the view where the printed marker hangs (Escape to cancel).");
+    this.say(t("click_marker"));
     this.view.armPoint({
       floor: false,
       then: ({ point, normal }) => {
@@ -479,7 +475,7 @@ export class TourLayer {
         const id = freeId("anchor", (doc.anchors || []).map((a) => a.id));
         const anchor = { id, position: /** @type {[number, number, number]} */ (point), yaw_deg: Math.round(Math.atan2(normal[0], normal[2]) / RAD), marker_size_m: 0.15 };
         this.open.add(`anchor:${id}`);
-        this.save(`anchor ${id} added`, (d) => (d.anchors = [...(d.anchors || []), anchor]));
+        this.save(t("what_anchor_added", { id }), (d) => (d.anchors = [...(d.anchors || []), anchor]));
       },
     });
   }
@@ -487,8 +483,8 @@ export class TourLayer {
   /** @param {string} id */
   removeAnchor(id) {
     const placed = (this.draft.document.overlays || []).filter((o) => o.at.anchor === id).map((o) => o.id);
-    if (placed.length) return this.say(`${id} holds ${placed.join(", ")}: place them elsewhere or remove them first.`);
-    return this.save(`anchor ${id} removed`, (d) => {
+    if (placed.length) return this.say(t("anchor_holds", { id, overlays: placed.join(", ") }));
+    return this.save(t("what_anchor_removed", { id }), (d) => {
       d.anchors = d.anchors.filter((/** @type {{id: string}} */ x) => x.id !== id);
       if (!d.anchors.length) delete d.anchors;
     });
@@ -498,37 +494,37 @@ export class TourLayer {
 
   /**
    * @param {import("../types.js").Tour} tour
-   * @param {number} t
+   * @param {number} ti
    */
-  tourCard(tour, t) {
-    const stops = el("ol", { class: "stops", "data-tour": tour.id }, ...tour.stops.map((stop, s) => this.stopItem(tour, t, stop, s)));
+  tourCard(tour, ti) {
+    const stops = el("ol", { class: "stops", "data-tour": tour.id }, ...tour.stops.map((stop, s) => this.stopItem(tour, ti, stop, s)));
     return this.card(
       `tour:${tour.id}`,
-      `tour · ${tour.id} · ${tour.stops.length} stops`,
-      ...this.texts("title", ["tours", t, "title"], tour.title),
-      el("p", { class: "small" }, "Stops, in order: drag one by its handle (or use the arrows) to move it."),
+      t("tour_card", { id: tour.id, count: tour.stops.length }),
+      ...this.texts("title", ["tours", ti, "title"], tour.title),
+      el("p", { class: "small" }, t("stops_hint")),
       stops,
       el(
         "div",
         { class: "row" },
-        el("button", { type: "button", class: "quiet", "data-add-stop": tour.id, onclick: () => this.addStop(t) }, "Add a stop"),
-        el("button", { type: "button", class: "quiet", onclick: () => this.removeTour(t) }, `Remove the tour ${tour.id}`),
+        el("button", { type: "button", class: "quiet", "data-add-stop": tour.id, onclick: () => this.addStop(ti) }, t("add_stop")),
+        el("button", { type: "button", class: "quiet", onclick: () => this.removeTour(ti) }, t("remove_tour", { id: tour.id })),
       ),
     );
   }
 
   /**
    * @param {import("../types.js").Tour} tour
-   * @param {number} t
+   * @param {number} ti
    * @param {import("../types.js").TourStop} stop
    * @param {number} s
    */
-  stopItem(tour, t, stop, s) {
-    const p = ["tours", t, "stops", s];
+  stopItem(tour, ti, stop, s) {
+    const p = ["tours", ti, "stops", s];
     const doc = this.draft.document;
     const title = stop.title?.[doc.default_language] || Object.values(stop.title || {})[0] || stop.id;
     // Dragged with a pointer (mouse, pen or touch): let go over another stop to put this one in its place.
-    const handle = el("span", { class: "handle", title: "Drag to move this stop", "aria-hidden": "true" }, "⠿");
+    const handle = el("span", { class: "handle", title: t("drag_stop"), "aria-hidden": "true" }, "⠿");
     handle.addEventListener("pointerdown", (e) => {
       e.preventDefault();
       handle.setPointerCapture(e.pointerId);
@@ -538,14 +534,14 @@ export class TourLayer {
       handle.closest("li").classList.remove("dragging");
       const over = document.elementFromPoint(e.clientX, e.clientY)?.closest("li.stop");
       const index = over ? [...over.parentElement.children].indexOf(over) : -1;
-      if (over && over.parentElement === handle.closest("ol") && index >= 0) this.moveStop(t, s, index);
+      if (over && over.parentElement === handle.closest("ol") && index >= 0) this.moveStop(ti, s, index);
     });
     handle.addEventListener("pointercancel", () => handle.closest("li").classList.remove("dragging"));
     const overlays = (doc.overlays || []).map((o) => {
       const box = el("input", { type: "checkbox", checked: (stop.overlays || []).includes(o.id), "data-stop-overlay": o.id });
       box.addEventListener("change", () =>
-        this.save(`${stop.id}'s overlays`, (d) => {
-          const chosen = new Set(d.tours[t].stops[s].overlays || []);
+        this.save(t("what_stop_overlays", { stop: stop.id }), (d) => {
+          const chosen = new Set(d.tours[ti].stops[s].overlays || []);
           if (/** @type {HTMLInputElement} */ (box).checked) chosen.add(o.id);
           else chosen.delete(o.id);
           const ordered = (d.overlays || []).map((x) => x.id).filter((id) => chosen.has(id));
@@ -558,19 +554,19 @@ export class TourLayer {
     const body = el(
       "details",
       { class: "stop-body", open: this.open.has(key) },
-      el("summary", {}, "Texts, overlays, where to stand"),
+      el("summary", {}, t("stop_details")),
       ...this.texts("title", [...p, "title"], stop.title),
       ...this.texts("narration", [...p, "narration"], stop.narration, true),
-      el("p", { class: "small" }, "Shown at this stop:"),
-      el("div", { class: "row" }, ...(overlays.length ? overlays : [el("span", { class: "muted" }, "no overlays yet")])),
-      el("p", { class: "small" }, "Where to stand:"),
-      this.vector("Position", [...p, "stand", "position"], stop.stand?.position),
-      this.field("Facing (degrees)", [...p, "stand", "yaw_deg"], stop.stand?.yaw_deg, { number: true, step: 5 }),
+      el("p", { class: "small" }, t("shown_at_stop")),
+      el("div", { class: "row" }, ...(overlays.length ? overlays : [el("span", { class: "muted" }, t("no_overlays"))])),
+      el("p", { class: "small" }, t("where_to_stand")),
+      this.vector(t("position"), [...p, "stand", "position"], stop.stand?.position),
+      this.field(t("facing"), [...p, "stand", "yaw_deg"], stop.stand?.yaw_deg, { number: true, step: 5 }),
       el(
         "div",
         { class: "row" },
-        el("button", { type: "button", class: "quiet", "data-stand": stop.id, onclick: () => this.pickStand(t, s) }, "Set where to stand: click the floor"),
-        el("button", { type: "button", class: "quiet", disabled: tour.stops.length < 2, onclick: () => this.removeStop(t, s) }, `Remove ${stop.id}`),
+        el("button", { type: "button", class: "quiet", "data-stand": stop.id, onclick: () => this.pickStand(ti, s) }, t("set_stand")),
+        el("button", { type: "button", class: "quiet", disabled: tour.stops.length < 2, onclick: () => this.removeStop(ti, s) }, t("remove_id", { id: stop.id })),
       ),
     );
     body.addEventListener("toggle", () => (body.open ? this.open.add(key) : this.open.delete(key)));
@@ -584,8 +580,8 @@ export class TourLayer {
         el("strong", {}, `${s + 1}. ${title}`),
         el("span", { class: "muted" }, stop.id),
         el("span", { class: "spacer" }),
-        el("button", { type: "button", class: "quiet", "aria-label": `move ${stop.id} up`, disabled: s === 0, onclick: () => this.moveStop(t, s, s - 1) }, "↑"),
-        el("button", { type: "button", class: "quiet", "aria-label": `move ${stop.id} down`, disabled: s === tour.stops.length - 1, onclick: () => this.moveStop(t, s, s + 1) }, "↓"),
+        el("button", { type: "button", class: "quiet", "aria-label": t("move_up", { id: stop.id }), disabled: s === 0, onclick: () => this.moveStop(ti, s, s - 1) }, "↑"),
+        el("button", { type: "button", class: "quiet", "aria-label": t("move_down", { id: stop.id }), disabled: s === tour.stops.length - 1, onclick: () => this.moveStop(ti, s, s + 1) }, "↓"),
       ),
       body,
     );
@@ -595,55 +591,55 @@ export class TourLayer {
   addTour() {
     const doc = this.draft.document;
     const id = freeId("tour", (doc.tours || []).map((x) => x.id));
-    const stop = { id: "stop-1", title: { [doc.default_language]: "Stop 1" } };
-    const tour = { id, title: { [doc.default_language]: "New tour" }, stops: [stop] };
+    const stop = { id: "stop-1", title: { [doc.default_language]: t("stop_title", { n: 1 }) } };
+    const tour = { id, title: { [doc.default_language]: t("new_tour_title") }, stops: [stop] };
     this.open.add(`tour:${id}`);
     this.open.add(`stop:${id}:stop-1`);
-    return this.save(`tour ${id} added`, (d) => (d.tours = [...(d.tours || []), tour]));
+    return this.save(t("what_tour_added", { id }), (d) => (d.tours = [...(d.tours || []), tour]));
   }
 
-  /** @param {number} t */
-  addStop(t) {
+  /** @param {number} ti */
+  addStop(ti) {
     const doc = this.draft.document;
     const taken = doc.tours.flatMap((x) => x.stops.map((stop) => stop.id));
-    const n = doc.tours[t].stops.length + 1;
+    const n = doc.tours[ti].stops.length + 1;
     const id = freeId(`stop-${n}`, taken);
-    this.open.add(`stop:${doc.tours[t].id}:${id}`);
-    return this.save(`stop ${id} added`, (d) => d.tours[t].stops.push({ id, title: { [doc.default_language]: `Stop ${n}` } }));
+    this.open.add(`stop:${doc.tours[ti].id}:${id}`);
+    return this.save(t("what_stop_added", { id }), (d) => d.tours[ti].stops.push({ id, title: { [doc.default_language]: t("stop_title", { n }) } }));
   }
 
   /**
-   * @param {number} t
+   * @param {number} ti
    * @param {number} from
    * @param {number} to
    */
-  moveStop(t, from, to) {
+  moveStop(ti, from, to) {
     if (from === to) return null;
-    const id = this.draft.document.tours[t].stops[from].id;
-    return this.save(`stop ${id} moved to place ${to + 1}`, (d) => {
-      const [stop] = d.tours[t].stops.splice(from, 1);
-      d.tours[t].stops.splice(to, 0, stop);
+    const id = this.draft.document.tours[ti].stops[from].id;
+    return this.save(t("what_stop_moved", { id, place: to + 1 }), (d) => {
+      const [stop] = d.tours[ti].stops.splice(from, 1);
+      d.tours[ti].stops.splice(to, 0, stop);
     });
   }
 
   /**
-   * @param {number} t
+   * @param {number} ti
    * @param {number} s
    */
-  removeStop(t, s) {
-    const stop = this.draft.document.tours[t].stops[s];
-    return this.save(`stop ${stop.id} removed`, (d) => {
-      d.tours[t].stops.splice(s, 1);
+  removeStop(ti, s) {
+    const stop = this.draft.document.tours[ti].stops[s];
+    return this.save(t("what_stop_removed", { id: stop.id }), (d) => {
+      d.tours[ti].stops.splice(s, 1);
       for (const overlay of d.overlays || []) if (overlay.trigger?.stop === stop.id) delete overlay.trigger;
     });
   }
 
-  /** @param {number} t */
-  removeTour(t) {
-    const tour = this.draft.document.tours[t];
+  /** @param {number} ti */
+  removeTour(ti) {
+    const tour = this.draft.document.tours[ti];
     const stops = new Set(tour.stops.map((stop) => stop.id));
-    return this.save(`tour ${tour.id} removed`, (d) => {
-      d.tours.splice(t, 1);
+    return this.save(t("what_tour_removed", { id: tour.id }), (d) => {
+      d.tours.splice(ti, 1);
       if (!d.tours.length) delete d.tours;
       for (const overlay of d.overlays || []) if (stops.has(overlay.trigger?.stop)) delete overlay.trigger;
     });
@@ -651,18 +647,18 @@ export class TourLayer {
 
   /**
    * The next click on the floor is where a stop's visitors stand, facing its first overlay.
-   * @param {number} t
+   * @param {number} ti
    * @param {number} s
    */
-  pickStand(t, s) {
-    const stop = this.draft.document.tours[t].stops[s];
-    this.say(`Click the floor where visitors stand for ${stop.id} (Escape to cancel).`);
+  pickStand(ti, s) {
+    const stop = this.draft.document.tours[ti].stops[s];
+    this.say(t("click_floor", { stop: stop.id }));
     this.view.armPoint({
       floor: true,
       then: ({ point }) => {
         const target = this.overlayPlace((stop.overlays || [])[0]);
         const stand = { position: /** @type {[number, number, number]} */ (round(point, 2)), yaw_deg: target ? yawTowards(point, target) : stop.stand?.yaw_deg || 0 };
-        this.save(`where to stand for ${stop.id}`, (d) => (d.tours[t].stops[s].stand = stand));
+        this.save(t("what_stand", { stop: stop.id }), (d) => (d.tours[ti].stops[s].stand = stand));
       },
     });
   }

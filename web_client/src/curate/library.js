@@ -11,6 +11,7 @@ import { ApiError } from "./api.js";
 import { fitScale, placement } from "./placing.js";
 import { Thumbnails } from "./thumbnails.js";
 import { round } from "./units.js";
+import { t } from "./words.js";
 
 /**
  * @typedef {object} ParameterSchema one recipe parameter, as JSON Schema
@@ -100,7 +101,7 @@ export class Library {
       item.hidden = !asset || !this.matches(asset);
       if (!item.hidden) shown += 1;
     }
-    find("#asset-count").textContent = `${shown} of ${this.library.assets.length} shown`;
+    find("#asset-count").textContent = t("shown_count", { shown, total: this.library.assets.length });
   }
 
   async load() {
@@ -124,8 +125,8 @@ export class Library {
             el(
               "div",
               {},
-              el("div", { class: "row" }, el("strong", {}, asset.id), el("span", { class: `badge ${asset.status}` }, asset.status), el("span", { class: "muted" }, asset.origin)),
-              el("div", { class: "row" }, el("button", { type: "button", class: "quiet", onclick: () => this.addAsset(asset.id) }, "Add to scene")),
+              el("div", { class: "row" }, el("strong", {}, asset.id), el("span", { class: `badge ${asset.status}` }, t(`status_${asset.status}`)), el("span", { class: "muted" }, asset.origin)),
+              el("div", { class: "row" }, el("button", { type: "button", class: "quiet", onclick: () => this.addAsset(asset.id) }, t("add_to_scene"))),
             ),
           ),
         ),
@@ -156,7 +157,7 @@ export class Library {
       input.dataset.type = spec.type;
       return el("label", { title: spec.description }, `${key} · ${spec.description}`, input);
     });
-    find("#recipe-form").replaceChildren(...inputs, el("label", {}, "seed", el("input", { type: "number", id: "recipe-seed", value: 0, min: 0, step: 1 })));
+    find("#recipe-form").replaceChildren(...inputs, el("label", {}, t("seed"), el("input", { type: "number", id: "recipe-seed", value: 0, min: 0, step: 1 })));
   }
 
   /** @returns {RecipeRequest} the recipe and parameters as typed */
@@ -179,7 +180,7 @@ export class Library {
       this.previewBox = { key: JSON.stringify(spec), box };
     } catch (error) {
       const field = error instanceof ApiError && error.body.field;
-      this.say(`Cannot preview: ${field ? `${field}: ` : ""}${messageOf(error)}`);
+      this.say(t("cannot_preview", { error: `${field ? `${field}: ` : ""}${messageOf(error)}` }));
     }
   }
 
@@ -248,7 +249,7 @@ export class Library {
       node.scale = [s, s, s];
     }
     const size = [0, 1, 2].map((i) => (box.max[i] - box.min[i]).toFixed(2)).join(" × ");
-    return { node, note: scale < 1 ? `its real size is ${size} m, shown at ${scale.toFixed(2)}×` : `${size} m` };
+    return { node, note: scale < 1 ? t("size_shown_at", { size, scale: scale.toFixed(2) }) : t("metres", { value: size }) };
   }
 
   /**
@@ -260,12 +261,12 @@ export class Library {
     try {
       box = await this.boxOf(assetId);
     } catch (error) {
-      this.say(`Cannot add ${assetId}: ${messageOf(error)}`);
+      this.say(t("cannot_add", { asset: assetId, error: messageOf(error) }));
       return;
     }
     const { node, note } = this.placed(this.draft.freeNodeId(assetId), box, surface);
-    if (await this.draft.write("POST", "/nodes", { node: { ...node, asset: assetId } }, `a new ${assetId}`)) {
-      await this.reload(`Added ${node.id}: ${note}.`);
+    if (await this.draft.write("POST", "/nodes", { node: { ...node, asset: assetId } }, t("what_new", { asset: assetId }))) {
+      await this.reload(t("added", { node: node.id, note }));
       this.select(node.id);
     }
   }
@@ -276,8 +277,8 @@ export class Library {
     if (this.previewBox?.key !== key) await this.previewRecipe(); // its size is the preview's
     if (this.previewBox?.key !== key) return; // the preview was refused, and said why
     const { node, note } = this.placed(this.draft.freeNodeId(spec.name.replace(/_/g, "-")), this.previewBox.box, this.surface());
-    if (await this.draft.write("POST", "/nodes", { node, recipe: spec }, `a new ${spec.name}`)) {
-      await Promise.all([this.reload(`Added ${node.id} (${note}); it waits for review before visitors see it.`), this.load()]);
+    if (await this.draft.write("POST", "/nodes", { node, recipe: spec }, t("what_new", { asset: spec.name }))) {
+      await Promise.all([this.reload(t("added_waits", { node: node.id, note })), this.load()]);
       this.select(node.id);
     }
   }

@@ -1,12 +1,13 @@
 // @ts-check
-// Third Space curator page: the composition root. Sign in, then compose a scene with a transform gizmo, texts,
-// recipes, review and publish (editor.js). window.curate is what the browser tests and debugging read.
+// Third Space curator page: the composition root. The page's language first, then sign in, then compose a scene
+// with a transform gizmo, texts, recipes, review and publish (editor.js). window.curate is what the browser tests and debugging read.
 import { find, messageOf } from "../dom.js";
 import { Api } from "./api.js";
 import { Draft } from "./draft.js";
 import { Editor } from "./editor.js";
 import { SignIn } from "./signin.js";
 import { bindTabs } from "./tabs.js";
+import { chooseLanguage, t } from "./words.js";
 
 /**
  * @typedef {object} CurateState
@@ -28,14 +29,17 @@ import { bindTabs } from "./tabs.js";
  * @property {() => {position: number[], forward: number[]}} cameraPose the view's camera
  * @property {(x: number, y: number) => {point: number[], away: number[]}} surfaceAt where a new object put at a
  *   point of the page would stand
+ * @property {() => {presenting: boolean, head: number[] | null, gizmo: boolean}} vr the VR preview
  */
 
 function start() {
+  chooseLanguage([find("#signin-language", HTMLSelectElement), find("#page-language", HTMLSelectElement)], new URLSearchParams(location.search));
   const api = new Api();
   const statusLine = find("#save-status");
   /** @param {string} message */
   const say = (message) => {
     statusLine.textContent = message;
+    statusLine.title = message; // the whole of it, where the bar cuts it short
   };
   /** @type {Editor | null} */
   let editor = null;
@@ -73,6 +77,7 @@ function start() {
     worldBox: (id) => editor.view.worldBox(id),
     cameraPose: () => editor.view.cameraPose(),
     surfaceAt: (x, y) => editor.view.surfaceAt(x, y),
+    vr: () => editor.view.vrState(),
   };
   Object.assign(window, { curate: state });
 
@@ -83,7 +88,9 @@ function start() {
     onSignedIn: async () => {
       signIn.hide();
       const { user } = api.session;
-      find("#who").textContent = `${user.name} (${user.role})`;
+      const who = find("#who");
+      who.textContent = `${user.name} (${user.role})`;
+      who.title = who.textContent;
       editor = new Editor({ api, draft, state, say });
       await editor.open(new URLSearchParams(location.search));
     },
@@ -91,7 +98,7 @@ function start() {
   signIn.start().catch((error) => {
     state.status = "error";
     state.error = messageOf(error);
-    say(`Error: ${state.error}`);
+    say(t("error", { error: state.error }));
   });
 }
 

@@ -2,6 +2,7 @@
 // The review queue: generated assets and machine-translated texts wait here until a curator approves or rejects
 // them, with a note for the record.
 import { el, find } from "../dom.js";
+import { t } from "./words.js";
 
 /**
  * @typedef {object} Review
@@ -29,7 +30,7 @@ export class Reviews {
     /** @type {{reviews: Review[]}} */
     const { reviews } = (await this.api.call("GET", "/api/curate/reviews?status=pending")).body;
     find("#pending-count").textContent = reviews.length ? `(${reviews.length})` : "";
-    find("#reviews").replaceChildren(...(reviews.length ? reviews.map((review) => this.item(review)) : [el("li", { class: "muted" }, "Nothing is waiting.")]));
+    find("#reviews").replaceChildren(...(reviews.length ? reviews.map((review) => this.item(review)) : [el("li", { class: "muted" }, t("nothing_waiting"))]));
   }
 
   /**
@@ -37,22 +38,22 @@ export class Reviews {
    * @returns {HTMLLIElement}
    */
   item(review) {
-    const note = el("input", { type: "text", placeholder: "A note for the record", "aria-label": `Note on review ${review.id}` });
+    const note = el("input", { type: "text", placeholder: t("review_note"), "aria-label": t("review_note_on", { id: review.id }) });
     /** @param {"approve" | "reject"} decision */
     const decide = (decision) => async () => {
       await this.api.call("POST", `/api/curate/reviews/${review.id}`, { body: { decision, note: note.value } });
-      this.say(`${decision === "approve" ? "Approved" : "Rejected"} ${review.subject}.`);
+      this.say(t(decision === "approve" ? "approved_subject" : "rejected_subject", { subject: review.subject }));
       await Promise.all([this.load(), this.onDecided()]);
     };
     const what = review.kind === "asset"
-      ? `${review.subject}: ${review.detail.provenance?.recipe || review.detail.provenance?.prompt || "generated"} by ${review.created_by}`
+      ? t("generated_by", { subject: review.subject, how: review.detail.provenance?.recipe || review.detail.provenance?.prompt || t("generated"), who: review.created_by })
       : `${review.detail.path} [${review.detail.language}]: “${review.detail.text}”`;
     return el(
       "li",
       { "data-review": review.id },
-      el("div", { class: "row" }, el("span", { class: "badge pending" }, review.kind), el("span", {}, what)),
+      el("div", { class: "row" }, el("span", { class: "badge pending" }, t(`kind_${review.kind}`)), el("span", {}, what)),
       note,
-      el("div", { class: "row" }, el("button", { type: "button", onclick: decide("approve") }, "Approve"), el("button", { type: "button", class: "quiet", onclick: decide("reject") }, "Reject")),
+      el("div", { class: "row" }, el("button", { type: "button", onclick: decide("approve") }, t("approve")), el("button", { type: "button", class: "quiet", onclick: decide("reject") }, t("reject"))),
     );
   }
 }

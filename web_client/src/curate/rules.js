@@ -2,6 +2,7 @@
 // The scene's own chat rules, shown when no node is selected: the blocklist and the glossary, saved as a new draft
 // revision of the whole document. (Overlays, anchors and tours have their own tab: layer.js.)
 import { find, messageOf } from "../dom.js";
+import { t } from "./words.js";
 
 /** @typedef {import("../types.js").SceneDocument} SceneDocument */
 
@@ -22,11 +23,11 @@ export class SceneRules {
       try {
         glossary = JSON.parse(this.glossary.value || "[]");
       } catch (error) {
-        return say(`Not saved: the glossary is not valid JSON (${messageOf(error)})`);
+        return say(t("glossary_invalid", { error: messageOf(error) }));
       }
       const blocklist = this.blocklist.value.split("\n").map((line) => line.trim()).filter(Boolean);
       const chat = { ...(draft.document.chat || {}), blocklist, glossary };
-      if (await draft.write("PUT", "", { document: { ...draft.document, chat }, message: "chat rules" }, "the chat rules")) {
+      if (await draft.write("PUT", "", { document: { ...draft.document, chat }, message: t("what_chat_rules") }, t("what_chat_rules"))) {
         onSaved();
       }
     });

@@ -1,8 +1,8 @@
 // @ts-check
 // Signing in with a token, and out. Only curators and admins edit here; a guide is told where guides work.
 import { find, messageOf } from "../dom.js";
+import { t } from "./words.js";
 
-const GUIDE_NOTE = "You are signed in as a guide: open a scene from the visitors' page and choose “Lead as guide”.";
 const EDITORS = ["curator", "admin"];
 
 export class SignIn {
@@ -24,8 +24,8 @@ export class SignIn {
         const session = (await api.call("POST", "/api/session", { body: { token: token.value.trim() } })).body;
         api.session = session;
         token.value = "";
-        if (session.user.role === "guide") return this.show(GUIDE_NOTE);
-        if (!EDITORS.includes(session.user.role)) return this.show("This token is not a curator's.");
+        if (session.user.role === "guide") return this.show(t("guide_note"));
+        if (!EDITORS.includes(session.user.role)) return this.show(t("not_curator"));
         await onSignedIn();
       } catch (error) {
         this.show(messageOf(error));
@@ -45,7 +45,7 @@ export class SignIn {
       this.api.session = null;
     }
     const user = this.api.session?.user;
-    if (user?.role === "guide") return this.show(GUIDE_NOTE);
+    if (user?.role === "guide") return this.show(t("guide_note"));
     if (!user || !EDITORS.includes(user.role)) return this.show();
     await this.onSignedIn();
   }

@@ -3,6 +3,7 @@
 // language of the scene (declared or used by any text), each saved on change, a missing one marked; a machine
 // translation is marked so that it waits for review. The scene's texts end with a field that declares a language.
 import { el } from "../dom.js";
+import { t } from "./words.js";
 
 export const RTL = ["ar", "he", "fa", "ur"];
 
@@ -35,23 +36,23 @@ export class TextsPanel {
           rows: 2,
           "data-path": path,
           "data-language": language,
-          "aria-label": `${field} (${language})`,
+          "aria-label": `${t(`field_${field}`)} (${language})`,
           dir: RTL.includes(language.split("-")[0]) ? "rtl" : "auto",
         });
         input.value = value || "";
-        const machine = el("input", { type: "checkbox", "aria-label": `${field} (${language}) is machine-translated` });
+        const machine = el("input", { type: "checkbox", "aria-label": t("is_machine_translated", { field: t(`field_${field}`), language }) });
         input.addEventListener("change", () =>
           draft
-            .write("PUT", "/texts", { path, language, text: input.value.trim() || null, machine_translated: machine.checked }, `${field} [${language}]`)
+            .write("PUT", "/texts", { path, language, text: input.value.trim() || null, machine_translated: machine.checked }, t("what_text", { field: t(`field_${field}`), language }))
             .then((reply) => reply && this.onSaved()),
         );
         rows.push(
           el(
             "div",
             { class: "text-row" },
-            el("label", {}, `${field} · ${language}`, input),
-            value ? null : el("span", { class: "missing" }, `No ${field} in ${language} yet.`),
-            el("label", { class: "mt" }, machine, "machine-translated (needs review)"),
+            el("label", {}, `${t(`field_${field}`)} · ${language}`, input),
+            value ? null : el("span", { class: "missing" }, t("missing_text", { field: t(`field_${field}`), language })),
+            el("label", { class: "mt" }, machine, t("machine_translated")),
           ),
         );
       }
@@ -67,25 +68,25 @@ export class TextsPanel {
       id: "add-language",
       placeholder: "ja, pt-BR…",
       autocomplete: "off",
-      "aria-label": "language tag to add (BCP 47, for example ja or pt-BR)",
+      "aria-label": t("add_language_aria"),
     });
     const note = el("span", { class: "missing", role: "status" });
     const add = () => {
       const language = input.value.trim();
       if (!LANGUAGE_TAG.test(language)) {
-        note.textContent = "A language tag is 2 or 3 letters, then optional parts after '-': ja, pt-BR, zh-Hant.";
+        note.textContent = t("language_tag_rule");
         return;
       }
       if (this.draft.languages().some((known) => known.toLowerCase() === language.toLowerCase())) {
-        note.textContent = `The scene already has ${language}.`;
+        note.textContent = t("language_known", { language });
         return;
       }
       this.draft.addLanguage(language).then((reply) => reply && this.onSaved());
     };
     input.addEventListener("keydown", (event) => event.key === "Enter" && add());
-    const button = el("button", { type: "button", id: "add-language-button" }, "Add language");
+    const button = el("button", { type: "button", id: "add-language-button" }, t("add_language"));
     button.addEventListener("click", add);
-    return el("div", { class: "text-row add-language" }, el("label", {}, "Add a language to every text", input), button, note);
+    return el("div", { class: "text-row add-language" }, el("label", {}, t("add_language_label"), input), button, note);
   }
 }
 

@@ -2,6 +2,7 @@
 // The scene tree: every node under its parent, the selected ones marked (Shift or Ctrl adds to the selection),
 // those whose asset awaits review flagged.
 import { el, findAll } from "../dom.js";
+import { t } from "./words.js";
 
 /** @typedef {import("../types.js").NodeSpec} NodeSpec */
 
@@ -48,7 +49,7 @@ export class SceneTree {
               onclick: (/** @type {MouseEvent} */ e) => this.onSelect(spec.id, e.shiftKey || e.ctrlKey || e.metaKey),
             },
             draft.nameOf(spec),
-            pending.has(spec.asset) ? el("span", { class: "pending" }, "awaiting review") : null,
+            pending.has(spec.asset) ? el("span", { class: "pending" }, t("awaiting_review")) : null,
           ),
           children.has(spec.id) ? el("ul", { role: "group" }, ...branch(spec.id)) : null,
         ),
@@ -56,7 +57,7 @@ export class SceneTree {
     const scene = el(
       "button",
       { type: "button", "data-node": "", "aria-selected": String(!selection.length), onclick: () => this.onSelect(null, false) },
-      "The scene itself: texts, languages, chat rules",
+      t("scene_itself"),
     );
     this.list.replaceChildren(el("li", { role: "treeitem", class: "scene-item" }, scene), ...branch(""));
   }

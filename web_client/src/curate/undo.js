@@ -4,6 +4,7 @@
 // draft as it is now with those parts put back, so another curator's edits to other parts stay; a part that was
 // changed again since is a conflict, and nothing is written. The steps are kept per scene in localStorage, so
 // they survive a reload of the page.
+import { t } from "./words.js";
 
 /** @typedef {import("../types.js").SceneDocument} SceneDocument */
 /** @typedef {import("../types.js").NodeSpec} NodeSpec */
@@ -90,7 +91,7 @@ export function applyParts(document, parts, direction) {
     const index = part.node === undefined ? -1 : nodes.findIndex((n) => n.id === part.node);
     const current = part.node === undefined ? out[part.key] : index >= 0 ? nodes[index] : undefined;
     if (canonical(current) !== canonical(expected)) {
-      throw new UndoConflict(part.node === undefined ? `the scene's ${part.key} was changed since` : `${part.node} was changed since`);
+      throw new UndoConflict(part.node === undefined ? t("scene_part_changed_since", { part: part.key }) : t("changed_since", { what: part.node }));
     }
     if (part.node === undefined) {
       if (wanted === undefined) delete out[part.key];

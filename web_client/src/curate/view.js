@@ -1,7 +1,8 @@
 // @ts-check
 // The curator's 3D view of the open scene: orbit around it, pick nodes (Shift or Ctrl adds to the selection),
 // move, turn and scale them with the transform gizmo (W, E, R), with grid and surface snapping; the scene's
-// bounds and spawn points as guides; a visitor's eye-height view; and where on a surface a new object goes.
+// bounds and spawn points as guides; a visitor's eye-height view; the draft in a VR headset, standing at the first
+// spawn point (teleport and thumbsticks as on the visitor page); and where on a surface a new object goes.
 // The page is told of picks, of each finished drag and of library items dropped on the view; it saves them.
 import * as THREE from "three";
 import { OrbitControls } from "three/addons/controls/OrbitControls.js";
@@ -9,7 +10,10 @@ import { TransformControls } from "three/addons/controls/TransformControls.js";
 import { find, findAll } from "../dom.js";
 import { EYE_HEIGHT_M } from "../stage.js";
 import { applyEnvironment, SceneStreamer } from "../world.js";
+import { XRSupport } from "../xr.js";
+import { sessionButton } from "../xr-buttons.js";
 import { RAD, round } from "./units.js";
+import { t, words } from "./words.js";
 
 /** @typedef {"translate" | "rotate" | "scale"} GizmoMode */
 /** @typedef {{id: string, position: number[], rotation: number[], scale: number[]}} Move a node's new transform */
@@ -28,8 +32,9 @@ export class View {
    * @param {(moves: Move[]) => void} options.onMoved the end of a drag of the gizmo: the selected nodes' transforms
    * @param {(assetId: string, surface: {point: number[], away: number[]}) => void} options.onDrop a library asset dropped
    *   on the view
+   * @param {(message: string) => void} options.say
    */
-  constructor(canvas, { onPick, onMoved, onDrop }) {
+  constructor(canvas, { onPick, onMoved, onDrop, say }) {
     this.canvas = canvas;
     this.onPick = onPick;
     /** @type {string[]} the selected nodes; the gizmo is on the last */
@@ -59,6 +64,14 @@ export class View {
     this.manifest = null;
     /** @type {[number, number] | null} where the pointer went down */
     this.down = null;
+    // In VR the headset's camera rides on a rig that stands where a visitor arrives (moved by teleports and sticks).
+    this.rig = new THREE.Group();
+    this.rig.name = "vr-rig";
+    this.vrCamera = new THREE.PerspectiveCamera(70, 1, 0.05, 500);
+    this.rig.add(this.vrCamera);
+    /** @type {XRSupport | null} controllers, teleport and walking, made with the first scene (they need its floor) */
+    this.xr = null;
+    this.say = say;
     this.controls = new OrbitControls(this.camera, canvas);
     this.gizmo = new TransformControls(this.camera, canvas);
     this.gizmo.addEventListener("dragging-changed", (e) => {
@@ -91,6 +104,7 @@ export class View {
       if (mode) this.mode(mode);
       else if (e.code === "KeyG") this.snap(!this.snapping);
       else if (e.code === "Escape" && this.pointPick) this.armPoint(null);
+      else if (e.code === "Escape" && this.renderer.xr.isPresenting) this.renderer.xr.getSession()?.end().catch(() => {});
     });
     canvas.addEventListener("pointerup", (e) => this.pick(e));
     canvas.addEventListener("pointerdown", (e) => {
@@ -114,7 +128,8 @@ export class View {
       applyEnvironment(this.scene, document.environment);
       this.streamer = new SceneStreamer(document, manifest);
       this.streamer.pinnedLevel = 0;
-      this.scene.add(this.streamer.root, this.gizmo.getHelper(), this.guides);
+      this.scene.add(this.streamer.root, this.gizmo.getHelper(), this.guides, this.rig);
+      this.prepareVR(document);
       this.drawGuides(document);
       this.overview = null;
       await this.streamer.loadLowest(() => {});
@@ -400,7 +415,57 @@ export class View {
 
   render() {
     if (!this.scene) return;
-    this.renderer.render(this.scene, this.camera);
+    const presenting = this.renderer.xr.isPresenting;
+    if (presenting) {
+      this.xr.update();
+      this.gizmo.getHelper().visible = false; // selecting a node in the page shows it again: not in the headset
+    }
+    this.renderer.render(this.scene, presenting ? this.vrCamera : this.camera);
+  }
+
+  /**
+   * The VR preview for a newly shown scene: teleports land on its floors inside its bounds; the button (in the
+   * tools, shown only where a headset can start immersive-vr) is made once.
+   * @param {import("../types.js").SceneDocument} document
+   */
+  prepareVR(document) {
+    if (!this.xr) {
+      this.xr = new XRSupport({ renderer: this.renderer, rig: this.rig, walkable: [], bounds: document.bounds, onTeleport: () => {} });
+      const button = sessionButton({
+        renderer: this.renderer,
+        mode: "immersive-vr",
+        sessionInit: { optionalFeatures: ["local-floor", "bounded-floor", "hand-tracking"] },
+        referenceSpace: "local-floor",
+        words,
+        start: "preview_vr",
+        stop: "preview_vr_exit",
+        id: "vr-preview",
+        onFailed: (message) => this.say(message),
+      });
+      button.className = "";
+      button.dataset.i18nTitle = "preview_vr_title";
+      button.title = t("preview_vr_title");
+      find("#tools").append(button);
+      this.renderer.xr.addEventListener("sessionstart", () => this.enterVR());
+      this.renderer.xr.addEventListener("sessionend", () => (this.gizmo.getHelper().visible = Boolean(this.gizmo.object)));
+    }
+    this.xr.walkable = [this.streamer.root];
+    this.xr.bounds = document.bounds;
+    this.scene.add(this.xr.marker);
+  }
+
+  /** Whether the VR preview runs, and where the wearer's head is (for tests). */
+  vrState() {
+    const presenting = this.renderer.xr.isPresenting;
+    return { presenting, head: presenting ? this.xr.head().toArray() : null, gizmo: this.gizmo.getHelper().visible };
+  }
+
+  // In the headset: stand at the first spawn point, facing the way visitors do, with the gizmo out of the way.
+  enterVR() {
+    const spawn = this.streamer.document.spawn_points[0];
+    this.rig.position.fromArray(spawn.position);
+    this.rig.rotation.set(0, (spawn.yaw_deg || 0) * RAD, 0);
+    this.say(t("preview_vr_started"));
   }
 
   /**
