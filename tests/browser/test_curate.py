@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import aiohttp
 
+from tests.browser.curate_helpers import sign_in
 from tests.conftest import PROJECT_ROOT
 from thirdspace.web.keys import DB
 
@@ -33,9 +34,7 @@ async def test_a_curator_moves_a_node_with_the_gizmo_and_visitors_see_it_live(se
     await page.goto(f"{server.http}/curate?scene=curate-demo")
     await page.wait_for_selector("#signin:not([hidden])")
     await page.screenshot(path=str(IMAGES / "curate-sign-in.png"))
-    await page.fill("#token", token)
-    await page.click("#signin button[type=submit]")
-    await page.wait_for_function("window.curate.status === 'ready'", timeout=30000)
+    await sign_in(page, server, token)
     assert await page.text_content("#who") == "Amina Diallo (curator)"
 
     await page.click("#tree button[data-node='plinth-2']")

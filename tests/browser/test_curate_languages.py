@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import aiohttp
 
+from tests.browser.curate_helpers import sign_in
 from tests.conftest import PROJECT_ROOT
 from thirdspace.web.keys import DB
 
@@ -29,10 +30,7 @@ async def test_every_language_of_the_scene_is_shown_missing_marked_and_a_new_one
 
     curator = await visit(viewport={"width": 1400, "height": 820})
     page = curator.page
-    await page.goto(f"{server.http}/curate?scene=languages-demo")
-    await page.fill("#token", token)
-    await page.click("#signin button[type=submit]")
-    await page.wait_for_function("window.curate.status === 'ready'", timeout=30000)
+    await sign_in(page, server, token, "languages-demo")
 
     # the scene's texts already have a Japanese field, because a node's name is Japanese
     assert await page.locator(field(None, "title", "ja")).count() == 1
@@ -77,9 +75,6 @@ async def test_every_language_of_the_scene_is_shown_missing_marked_and_a_new_one
 
     # a phone-width window: the language fields and the adder stay inside the screen
     phone = await visit(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    await phone.page.goto(f"{server.http}/curate?scene=languages-demo")
-    await phone.page.fill("#token", token)
-    await phone.page.click("#signin button[type=submit]")
-    await phone.page.wait_for_function("window.curate.status === 'ready'", timeout=30000)
+    await sign_in(phone.page, server, token, "languages-demo")
     adder = await phone.page.locator("#add-language").bounding_box()
     assert adder is not None and adder["x"] >= 0 and adder["x"] + adder["width"] <= 390

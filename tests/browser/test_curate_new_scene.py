@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import aiohttp
 
+from tests.browser.curate_helpers import sign_in
 from thirdspace.web.keys import DB
 
 
@@ -26,10 +27,7 @@ async def test_a_new_scene_empty_or_copied_is_made_from_the_page(server, visit):
     headers = {"Authorization": f"Bearer {token}"}
     curator = await visit(viewport={"width": 1400, "height": 820})
     page = curator.page
-    await page.goto(f"{server.http}/curate?scene=gallery")
-    await page.fill("#token", token)
-    await page.click("#signin button[type=submit]")
-    await page.wait_for_function("window.curate.status === 'ready'", timeout=30000)
+    await sign_in(page, server, token, "gallery")
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.method) if r.url.endswith("/api/curate/scenes") else None)
 

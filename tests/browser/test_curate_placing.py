@@ -9,6 +9,7 @@ import math
 
 import aiohttp
 
+from tests.browser.curate_helpers import sign_in
 from tests.conftest import PROJECT_ROOT
 from thirdspace.web.keys import DB
 
@@ -26,10 +27,7 @@ async def draft_of(server, headers: dict, scene: str) -> dict:
 async def signed_in(visit, server, token: str, scene: str, **viewport):
     curator = await visit(**viewport)
     page = curator.page
-    await page.goto(f"{server.http}/curate?scene={scene}")
-    await page.fill("#token", token)
-    await page.click("#signin button[type=submit]")
-    await page.wait_for_function("window.curate.status === 'ready'", timeout=30000)
+    await sign_in(page, server, token, scene)
     return page
 
 

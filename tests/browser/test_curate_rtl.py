@@ -8,6 +8,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
+from tests.browser.curate_helpers import sign_in
 from tests.conftest import PROJECT_ROOT
 from thirdspace.web.keys import DB
 
@@ -104,9 +105,7 @@ async def test_the_curator_page_in_arabic_has_no_overlapping_controls(server, vi
     assert await page.locator("#signin-language").input_value() == "ar"
     await arabic_everywhere(page, [])
     await layout_ok(page, "sign-in", at_least=3)  # the language, the token, the button
-    await page.fill("#token", token)
-    await page.click("#signin button[type=submit]")
-    await page.wait_for_function("window.curate.status === 'ready'", timeout=30000)
+    await sign_in(page, server, token)
 
     # -- every tab, with forms open ------------------------------------------------------------------------------
     if device == "desktop":  # the panels trade places: the scene tree on the right, the side panel on the left

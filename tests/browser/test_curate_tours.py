@@ -8,6 +8,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
+from tests.browser.curate_helpers import sign_in
 from tests.conftest import PROJECT_ROOT
 from thirdspace.web.keys import DB
 
@@ -48,10 +49,7 @@ async def test_a_three_stop_tour_built_with_the_forms_is_played_by_a_visitor(ser
 
     curator = await visit(viewport={"width": 1400, "height": 900})
     page = curator.page
-    await page.goto(f"{server.http}/curate?scene=tour-demo")
-    await page.fill("#token", token)
-    await page.click("#signin button[type=submit]")
-    await page.wait_for_function("window.curate.status === 'ready'", timeout=30000)
+    await sign_in(page, server, token, "tour-demo")
     await page.click("#tabs button[data-tab='tours']")
     assert await page.locator("#layer [data-add-overlay='label']").is_disabled()  # nothing picked yet
 

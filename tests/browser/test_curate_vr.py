@@ -8,6 +8,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
+from tests.browser.curate_helpers import sign_in
 from tests.conftest import NODE_MODULES
 from thirdspace.web.keys import DB
 
@@ -27,13 +28,6 @@ POINT_DOWN_AND_PULL = """async () => {
 }"""
 
 
-async def signed_in(page, server, token: str, scene: str) -> None:
-    await page.goto(f"{server.http}/curate?scene={scene}")
-    await page.fill("#token", token)
-    await page.click("#signin button[type=submit]")
-    await page.wait_for_function("window.curate.status === 'ready'", timeout=30000)
-
-
 async def test_preview_in_vr_stands_at_the_spawn_point_shows_edits_and_comes_back(server, visit):
     iwer = NODE_MODULES / "iwer" / "build" / "iwer.min.js"
     if not iwer.is_file():
@@ -47,7 +41,7 @@ async def test_preview_in_vr_stands_at_the_spawn_point_shows_edits_and_comes_bac
 
     # -- a desktop without a headset has no VR button at all ------------------------------------------------------
     plain = await visit(viewport={"width": 1280, "height": 800})
-    await signed_in(plain.page, server, token, "vr-demo")
+    await sign_in(plain.page, server, token, "vr-demo")
     await plain.page.wait_for_timeout(500)
     assert await plain.page.locator("#vr-preview").count() == 1
     assert await plain.page.locator("#vr-preview").is_hidden()
@@ -55,7 +49,7 @@ async def test_preview_in_vr_stands_at_the_spawn_point_shows_edits_and_comes_bac
     # -- with a headset: the button, then the draft around the wearer ---------------------------------------------
     curator = await visit(init_scripts=({"path": str(iwer)}, {"script": HEADSET}), viewport={"width": 1280, "height": 800})
     page = curator.page
-    await signed_in(page, server, token, "vr-demo")
+    await sign_in(page, server, token, "vr-demo")
     await page.click("#tree button[data-node='celadon-vase']")
     button = page.locator("#vr-preview")
     await button.wait_for(state="visible")
