@@ -1,4 +1,4 @@
-"""The curator page in Arabic, in real Chromium, at a desktop and a phone size: the page turns right to left, its own
+"""The curator page in Arabic, in real Chromium, at a desktop and two phone sizes: the page turns right to left, its own
 words are Arabic (static and drawn ones alike), and on every tab, with forms open, and in the new-scene dialog, no
 two controls overlap and none runs off the page or clips its words. Choosing another language in the page keeps it
 in this browser."""
@@ -85,6 +85,7 @@ async def arabic_everywhere(page, selectors: list[str]) -> None:
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1400, "height": 820}},
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
+    "small-phone": {"viewport": {"width": 360, "height": 640}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
 }
 
 
@@ -143,7 +144,8 @@ async def test_the_curator_page_in_arabic_has_no_overlapping_controls(server, vi
     await page.wait_for_function(f"new RegExp('{ARABIC}').test(document.querySelector('#save-status').textContent)")
     assert await page.locator("#undo").is_enabled()
     await page.evaluate("window.scrollTo(0, 0)")
-    await page.screenshot(path=str(IMAGES / f"curate-arabic-{device}.png"))
+    if device != "small-phone":  # docs/curating.md shows these two
+        await page.screenshot(path=str(IMAGES / f"curate-arabic-{device}.png"))
     assert checked > 40
 
     # -- another language, chosen in the page, is kept in this browser ----------------------------------------------

@@ -4,10 +4,10 @@
 // taken, a bad title) is shown at the field it names.
 import { el, find, messageOf } from "../dom.js";
 import { ApiError } from "./api.js";
+import { LANGUAGE_TAG } from "./texts.js";
 import { t } from "./words.js";
 
 const SCENE_ID = /^[a-z0-9][a-z0-9-]{0,63}$/; // as scene.schema.json's "id"
-const LANGUAGE_TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
 /**
  * An empty scene: a 20 m square, 6 m high, with one spawn point looking into it, and nothing in it yet.

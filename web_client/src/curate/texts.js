@@ -6,6 +6,7 @@ import { el } from "../dom.js";
 import { t } from "./words.js";
 
 export const RTL = ["ar", "he", "fa", "ur"];
+export const LANGUAGE_TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/; // as scene.schema.json's "language"
 
 export class TextsPanel {
   /**
@@ -90,4 +91,3 @@ export class TextsPanel {
   }
 }
 
-const LANGUAGE_TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/; // as scene.schema.json's "language"
