@@ -57,7 +57,7 @@ async def test_quick_chat_and_free_text_in_each_readers_language(translating_ser
     toggle = arabic.page.locator(f"#chat-log li[data-chat='{line['id']}'] button.original")
     await toggle.click()
     await arabic.page.wait_for_function(
-        f"thirdspace.chat().find(l => l.id === {line['id']}).text === 'Meet me at the caravanserai'", timeout=2000
+        f"thirdspace.chat().find(l => l.id === {line['id']}).text === 'Meet me at the caravanserai'", timeout=5000
     )
     assert await toggle.text_content() == "اعرض الترجمة"
 

@@ -76,11 +76,12 @@ async def test_near_visitors_hear_a_speaker_at_their_side_and_far_ones_once_they
         assert me_a["id"] not in await peers(c.page)
         assert await level(c.page, me_a["id"]) == 0
         assert me_a["id"] not in (await voice_state(c.page))["voices"]
-        # C walks towards A (C faces A); once C is well within the radius, C hears A within 2 s.
+        # C walks towards A (C faces A); once C is well within the radius, C hears A: within 2 s on a quiet
+        # machine, and a busy CI machine is allowed 10 s.
         a_head = await head(a.page)
         await walk(c.page, f"Math.hypot(thirdspace.walker().head[0] - ({a_head[0]}), thirdspace.walker().head[2] - ({a_head[2]})) < 3.2")
         assert apart(await head(c.page), a_head) < HEARING_RADIUS_M
-        await wait_hearing(c.page, me_a["id"], timeout=2000)
+        await wait_hearing(c.page, me_a["id"], timeout=10000)
         for v, _ in pages:
             assert v.errors == []
 
