@@ -105,6 +105,16 @@ def text_paths(document: dict[str, Any]) -> Iterator[tuple[str, Any]]:
                     yield f"tours.{tour['id']}.stops.{stop['id']}.{key}", stop[key]
 
 
+def missing_texts(document: dict[str, Any], source: str, target: str, scope: str = "") -> list[tuple[str, str]]:
+    """(path, text in ``source``) for every text under ``scope`` (a path or its start, such as ``nodes.pagoda``;
+    empty for the whole scene) that is written in ``source`` and not yet in ``target``."""
+    return [
+        (path, texts[source])
+        for path, texts in text_paths(document)
+        if (not scope or path == scope or path.startswith(scope + ".")) and texts.get(source) and target not in texts
+    ]
+
+
 def set_text(document: dict[str, Any], path: str, language: str, text: str | None) -> dict[str, Any]:
     out = copy.deepcopy(document)
     parts = path.split(".")

@@ -138,7 +138,7 @@ def _check_values(document: Any, source: str) -> list[SceneIssue]:
         elif isinstance(value, str) and not _is_unicode(value):
             reason = "is not valid Unicode text (it holds a lone surrogate)"
         elif isinstance(value, str):
-            reason = _text_problem(value)
+            reason = text_problem(value)
         if reason:
             issues.append(SceneIssue(source, _json_path(path), reason))
     return issues
@@ -149,7 +149,7 @@ def _check_values(document: Any, source: str) -> list[SceneIssue]:
 _BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e")
 
 
-def _text_problem(text: str) -> str | None:
+def text_problem(text: str) -> str | None:
     """Why a text visitors will see cannot be published, like a visitor's chat line (docs/chat.md), or None."""
     found = next((char for char in text if char in _BIDI_OVERRIDES), None)
     if found is not None:

@@ -171,6 +171,34 @@ class ChatTranslations:
         TRANSLATIONS.labels("machine").inc()
         return restored, "machine"
 
+    async def draft(self, texts: list[str], source: str, target: str, glossary: list[Term]) -> list[str | None]:
+        """Machine translations of curated texts, in order; None where a glossary term did not come through intact.
+
+        All or nothing: a backend that fails or does not answer within the timeout raises
+        :class:`TranslationError` with its reason, and the requests still running are cancelled."""
+
+        async def one(text: str) -> str | None:
+            masked = mask(text, glossary, source)
+            async with self.semaphore:
+                self.calls += 1
+                started = time.perf_counter()
+                try:
+                    raw = await asyncio.wait_for(self.translator.translate(masked.text, source, target), self.timeout_s)
+                except TimeoutError:
+                    raise TranslationError(f"the translation backend did not answer within {self.timeout_s:g} s") from None
+                TRANSLATION_SECONDS.observe(time.perf_counter() - started)
+            restored = unmask(raw, masked, target)
+            TRANSLATIONS.labels("machine" if restored is not None else "glossary").inc()
+            return restored
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(text)) for text in texts]
+        except* TranslationError as failed:
+            TRANSLATIONS.labels("failed").inc()
+            raise failed.exceptions[0] from None
+        return [task.result() for task in tasks]
+
     def fan_out(
         self, message: dict[str, Any], listeners: dict[int, str], glossary: list[Term], deliver: Callable[[list[int], dict[str, Any]], None]
     ) -> asyncio.Task | None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from thirdspace.scenes.editing import text_paths
 
 TEXT_KINDS = ("label", "panel", "narration")
 
@@ -48,4 +51,23 @@ def report(document: dict[str, Any]) -> dict[str, Any]:
             "narration_without_captions": missing_captions,
             "stops_missing": missing_stops,
         }
+    return out
+
+
+def text_counts(document: dict[str, Any], status: Callable[[str, str, str], str | None]) -> dict[str, dict[str, int]]:
+    """Per language, how its texts were made: written by a person, machine-translated and approved, pending or
+    rejected, or missing.  ``status(path, language, text)`` is a machine translation's review status, None for
+    a text no machine made (a person's, or one a person edited)."""
+    paths = list(text_paths(document))
+    out = {}
+    for language in scene_languages(document):
+        counts = {"human": 0, "machine_approved": 0, "machine_pending": 0, "machine_rejected": 0, "missing": 0}
+        for path, texts in paths:
+            text = texts.get(language)
+            if not text:
+                counts["missing"] += 1
+                continue
+            made = status(path, language, text)
+            counts["human" if made is None else f"machine_{made}"] += 1
+        out[language] = counts
     return out

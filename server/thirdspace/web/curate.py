@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from thirdspace.assets.checks import ImportLimits, ImportRefused
@@ -27,9 +28,11 @@ from thirdspace.assets.library import AssetError
 from thirdspace.assets.manifest import build_manifest
 from thirdspace.assets.provenance import GENERATED_TYPES, SOURCE_TYPES
 from thirdspace.assets.recipes import RECIPES, RecipeError
+from thirdspace.chat import glossary
+from thirdspace.chat.translate import TranslationError
 from thirdspace.scenes import editing
 from thirdspace.scenes.editing import EditError
-from thirdspace.scenes.model import SceneError, validate
+from thirdspace.scenes.model import SceneError, text_problem, validate
 from thirdspace.services.assets import AssetJobFailed, AssetWorkersBusy, WorkerStopped
 from thirdspace.store import Conflict, Duplicate, NotFound, SceneRecord, User, now
 from thirdspace.web.auth import http_error, require
@@ -37,6 +40,7 @@ from thirdspace.web.http import json_response, read_json, spooled_body
 from thirdspace.web.keys import ASSETS, DB, PUBLISHER, ROOMS, SETTINGS
 
 ETAG = re.compile(r'^"r(\d{1,9})"$')
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 MAX_NUMBER = 2**31 - 1  # revision and review numbers (SQLite integers; anything larger names nothing)
 
 
@@ -192,10 +196,17 @@ async def draft_manifest(request: web.Request) -> web.Response:
 
 async def draft_languages(request: web.Request) -> web.Response:
     """The language report for the draft (what the curator page shows while composing)."""
-    from thirdspace.tours.languages import report
+    from thirdspace.tours.languages import report, text_counts
 
     require(request, "curator")
-    return json_response({"scene": request.match_info["scene_id"], **report(await current_draft(request))})
+    scene_id = request.match_info["scene_id"]
+    document = await current_draft(request)
+    statuses = await request.app[DB].review_statuses("text")
+    counts = text_counts(document, lambda path, language, text: statuses.get(editing.text_subject(scene_id, path, language, text)))
+    out = report(document)
+    for language, entry in out["languages"].items():
+        entry["texts"] = counts[language]
+    return json_response({"scene": scene_id, **out})
 
 
 async def replace_draft(request: web.Request) -> web.Response:
@@ -263,7 +274,7 @@ async def set_text(request: web.Request) -> web.Response:
     path, language, text = body.get("path"), body.get("language"), body.get("text")
     if not isinstance(path, str):
         raise http_error(400, "path must be a string such as title or nodes.NODE.name", "path")
-    if not isinstance(language, str) or not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", language):
+    if not isinstance(language, str) or not LANGUAGE_TAG.fullmatch(language):
         raise http_error(400, "language must be a BCP 47 tag", "language")
     if text is not None and not isinstance(text, str):
         raise http_error(400, "text must be a string, or null to remove it", "text")
@@ -277,6 +288,68 @@ async def set_text(request: web.Request) -> web.Response:
         subject = editing.text_subject(scene_id, path, language, text)
         await request.app[DB].add_review("text", subject, {"path": path, "language": language, "text": text}, user.name, scene_id)
     return response
+
+
+def _language(body: dict[str, Any], field: str) -> str:
+    value = body.get(field)
+    if not isinstance(value, str) or not LANGUAGE_TAG.fullmatch(value):
+        raise http_error(400, f"{field} must be a BCP 47 tag such as sw or pt-BR", field)
+    return value
+
+
+async def draft_translations(request: web.Request) -> web.Response:
+    """Machine-translate every text the draft (or one part of it) lacks in a language: one new revision,
+    each text queued for review, so visitors see none of them until a person approves it."""
+    user = require(request, "curator")
+    body = await read_json(request, {"language", "source", "scope", "message"})
+    target = _language(body, "language")
+    scope = body.get("scope", "")
+    if not isinstance(scope, str) or len(scope) > 300:
+        raise http_error(400, "scope must be a text path or its start, such as nodes.pagoda or tours.silk-road", "scope")
+    translations = request.app[ROOMS].translations
+    if not translations.enabled:
+        raise http_error(409, "no translation backend is configured: set translator (see docs/assistance.md)", "translator")
+    record = await scene_record(request)
+    base = if_match(request)
+    if base != record.draft_revision:
+        raise stale(Conflict(record.draft_revision))
+    document = (await request.app[DB].revision(record.id, record.draft_revision))["document"]
+    source = _language(body, "source") if "source" in body else document["default_language"]
+    if source == target:
+        raise http_error(400, f"the texts are already in {target}: choose another language than the source", "language")
+    if scope and not any(path == scope or path.startswith(scope + ".") for path, _ in editing.text_paths(document)):
+        raise http_error(404, f"no text in the draft is at or under {scope!r}", "scope")
+    wanted = editing.missing_texts(document, source, target, scope)
+    terms = glossary.parse(document.get("chat", {}).get("glossary"))
+    try:
+        drafted = await translations.draft([text for _, text in wanted], source, target, terms)
+    except TranslationError as err:
+        raise http_error(502, f"the translation backend failed, nothing was changed: {err}", "translator") from None
+    done: list[dict[str, str]] = []
+    skipped: list[dict[str, str]] = []
+    for (path, original), text in zip(wanted, drafted, strict=True):
+        problem = "a glossary term did not come through the translation intact" if text is None else text_problem(text)
+        if problem is None and text is not None:
+            document = editing.set_text(document, path, target, text)
+            done.append({"path": path, "source_text": original, "text": text})
+        else:
+            skipped.append({"path": path, "reason": f"{problem}; write this one yourself"})
+    if done:
+        message = _message(body, f"machine-translated {len(done)} texts into {target}")
+        response = await write(request, user, document, message)
+        scene_id = record.id
+        for item in done:
+            detail = {"path": item["path"], "language": target, "text": item["text"], "machine": True}
+            detail |= {"source_language": source, "source_text": item["source_text"]}
+            subject = editing.text_subject(scene_id, item["path"], target, item["text"])
+            await request.app[DB].add_review("text", subject, detail, user.name, scene_id)
+        reply = orjson.loads(response.body)
+    else:
+        reply = orjson.loads((await draft_response(request)).body)
+    reply["translation"] = {"language": target, "source": source, "drafted": done, "skipped": skipped}
+    out = json_response(reply)
+    out.headers["ETag"] = etag(reply["revision"])
+    return out
 
 
 # -- revisions ----------------------------------------------------------------------------------
@@ -581,6 +654,7 @@ def add_routes(app: web.Application) -> None:
     r.add_patch("/api/curate/scenes/{scene_id}/nodes/{node_id}", update_node)
     r.add_delete("/api/curate/scenes/{scene_id}/nodes/{node_id}", remove_node)
     r.add_put("/api/curate/scenes/{scene_id}/texts", set_text)
+    r.add_post("/api/curate/scenes/{scene_id}/translations", draft_translations)
     r.add_post("/api/curate/scenes/{scene_id}/publish", publish)
     r.add_get("/api/curate/scenes/{scene_id}/revisions", list_revisions)
     r.add_get("/api/curate/scenes/{scene_id}/revisions/{number}", get_revision)

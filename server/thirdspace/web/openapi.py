@@ -369,6 +369,36 @@ def _paths() -> dict[str, Any]:
                 ),
             ),  # fmt: skip
         },
+        "/api/curate/scenes/{scene_id}/translations": {
+            "post": op(
+                "Machine-translate every text the draft (or the part under scope) lacks in a language: one new revision, "
+                "each drafted text pending review (docs/assistance.md); 409 without a translation backend, 502 if it fails",
+                ok(
+                    obj(
+                        {
+                            "scene": ref("SceneRecord"),
+                            "revision": INTEGER,
+                            "document": ref("SceneDocument"),
+                            "translation": obj(
+                                {
+                                    "language": STRING,
+                                    "source": STRING,
+                                    "drafted": {"type": "array", "items": ANY_OBJECT},
+                                    "skipped": {"type": "array", "items": ANY_OBJECT},
+                                },
+                                ("language", "source", "drafted", "skipped"),
+                            ),
+                        },
+                        ("scene", "revision", "document", "translation"),
+                    ),
+                    headers=ETAG_HEADER,
+                ),
+                tags=["nodes"],
+                params=[SCENE_ID, IF_MATCH],
+                roles=curator,
+                request=body(obj({"language": STRING, "source": STRING, "scope": STRING, "message": STRING}, ("language",), extra=False)),
+            ),  # fmt: skip
+        },
         "/api/curate/scenes/{scene_id}/publish": {
             "post": op(
                 "Publish the draft head (or an earlier revision): visitors get it at once",
