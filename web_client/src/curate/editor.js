@@ -61,6 +61,11 @@ export class Editor {
         this.renderTree();
         this.renderNode();
       },
+      onDrafted: (message) => {
+        say(message);
+        this.reviews.load().catch(() => {});
+        this.history.loadLanguages().catch(() => {});
+      },
     });
     this.history = new History({ api, draft, reload });
     this.rules = new SceneRules({ draft, say, onSaved: () => this.renderNode() });

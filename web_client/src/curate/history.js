@@ -12,6 +12,7 @@ import { t } from "./words.js";
  * @property {string[]} narration_without_audio
  * @property {string[]} narration_without_captions
  * @property {{tour: string, stop: string, missing: string[]}[]} stops_missing
+ * @property {Record<string, number>} [texts] how its texts were made: human, machine_approved, machine_pending, machine_rejected, missing
  */
 
 export class History {
@@ -72,6 +73,7 @@ export class History {
           "li",
           { "data-language": language },
           el("div", { class: "row" }, el("strong", {}, language), el("span", { class: `badge ${gaps.complete ? "published" : "pending"}` }, t(gaps.complete ? "complete" : "gaps"))),
+          gaps.texts ? el("span", { class: "text-counts", "data-counts": Object.entries(gaps.texts).map(([k, v]) => `${k}:${v}`).join(" ") }, t("text_counts", gaps.texts)) : null,
           ...lines.map((line) => el("span", { class: "muted" }, line)),
         );
       }),

@@ -14,11 +14,13 @@ export class TextsPanel {
    * @param {HTMLElement} options.container (#texts)
    * @param {import("./draft.js").Draft} options.draft
    * @param {() => void} options.onSaved after each saved text: show the names again
+   * @param {(message: string) => void} options.onDrafted after a drafted translation: what it did
    */
-  constructor({ container, draft, onSaved }) {
+  constructor({ container, draft, onSaved, onDrafted }) {
     this.container = container;
     this.draft = draft;
     this.onSaved = onSaved;
+    this.onDrafted = onDrafted;
   }
 
   /** @param {import("../types.js").NodeSpec | undefined} spec the node, or undefined for the scene */
@@ -58,8 +60,57 @@ export class TextsPanel {
         );
       }
     }
+    rows.push(this.drafter(spec ? `nodes.${spec.id}` : ""));
     if (!spec) rows.push(this.languageAdder());
     this.container.replaceChildren(...rows);
+  }
+
+  /**
+   * Machine-translate every text under `scope` (the whole scene when empty) that a language lacks: the drafts
+   * land in one revision, each waiting in the review queue (docs/assistance.md).
+   * @param {string} scope
+   */
+  drafter(scope) {
+    const input = el("input", {
+      type: "text",
+      class: "draft-language",
+      placeholder: "sw, pt-BR…",
+      autocomplete: "off",
+      list: "scene-languages",
+      "aria-label": t("draft_translation_aria"),
+    });
+    const known = el("datalist", { id: "scene-languages" }, ...this.draft.languages().slice(1).map((language) => el("option", { value: language })));
+    const note = el("span", { class: "missing", role: "status" });
+    const button = el("button", { type: "button", class: "draft-translation" }, t("draft_translation"));
+    const run = async () => {
+      const language = input.value.trim();
+      if (!LANGUAGE_TAG.test(language)) {
+        note.textContent = t("language_tag_rule");
+        return;
+      }
+      const count = missingTexts(this.draft.document, this.draft.document.default_language, language, scope);
+      if (!count) {
+        note.textContent = t("nothing_to_draft", { language });
+        return;
+      }
+      button.disabled = true;
+      const progress = el("progress", { "aria-label": t("drafting", { count, language }) });
+      note.replaceChildren(progress, " ", t("drafting", { count, language }));
+      const reply = await this.draft.write("POST", "/translations", { language, scope }, t("what_drafted", { language }));
+      button.disabled = false;
+      if (!reply) {
+        note.textContent = t("not_drafted");
+        return;
+      }
+      const { drafted, skipped } = reply.body.translation;
+      const parts = [t("drafted", { count: drafted.length, language })];
+      if (skipped.length) parts.push(t("drafted_skipped", { count: skipped.length, paths: skipped.map((/** @type {{path: string}} */ s) => s.path).join(", ") }));
+      this.onSaved();
+      this.onDrafted(parts.join(" "));
+    };
+    input.addEventListener("keydown", (event) => event.key === "Enter" && run());
+    button.addEventListener("click", run);
+    return el("div", { class: "text-row drafter" }, el("label", {}, t("draft_translation_label"), input), known, button, note);
   }
 
   /** The scene's texts end with a field to declare one more language. */
@@ -91,3 +142,22 @@ export class TextsPanel {
   }
 }
 
+
+/**
+ * How many texts under `scope` are written in `source` and not in `target` (as the server's editing.missing_texts).
+ * @param {any} doc
+ * @param {string} source
+ * @param {string} target
+ * @param {string} scope
+ */
+export function missingTexts(doc, source, target, scope) {
+  /** @type {[string, Record<string, string> | undefined][]} */
+  const texts = [["title", doc.title], ["description", doc.description]];
+  for (const node of doc.nodes) for (const key of ["name", "description"]) texts.push([`nodes.${node.id}.${key}`, node[key]]);
+  for (const overlay of doc.overlays || []) for (const key of ["title", "text"]) texts.push([`overlays.${overlay.id}.${key}`, overlay[key]]);
+  for (const tour of doc.tours || []) {
+    texts.push([`tours.${tour.id}.title`, tour.title]);
+    for (const stop of tour.stops) for (const key of ["title", "narration"]) texts.push([`tours.${tour.id}.stops.${stop.id}.${key}`, stop[key]]);
+  }
+  return texts.filter(([path, text]) => (!scope || path === scope || path.startsWith(`${scope}.`)) && text?.[source] && !(target in text)).length;
+}
