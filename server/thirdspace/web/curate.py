@@ -330,10 +330,16 @@ async def draft_translations(request: web.Request) -> web.Response:
     for (path, original), text in zip(wanted, drafted, strict=True):
         problem = "a glossary term did not come through the translation intact" if text is None else text_problem(text)
         if problem is None and text is not None:
-            document = editing.set_text(document, path, target, text)
             done.append({"path": path, "source_text": original, "text": text})
         else:
             skipped.append({"path": path, "reason": f"{problem}; write this one yourself"})
+
+    def apply(document: dict[str, Any]) -> dict[str, Any]:  # a copy of the document per text: in a thread, not on the loop
+        for item in done:
+            document = editing.set_text(document, item["path"], target, item["text"])
+        return document
+
+    document = await asyncio.to_thread(apply, document)
     if done:
         message = _message(body, f"machine-translated {len(done)} texts into {target}")
         response = await write(request, user, document, message)
