@@ -111,8 +111,13 @@ def missing_texts(document: dict[str, Any], source: str, target: str, scope: str
     return [
         (path, texts[source])
         for path, texts in text_paths(document)
-        if (not scope or path == scope or path.startswith(scope + ".")) and texts.get(source) and target not in texts
+        if (not scope or under(path, scope)) and texts.get(source) and target not in texts
     ]
+
+
+def under(path: str, scope: str) -> bool:
+    """Whether a text path is ``scope`` itself or lies under it (``nodes.pagoda.name`` under ``nodes.pagoda``)."""
+    return path == scope or path.startswith(scope + ".")
 
 
 def set_text(document: dict[str, Any], path: str, language: str, text: str | None) -> dict[str, Any]:

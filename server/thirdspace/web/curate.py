@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from thirdspace.assets.checks import ImportLimits, ImportRefused
@@ -72,10 +71,11 @@ async def scene_record(request: web.Request) -> SceneRecord:
         raise http_error(404, f"no scene {request.match_info['scene_id']!r}", "scene_id") from None
 
 
-async def draft_response(request: web.Request, status: int = 200) -> web.Response:
+async def draft_response(request: web.Request, status: int = 200, extra: dict[str, Any] | None = None) -> web.Response:
     record = await scene_record(request)
     document = (await request.app[DB].revision(record.id, record.draft_revision))["document"]
-    response = json_response({"scene": record.public(), "revision": record.draft_revision, "document": document}, status)
+    reply = {"scene": record.public(), "revision": record.draft_revision, "document": document, **(extra or {})}
+    response = json_response(reply, status)
     response.headers["ETag"] = etag(record.draft_revision)
     return response
 
@@ -89,7 +89,9 @@ async def check_document(document: Any) -> dict[str, Any]:
         raise http_error(422, issues[0]["reason"], issues[0]["path"], issues=issues) from None
 
 
-async def write(request: web.Request, user: User, document: dict[str, Any], message: str) -> web.Response:
+async def write(
+    request: web.Request, user: User, document: dict[str, Any], message: str, extra: dict[str, Any] | None = None
+) -> web.Response:
     """Validate and store a new draft revision on top of If-Match; tell the draft's watchers."""
     record = await scene_record(request)
     base = if_match(request)
@@ -103,7 +105,7 @@ async def write(request: web.Request, user: User, document: dict[str, Any], mess
     request.app[ROOMS].notify_draft(
         record.id, {"type": "draft", "scene": record.id, "revision": updated.draft_revision, "author": user.name}
     )
-    return await draft_response(request)
+    return await draft_response(request, extra=extra)
 
 
 def stale(err: Conflict) -> web.HTTPException:
@@ -282,12 +284,11 @@ async def set_text(request: web.Request) -> web.Response:
     if not isinstance(machine, bool):
         raise http_error(400, "machine_translated must be true or false", "machine_translated")
     document = await edit(request, lambda doc: editing.set_text(doc, path, language, text))
-    response = await write(request, user, document, _message(body, f"{path} [{language}]"))
-    if machine and text:
+    if machine and text:  # queued before the text is stored, so that no publish in between shows it unreviewed
         scene_id = request.match_info["scene_id"]
         subject = editing.text_subject(scene_id, path, language, text)
         await request.app[DB].add_review("text", subject, {"path": path, "language": language, "text": text}, user.name, scene_id)
-    return response
+    return await write(request, user, document, _message(body, f"{path} [{language}]"))
 
 
 def _language(body: dict[str, Any], field: str) -> str:
@@ -317,7 +318,7 @@ async def draft_translations(request: web.Request) -> web.Response:
     source = _language(body, "source") if "source" in body else document["default_language"]
     if source == target:
         raise http_error(400, f"the texts are already in {target}: choose another language than the source", "language")
-    if scope and not any(path == scope or path.startswith(scope + ".") for path, _ in editing.text_paths(document)):
+    if scope and not any(editing.under(path, scope) for path, _ in editing.text_paths(document)):
         raise http_error(404, f"no text in the draft is at or under {scope!r}", "scope")
     wanted = editing.missing_texts(document, source, target, scope)
     terms = glossary.parse(document.get("chat", {}).get("glossary"))
@@ -339,23 +340,17 @@ async def draft_translations(request: web.Request) -> web.Response:
             document = editing.set_text(document, item["path"], target, item["text"])
         return document
 
+    translation = {"language": target, "source": source, "drafted": done, "skipped": skipped}
+    if not done:
+        return await draft_response(request, extra={"translation": translation})
     document = await asyncio.to_thread(apply, document)
-    if done:
-        message = _message(body, f"machine-translated {len(done)} texts into {target}")
-        response = await write(request, user, document, message)
-        scene_id = record.id
-        for item in done:
-            detail = {"path": item["path"], "language": target, "text": item["text"], "machine": True}
-            detail |= {"source_language": source, "source_text": item["source_text"]}
-            subject = editing.text_subject(scene_id, item["path"], target, item["text"])
-            await request.app[DB].add_review("text", subject, detail, user.name, scene_id)
-        reply = orjson.loads(response.body)
-    else:
-        reply = orjson.loads((await draft_response(request)).body)
-    reply["translation"] = {"language": target, "source": source, "drafted": done, "skipped": skipped}
-    out = json_response(reply)
-    out.headers["ETag"] = etag(reply["revision"])
-    return out
+    for item in done:  # queued before the drafts are stored, so that no publish in between shows one unreviewed
+        detail = {"path": item["path"], "language": target, "text": item["text"], "machine": True}
+        detail |= {"source_language": source, "source_text": item["source_text"]}
+        subject = editing.text_subject(record.id, item["path"], target, item["text"])
+        await request.app[DB].add_review("text", subject, detail, user.name, record.id)
+    message = _message(body, f"machine-translated {len(done)} texts into {target}")
+    return await write(request, user, document, message, extra={"translation": translation})
 
 
 # -- revisions ----------------------------------------------------------------------------------
