@@ -589,9 +589,6 @@ class Database:
         rows = self._rows("SELECT * FROM reports ORDER BY id DESC LIMIT 500")
         return [{**r, "line": orjson.loads(r["line"])} for r in rows]
 
-    def unapproved_texts(self) -> set[str]:
-        return {subject for subject, status in self.review_statuses("text").items() if status != "approved"}
-
 
 def _revision_meta(row: dict[str, Any]) -> dict[str, Any]:
     return {"revision": row["number"], "author": row["author"], "message": row["message"], "created_at": row["created_at"]}

@@ -87,7 +87,7 @@ async def test_a_scene_drafted_into_swahili_waits_for_review_then_visitors_see_i
     published = await api.post(f"/api/curate/scenes/{scene}/publish", headers={"If-Match": reply.etag})
     assert published.status == 200, published.body
     visible = (await anonymous.get(f"/api/scenes/{scene}")).body["scene"]
-    assert texts_in(visible, "sw") == {}
+    assert texts_in(visible, "sw") == {} and "machine_translated" not in visible
 
     # Approved: visitors get them; one rejected stays hidden.
     rejected = next(r for r in queue if r["detail"]["path"] == "nodes.arcade.name")
@@ -97,6 +97,8 @@ async def test_a_scene_drafted_into_swahili_waits_for_review_then_visitors_see_i
         assert decided.status == 200, decided.body
     visible = (await anonymous.get(f"/api/scenes/{scene}")).body["scene"]
     assert texts_in(visible, "sw") == {p: t for p, t in swahili.items() if p != "nodes.arcade.name"}
+    # ... each marked as a machine translation, and only in Swahili: the English a person wrote is not.
+    assert visible["machine_translated"] == {p: ["sw"] for p in swahili if p != "nodes.arcade.name"}
 
     # A person's edit of a drafted text makes it theirs: no longer counted as machine-made.
     edited = await api.put(
@@ -106,12 +108,17 @@ async def test_a_scene_drafted_into_swahili_waits_for_review_then_visitors_see_i
     )
     assert edited.status == 200, edited.body
     assert node(edited.body["document"], "fountain")["name"]["sw"] == "Chemchemi"
+    assert "machine_translated" not in edited.body["document"]  # the curators' draft does not carry the marks
+    republished = await api.post(f"/api/curate/scenes/{scene}/publish", headers={"If-Match": edited.etag})
+    assert republished.status == 200, republished.body
+    visible = (await anonymous.get(f"/api/scenes/{scene}")).body["scene"]
+    assert "nodes.fountain.name" not in visible["machine_translated"] and "title" in visible["machine_translated"]
     counts = (await api.get(f"/api/curate/scenes/{scene}/languages")).body["languages"]["sw"]["texts"]
     assert counts == {"human": 1, "machine_approved": len(english) - 2, "machine_pending": 0, "machine_rejected": 1, "missing": 0}
 
     # Asked again, nothing is missing: no new revision.
-    again = await api.post(f"/api/curate/scenes/{scene}/translations", {"language": "sw"}, headers={"If-Match": edited.etag})
-    assert again.status == 200 and again.etag == edited.etag and again.body["translation"]["drafted"] == []
+    again = await api.post(f"/api/curate/scenes/{scene}/translations", {"language": "sw"}, headers={"If-Match": republished.etag})
+    assert again.status == 200 and again.etag == republished.etag and again.body["translation"]["drafted"] == []
 
 
 async def test_a_failing_backend_changes_nothing_and_says_why(translating):

@@ -79,7 +79,7 @@ async def test_the_whole_api_round_trips(adb: AsyncDatabase):
     text = await adb.add_review("text", "gallery/title/fr", {"text": "Galerie"}, "Amina", "gallery")
     assert await adb.review_status("asset", "lamp") == "pending"
     assert await adb.review_statuses("asset") == {"lamp": "pending"}
-    assert await adb.unapproved_texts() == {"gallery/title/fr"}
+    assert await adb.review_statuses("text") == {"gallery/title/fr": "pending"}
     assert (await adb.decide(review, "approved", "Bo", "fine"))["status"] == "approved"
     assert (await adb.review(text))["scene_id"] == "gallery"
     assert [r["id"] for r in await adb.reviews("pending")] == [text] and len(await adb.reviews()) == 2

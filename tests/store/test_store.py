@@ -166,14 +166,14 @@ def test_assets_and_the_review_queue(db):
     second = db.add_review("text", "gallery/title/fr", {"text": "Galerie"}, "Amina", scene_id="gallery")
     assert second > first
     assert db.review_status("asset", "lamp") == "pending" and db.review_status("asset", "chair") is None
-    assert db.unapproved_texts() == {"gallery/title/fr"}
+    assert db.review_statuses("text") == {"gallery/title/fr": "pending"}
     decided = db.decide(first, "approved", "Bo", "fine")
     assert (decided["status"], decided["decided_by"], decided["note"]) == ("approved", "Bo", "fine")
     assert decided["detail"] == {"prompt": "a lamp"}
     db.decide(second, "approved", "Bo", "")
-    assert db.unapproved_texts() == set()
+    assert db.review_statuses("text") == {"gallery/title/fr": "approved"}
     again = db.add_review("text", "gallery/title/fr", {"text": "Galerie!"}, "Amina", scene_id="gallery")
-    assert db.unapproved_texts() == {"gallery/title/fr"}  # the latest decision counts
+    assert db.review_statuses("text") == {"gallery/title/fr": "pending"}  # the latest decision counts
     assert [r["id"] for r in db.reviews("pending")] == [again]
     assert [r["id"] for r in db.reviews()] == [first, second, again]
     assert db.review(second)["scene_id"] == "gallery"

@@ -489,8 +489,39 @@ export function isRtl(tag) {
  * @returns {string}
  */
 export function pickText(text, language) {
-  if (!text) return "";
-  return text[language] || text[language.split("-")[0]] || Object.values(text)[0];
+  const shown = pickedLanguage(text, language);
+  return text && shown ? text[shown] : "";
+}
+
+/**
+ * The language pickText shows a curated text in.
+ * @param {import("./types.js").LocalText | undefined} text
+ * @param {string} language
+ * @returns {string | undefined}
+ */
+export function pickedLanguage(text, language) {
+  if (!text) return undefined;
+  return [language, language.split("-")[0]].find((tag) => text[tag]) || Object.keys(text)[0];
+}
+
+/**
+ * Whether a curated text is, in `language`, a machine translation (a person approved it before it was shown).
+ * @param {import("./types.js").SceneDocument} document
+ * @param {string} path the text's path, such as title or overlays.OVERLAY.text
+ * @param {string | undefined} language the language shown
+ * @returns {boolean}
+ */
+export function isMachineTranslated(document, path, language) {
+  return language !== undefined && (document.machine_translated?.[path] || []).includes(language);
+}
+
+/**
+ * The visible mark beside a machine-translated text.
+ * @param {Words} words
+ * @returns {HTMLElement}
+ */
+export function machineMark(words) {
+  return Object.assign(document.createElement("small"), { className: "machine-mark", textContent: words.t("machine") });
 }
 
 /**

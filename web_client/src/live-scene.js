@@ -3,7 +3,7 @@
 // added and removed nodes, new assets streamed in), without a reload.
 import { fetchManifest } from "./api.js";
 import { messageOf } from "./dom.js";
-import { pickText } from "./i18n.js";
+import { isMachineTranslated, pickedLanguage, pickText } from "./i18n.js";
 
 /** @typedef {import("./types.js").SceneDocument} SceneDocument */
 
@@ -13,16 +13,30 @@ export class LiveScene {
    * @param {SceneDocument} options.document as the page loaded it
    * @param {string} options.language the reader's
    * @param {HTMLElement} options.title the HUD's scene title
+   * @param {import("./i18n.js").Words} options.words
    */
-  constructor({ document, language, title }) {
+  constructor({ document, language, title, words }) {
     this.document = document;
     this.language = language;
     this.title = title;
+    this.words = words;
     this.showTitle();
   }
 
   showTitle() {
     this.title.textContent = pickText(this.document.title, this.language);
+    if (this.isMachine("title", this.document.title)) this.title.dataset.machine = this.words.t("machine");
+    else delete this.title.dataset.machine;
+  }
+
+  /**
+   * Whether the text at `path` is shown to this reader in a machine translation.
+   * @param {string} path
+   * @param {import("./types.js").LocalText | undefined} text
+   * @returns {boolean}
+   */
+  isMachine(path, text) {
+    return isMachineTranslated(this.document, path, pickedLanguage(text, this.language));
   }
 
   /**

@@ -81,10 +81,12 @@ async function showScene(choice, { state, words, params }) {
     Object.fromEntries([...streamer.nodes].map(([id, holder]) => [id, { position: holder.position.toArray(), asset: holder.userData.node.asset }]));
   state.assetEvents = () => streamer.events.map((e) => ({ ...e, at: e.at - manifestAskedAt }));
   progress.hidden = true;
-  const live = new LiveScene({ document, language, title: find("#title") });
+  const live = new LiveScene({ document, language, title: find("#title"), words });
   /** @param {import("./types.js").NodeSpec} spec */
   const nameOf = (spec) => pickText(spec.name, language) || spec.id;
-  const labels = new ProvenanceLabels({ streamer, panel: find("#asset-info"), badge: find("#generated-badge", HTMLButtonElement), nameOf, words });
+  /** @param {import("./types.js").NodeSpec} spec */
+  const machineName = (spec) => live.isMachine(`nodes.${spec.id}.name`, spec.name);
+  const labels = new ProvenanceLabels({ streamer, panel: find("#asset-info"), badge: find("#generated-badge", HTMLButtonElement), nameOf, machineName, words });
   labels.attach();
   stage.onResize((width, height) => labels.setSize(width, height));
   state.labels = () => labels.visibleLabels();

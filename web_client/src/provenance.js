@@ -3,6 +3,7 @@
 import * as THREE from "three";
 import { CSS2DObject, CSS2DRenderer } from "three/addons/renderers/CSS2DRenderer.js";
 import { find } from "./dom.js";
+import { machineMark } from "./i18n.js";
 import { canvasSprite } from "./sprites.js";
 
 /** @typedef {import("./i18n.js").Words} Words */
@@ -39,13 +40,15 @@ export class ProvenanceLabels {
    * @param {HTMLElement} options.panel the details panel (#asset-info)
    * @param {HTMLButtonElement} options.badge the HUD's count of generated objects
    * @param {(spec: import("./types.js").NodeSpec) => string} options.nameOf a node's name for the reader
+   * @param {(spec: import("./types.js").NodeSpec) => boolean} [options.machineName] whether that name is a machine translation
    * @param {Words} options.words
    */
-  constructor({ streamer, panel, badge, nameOf, words }) {
+  constructor({ streamer, panel, badge, nameOf, machineName = () => false, words }) {
     this.streamer = streamer;
     this.panel = panel;
     this.badge = badge;
     this.nameOf = nameOf;
+    this.machineName = machineName;
     this.words = words;
     this.xr = false;
     /** @type {THREE.Camera | null} the camera of the last frame drawn */
@@ -196,7 +199,9 @@ export class ProvenanceLabels {
       [t("made"), p.made_at],
       [t("shown_at"), t("level", { level: asset.level, levels: asset.entry.levels.length, triangles: asset.entry.levels[asset.level].triangles })],
     ];
-    find("h2", HTMLElement, this.panel).textContent = this.nameOf(spec);
+    const heading = find("h2", HTMLElement, this.panel);
+    heading.textContent = this.nameOf(spec);
+    if (this.machineName(spec)) heading.append(" ", machineMark(this.words));
     const list = find("dl", HTMLElement, this.panel);
     list.replaceChildren();
     for (const [term, value] of rows) {

@@ -5,11 +5,12 @@
 import * as THREE from "three";
 import { CSS2DObject } from "three/addons/renderers/CSS2DRenderer.js";
 import { find } from "./dom.js";
+import { isMachineTranslated, machineMark } from "./i18n.js";
 import { canvasSprite } from "./sprites.js";
 
 /** @typedef {import("./types.js").SceneDocument} SceneDocument */
 /** @typedef {import("./types.js").Overlay} OverlaySpec */
-/** @typedef {{text: string, language: string, fallback: boolean}} Picked a text, its language, and whether it is a fallback */
+/** @typedef {{text: string, language: string, fallback: boolean, machine?: boolean}} Picked a text, its language, whether it is a fallback, and whether a machine translated it */
 /** @typedef {{spec: OverlaySpec, object: THREE.Object3D, element: HTMLElement | null, position: THREE.Vector3}} ShownOverlay */
 /**
  * @typedef {object} TourPlace where this page is in a tour
@@ -39,6 +40,8 @@ function pick(texts, language, fallback) {
   const [first] = Object.entries(texts);
   return first ? { text: first[1], language: first[0], fallback: true } : null;
 }
+
+const MARK_FONT = "italic 24px system-ui, sans-serif"; // the machine-translation mark on a headset board
 
 export class TourGuide {
   /**
@@ -87,10 +90,13 @@ export class TourGuide {
 
   /**
    * @param {import("./types.js").LocalText | undefined} texts
+   * @param {string} [path] the text's path in the document, to know whether a machine translated it
    * @returns {Picked | null}
    */
-  text(texts) {
-    return pick(texts, this.language, this.document.default_language);
+  text(texts, path = "") {
+    const picked = pick(texts, this.language, this.document.default_language);
+    if (picked && path) picked.machine = isMachineTranslated(this.document, path, picked.language);
+    return picked;
   }
 
   /**
@@ -142,14 +148,15 @@ export class TourGuide {
         element = document.createElement("div");
         element.className = `overlay overlay-${spec.kind}`;
         element.dataset.overlay = spec.id;
-        const title = this.text(spec.title);
+        const title = this.text(spec.title, `overlays.${spec.id}.title`);
         if (title) element.append(Object.assign(document.createElement("strong"), { textContent: title.text, lang: title.language }));
-        const body = this.text(spec.text);
+        const body = this.text(spec.text, `overlays.${spec.id}.text`);
         if (body) {
           const paragraph = Object.assign(document.createElement("p"), { textContent: body.text, lang: body.language, dir: "auto" });
           element.append(paragraph);
           if (body.fallback) element.append(Object.assign(document.createElement("small"), { className: "fallback", textContent: this.words.t("fallback") }));
         }
+        if (title?.machine || body?.machine) element.append(machineMark(this.words));
         const image = this.text(spec.image);
         if (image) element.append(Object.assign(document.createElement("img"), { src: image.text, alt: title?.text || "", loading: "lazy" }));
         if (spec.kind === "narration") element.append(this.narration(spec));
@@ -196,6 +203,7 @@ export class TourGuide {
     if (title) wrap(title.text, "bold 34px system-ui, sans-serif");
     if (body) wrap(body.text, "28px system-ui, sans-serif");
     const rtl = /[\u0590-\u08ff]/.test(lines.map(([text]) => text).join(""));
+    if (title?.machine || body?.machine) lines.push([this.words.t("machine"), MARK_FONT]);
     const sprite = canvasSprite(
       width,
       Math.max(64, 24 + lines.length * 40),
@@ -208,6 +216,7 @@ export class TourGuide {
         g.textBaseline = "top";
         lines.forEach(([text, font], i) => {
           g.font = font;
+          g.fillStyle = font === MARK_FONT ? "#ffcf5a" : "#f7f3ea";
           g.fillText(text, rtl ? w - 20 : 20, 14 + i * 40);
         });
       },
@@ -387,22 +396,28 @@ export class TourGuide {
     } else {
       const tour = this.tours().find((x) => x.id === this.tour.id);
       const stop = tour.stops[this.tour.index];
-      const heading = Object.assign(document.createElement("h2"), { textContent: this.text(stop.title).text });
+      const at = `tours.${tour.id}.stops.${stop.id}`;
+      const title = this.text(stop.title, `${at}.title`);
+      const heading = Object.assign(document.createElement("h2"), { textContent: title.text });
       const progress = Object.assign(document.createElement("p"), {
         className: "progress",
         textContent: `${this.tour.index + 1} / ${tour.stops.length}${this.tour.guided ? ` · ${this.tour.leading ? this.words.t("you_lead") : this.words.t("guided")}` : ""}`,
       });
       body.push(heading, progress);
-      const narration = this.text(stop.narration);
+      const narration = this.text(stop.narration, `${at}.narration`);
       if (narration) body.push(Object.assign(document.createElement("p"), { textContent: narration.text, lang: narration.language, dir: "auto" }));
       if (narration?.fallback) body.push(Object.assign(document.createElement("small"), { className: "fallback", textContent: this.words.t("fallback") }));
+      if (title.machine || narration?.machine) body.push(machineMark(this.words));
       const list = document.createElement("ul");
       list.className = "stop-overlays";
       list.setAttribute("aria-label", this.words.t("at_this_stop"));
       for (const id of stop.overlays || []) {
         const spec = this.overlays.get(id)?.spec;
-        const text = spec && (this.text(spec.text) || this.text(spec.title));
-        if (text) list.append(Object.assign(document.createElement("li"), { textContent: text.text, lang: text.language }));
+        const text = spec && (this.text(spec.text, `overlays.${id}.text`) || this.text(spec.title, `overlays.${id}.title`));
+        if (!text) continue;
+        const item = Object.assign(document.createElement("li"), { textContent: text.text, lang: text.language });
+        if (text.machine) item.append(" ", machineMark(this.words));
+        list.append(item);
       }
       body.push(list);
       const row = document.createElement("div");
@@ -477,6 +492,11 @@ export class TourGuide {
 
   state() {
     const boards = [...this.overlays.values()].filter((o) => o.object.userData.board?.visible).map((o) => o.spec.id);
-    return { tour: this.tour, shown: this.shown || [], boards, way: this.way.visible };
+    // The overlays whose element says a machine translated them, with that mark's words (in the page or not).
+    const marked = Object.fromEntries([...this.overlays.values()].flatMap((o) => {
+      const mark = o.element?.querySelector(".machine-mark");
+      return mark ? [[o.spec.id, mark.textContent]] : [];
+    }));
+    return { tour: this.tour, shown: this.shown || [], boards, way: this.way.visible, marked };
   }
 }

@@ -105,6 +105,7 @@
  * @property {Anchor[]} [anchors]
  * @property {Overlay[]} [overlays]
  * @property {Tour[]} [tours]
+ * @property {Record<string, string[]>} [machine_translated] text path -> languages a machine translated and a person approved
  */
 
 /**

@@ -551,13 +551,16 @@ export class XRMenu {
     const tour = tours.find((x) => x.id === guide.tour.id);
     const stop = guide.currentStop();
     const place = guide.tour.guided ? ` · ${guide.tour.leading ? w.t("you_lead") : w.t("guided")}` : "";
-    this.box(body, this.labels, guide.text(stop.title)?.text || stop.id, { id: "tour:title", height: 40, size: 22, align: this.rtl ? "right" : "left", direction: "auto" });
+    const at = `tours.${tour.id}.stops.${stop.id}`;
+    const title = guide.text(stop.title, `${at}.title`);
+    this.box(body, this.labels, title?.text || stop.id, { id: "tour:title", height: 40, size: 22, align: this.rtl ? "right" : "left", direction: "auto" });
     this.box(body, this.labels, `${w.t("xr_stop", { index: guide.tour.index + 1, count: tour.stops.length })}${place}`, { id: "tour:progress", height: 28, size: 16, color: COLOURS.muted, align: this.rtl ? "right" : "left" });
-    const narration = guide.text(stop.narration);
+    const narration = guide.text(stop.narration, `${at}.narration`);
     if (narration) {
       const short = narration.text.length > 220 ? `${narration.text.slice(0, 217)}…` : narration.text;
       this.box(body, this.labels, short, { height: 96, size: 16, align: this.rtl ? "right" : "left", direction: "auto" });
     }
+    if (title?.machine || narration?.machine) this.box(body, this.labels, w.t("machine"), { id: "tour:machine", height: 26, size: 14, color: COLOURS.machine, align: this.rtl ? "right" : "left" });
     const canMove = !guide.tour.guided || guide.tour.leading;
     const row = this.row(body);
     this.box(row, this.labels, w.t("previous"), { id: "tour:prev", onClick: () => guide.step(-1), grow: 1, disabled: !canMove || guide.tour.index === 0 });

@@ -189,12 +189,15 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 
 def visitor_view(
-    document: dict[str, Any], asset_visible: Callable[[str], bool], text_visible: Callable[[str, str, str], bool]
+    document: dict[str, Any], asset_visible: Callable[[str], bool], text_review: Callable[[str, str, str], str | None]
 ) -> dict[str, Any]:
-    """The document visitors receive: nodes keep their place but lose assets not approved for them,
-    and texts awaiting review are left out (the default-language title is always kept)."""
+    """The document visitors receive: nodes keep their place but lose assets not approved for them, and
+    machine-translated texts a person has not approved are left out (the default-language title is always
+    kept).  ``text_review(path, language, text)`` is a text's review status, None for one no machine made;
+    the approved machine translations are listed in ``machine_translated`` (path -> languages) for marking."""
     out = copy.deepcopy(document)
     out.get("chat", {}).pop("blocklist", None)  # the room applies it; visitors do not get the list
+    out.pop("machine_translated", None)  # only the review queue says what a machine made
     for node in out["nodes"]:
         if "asset" in node and not asset_visible(node["asset"]):
             del node["asset"]
@@ -205,11 +208,13 @@ def visitor_view(
             for stop in tour["stops"]:
                 if "overlays" in stop:
                     stop["overlays"] = [o for o in stop["overlays"] if o not in hidden]
+    machine: dict[str, list[str]] = {}
     for path, texts in list(text_paths(out)):
         for language, text in list(texts.items()):
-            if path == "title" and language == out["default_language"]:
-                continue
-            if not text_visible(path, language, text):
+            status = text_review(path, language, text)
+            if status == "approved":
+                machine.setdefault(path, []).append(language)
+            elif status is not None and not (path == "title" and language == out["default_language"]):
                 del texts[language]
     stops = [stop for tour in out.get("tours", []) for stop in tour["stops"]]
     for holder in (out, *out["nodes"], *out.get("overlays", []), *out.get("tours", []), *stops):
@@ -220,4 +225,6 @@ def visitor_view(
                 holder[key] = {out["default_language"]: holder["id"]}  # a tour or a stop keeps a title
             elif not (key == "title" and holder is out):
                 del holder[key]
+    if machine:
+        out["machine_translated"] = {path: sorted(languages) for path, languages in machine.items()}
     return out

@@ -54,7 +54,6 @@ READS = frozenset(
         "review_status",
         "review_statuses",
         "reports",
-        "unapproved_texts",
         "user",
         "user_states",
         "active_bans",
@@ -263,6 +262,3 @@ class AsyncDatabase:
 
     async def reports(self) -> list[dict[str, Any]]:
         return await self._call(Database.reports)
-
-    async def unapproved_texts(self) -> set[str]:
-        return await self._call(Database.unapproved_texts)

@@ -117,12 +117,12 @@ class Publisher:
 
     async def visitor_document(self, scene_id: str, document: dict[str, Any]) -> dict[str, Any]:
         """Files in the asset directory are trusted; assets added through the API need an approval if generated."""
-        hidden_texts = await self.db.unapproved_texts()
+        text_reviews = await self.db.review_statuses("text")
         asset_reviews = await self.db.review_statuses("asset")
         return visitor_view(
             document,
             lambda asset_id: asset_reviews.get(asset_id) in (None, "approved"),
-            lambda path, language, text: text_subject(scene_id, path, language, text) not in hidden_texts,
+            lambda path, language, text: text_reviews.get(text_subject(scene_id, path, language, text)),
         )
 
     async def refresh(self, scene_id: str, announce: bool = True) -> bool:
