@@ -68,9 +68,18 @@ async def inside_viewport(page, selector: str) -> bool:
 async def test_machine_translations_are_marked_for_visitors_on_a_desktop_and_a_phone(server, visit):
     scene = await machine_translated_copy(server)
 
-    # Swahili on a desktop: the title, the welcome panel and the stop's narration are marked.
+    # Swahili on a desktop. The lobby says how much of the scene a machine made (the 4 approved texts).
     v = await visit()
     page = v.page
+    await page.goto(f"{server.http}/?scene={scene}&lang=sw")
+    made = page.locator("#scene-made")
+    await made.wait_for(state="visible")
+    listed = await (await page.request.get(f"{server.http}/api/scenes")).json()
+    share = next(s["made"] for s in listed["scenes"] if s["id"] == scene)
+    assert share["machine_texts"] == len(MACHINE) and share["generated_objects"] >= 1
+    objects, texts = f"vitu {share['generated_objects']} kati ya {share['objects']}", f"maandishi 4 kati ya {share['texts']}"
+    expected = f"Imetengenezwa na mashine: {objects}, {texts}"
+    assert await made.text_content() == expected
     await v.join(server.http, scene, "Amani", "sw")
     title = page.locator("#title")
     assert await title.text_content() == MACHINE[("title", "sw")]

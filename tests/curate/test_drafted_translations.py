@@ -99,6 +99,10 @@ async def test_a_scene_drafted_into_swahili_waits_for_review_then_visitors_see_i
     assert texts_in(visible, "sw") == {p: t for p, t in swahili.items() if p != "nodes.arcade.name"}
     # ... each marked as a machine translation, and only in Swahili: the English a person wrote is not.
     assert visible["machine_translated"] == {p: ["sw"] for p in swahili if p != "nodes.arcade.name"}
+    listed = next(s for s in (await anonymous.get("/api/scenes")).body["scenes"] if s["id"] == scene)
+    shown = sum(len(texts) for _, texts in text_paths(visible))
+    assert listed["made"]["machine_texts"] == len(swahili) - 1 and listed["made"]["texts"] == shown
+    assert listed["made"]["objects"] == sum(1 for n in visible["nodes"] if "asset" in n)
 
     # A person's edit of a drafted text makes it theirs: no longer counted as machine-made.
     edited = await api.put(

@@ -29,7 +29,7 @@ export function fetchManifest(sceneId) {
   return fetchJSON(`/api/scenes/${encodeURIComponent(sceneId)}/manifest`);
 }
 
-/** @returns {Promise<{scenes: {id: string, title: import("./types.js").LocalText, languages: string[]}[]}>} */
+/** @returns {Promise<{scenes: {id: string, title: import("./types.js").LocalText, languages: string[], made?: import("./types.js").MachineShare}[]}>} */
 export function fetchScenes() {
   return fetchJSON("/api/scenes");
 }

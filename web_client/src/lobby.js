@@ -45,6 +45,20 @@ export async function showLobby({ params, words, setStatus, onEnter, onEnterFail
   const wanted = params.get("scene");
   if (wanted && scenes.some((s) => s.id === wanted)) select.value = wanted;
   else if (wanted) setStatus("lobby", words.t("no_scene", { scene: wanted }));
+  // Before entering, what share of the chosen scene a machine made (objects generated, texts machine-translated).
+  const made = find("#scene-made");
+  const showMade = () => {
+    const share = scenes.find((s) => s.id === select.value)?.made;
+    made.hidden = !share;
+    if (share) {
+      made.textContent = words.t("made_share", {
+        objects: share.generated_objects, total_objects: share.objects, texts: share.machine_texts, total_texts: share.texts,
+      });
+    }
+  };
+  select.addEventListener("change", showMade);
+  languageSelect.addEventListener("change", showMade);
+  showMade();
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     /** @type {Choice} */

@@ -90,6 +90,14 @@
  */
 
 /**
+ * @typedef {object} MachineShare how much of a published scene a machine made
+ * @property {number} objects the nodes with an asset
+ * @property {number} generated_objects of those, the ones whose asset is generated
+ * @property {number} texts every text, one per language
+ * @property {number} machine_texts of those, the machine translations a person approved
+ */
+
+/**
  * @typedef {object} SceneDocument
  * @property {string} id
  * @property {string} default_language

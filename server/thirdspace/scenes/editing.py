@@ -228,3 +228,16 @@ def visitor_view(
     if machine:
         out["machine_translated"] = {path: sorted(languages) for path, languages in machine.items()}
     return out
+
+
+def machine_share(view: dict[str, Any], generated: dict[str, bool]) -> dict[str, int]:
+    """How much of what visitors get a machine made: the objects (nodes with an asset) and how many of those
+    assets are generated, and the texts (one per path and language) and how many are machine translations."""
+    objects = [node["asset"] for node in view["nodes"] if "asset" in node]
+    texts = sum(len(texts) for _, texts in text_paths(view))
+    return {
+        "objects": len(objects),
+        "generated_objects": sum(1 for asset_id in objects if generated.get(asset_id)),
+        "texts": texts,
+        "machine_texts": sum(len(languages) for languages in view.get("machine_translated", {}).values()),
+    }

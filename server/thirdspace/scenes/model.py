@@ -55,6 +55,7 @@ class Scene:
     blocklist: tuple[str, ...] = field(default=())  # chat rules kept from visitors (the document they get has none)
     walk: walk.WalkGrid | None = field(default=None, compare=False)  # where visitors may stand (built at publish time)
     source: Path | None = field(default=None, compare=False)  # the file it was read from, if any
+    made: dict[str, int] | None = field(default=None, compare=False)  # how much of it a machine made (set at publish time)
 
     @property
     def title(self) -> dict[str, str]:
@@ -66,7 +67,10 @@ class Scene:
         return self.blocklist or tuple(self.document.get("chat", {}).get("blocklist", ()))
 
     def summary(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "languages": list(self.languages), "capacity": self.capacity}
+        out = {"id": self.id, "title": self.title, "languages": list(self.languages), "capacity": self.capacity}
+        if self.made is not None:
+            out["made"] = self.made
+        return out
 
 
 @cache

@@ -24,7 +24,7 @@ from typing import Any
 from thirdspace.assets.library import Asset, AssetError
 from thirdspace.assets.walkable import build_walk_file, walk_key
 from thirdspace.scenes import walk
-from thirdspace.scenes.editing import text_subject, visitor_view
+from thirdspace.scenes.editing import machine_share, text_subject, visitor_view
 from thirdspace.scenes.importing import IMPORT_AUTHOR, changed_since_stored, import_message, summary
 from thirdspace.scenes.model import Scene, SceneError, load_directory, validate
 from thirdspace.services.assets import AssetJobFailed, AsyncAssetLibrary
@@ -141,10 +141,11 @@ class Publisher:
                 scene: Scene = await asyncio.to_thread(validate, view, f"{scene_id} revision {record.published_revision}")
                 scene = dataclasses.replace(scene, blocklist=tuple(document.get("chat", {}).get("blocklist", [])))
                 assets = [await self.library.resolve(asset_id) for asset_id in scene.asset_ids]
+                made = await asyncio.to_thread(machine_share, view, {a.id: a.generated for a in assets})
             except (SceneError, AssetError, AssetJobFailed) as err:
                 log.error("cannot show scene %s: %s", scene_id, err)
                 return False
-            scene = dataclasses.replace(scene, walk=await self.walk_grid(scene, assets))
+            scene = dataclasses.replace(scene, walk=await self.walk_grid(scene, assets), made=made)
             self.scene_assets[scene_id] = assets
             self.hub.update_scene(scene, record.published_revision)
         if announce and self.announce is not None:
