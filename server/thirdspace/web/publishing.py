@@ -119,7 +119,8 @@ class Publisher:
         """Files in the asset directory are trusted; assets added through the API need an approval if generated."""
         text_reviews = await self.db.review_statuses("text")
         asset_reviews = await self.db.review_statuses("asset")
-        return visitor_view(
+        return await asyncio.to_thread(  # a copy of the whole document and a hash per text: off the loop
+            visitor_view,
             document,
             lambda asset_id: asset_reviews.get(asset_id) in (None, "approved"),
             lambda path, language, text: text_reviews.get(text_subject(scene_id, path, language, text)),
